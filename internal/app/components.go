@@ -1,0 +1,129 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"tandem/internal/access"
+	"tandem/internal/account"
+	"tandem/internal/clock"
+	"tandem/internal/db"
+	"tandem/internal/git"
+	"tandem/internal/git/repo"
+	"tandem/internal/project"
+	"tandem/internal/site"
+	"tandem/internal/sshd/commands"
+)
+
+// components are the parts shared by init and the daemon.
+type components struct {
+	cfg      *site.Config
+	log      *slog.Logger
+	db       *db.DB
+	runner   *git.Runner
+	repos    *repo.Store
+	accounts *account.Service
+	projects *project.Service
+	access   *access.Control
+}
+
+// hooksDir is where this master keeps its git hook scripts.
+func hooksDir(cfg *site.Config) string { return cfg.Path("data/hooks") }
+
+// build opens the database and constructs the domain services.
+func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components, error) {
+	opts := db.Options{Type: db.Type(cfg.DatabaseType), URL: cfg.DatabaseURL, Path: cfg.DatabasePath, Logger: log}
+	if opts.Type == db.SQLite {
+		if err := os.MkdirAll(filepath.Dir(cfg.DatabasePath), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	d, err := db.Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &components{cfg: cfg, log: log, db: d}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	c.runner, err = git.NewRunner(ctx, git.Options{HooksPath: hooksDir(cfg), Logger: log})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.BasePath, 0o755); err != nil {
+		d.Close()
+		return nil, err
+	}
+	c.repos = repo.NewStore(cfg.BasePath, c.runner)
+	c.accounts = account.New(account.Options{
+		DB:        d,
+		Clock:     clock.Real{},
+		Logger:    log,
+		ParseKey:  commands.ParseKey,
+		MemoLimit: int(cfg.CacheLimit("http_passwords", 4096)),
+	})
+	c.projects = project.New(project.Options{
+		DB:         d,
+		Repos:      c.repos,
+		Runner:     c.runner,
+		Clock:      clock.Real{},
+		Logger:     log,
+		CacheLimit: int(cfg.CacheLimit("projects", 1024)),
+	})
+	c.access = access.NewControl(c.projects)
+	return c, nil
+}
+
+func (c *components) Close() {
+	c.db.Close()
+}
+
+// ensureGroup returns the group called name, creating it when missing.
+func (c *components) ensureGroup(ctx context.Context, name, description string) (*account.Group, error) {
+	g, err := c.accounts.ResolveGroup(ctx, name)
+	if err == nil {
+		return g, nil
+	}
+	g, err = c.accounts.CreateGroup(ctx, account.GroupInput{Name: name, Description: description})
+	if err != nil {
+		// Another master may have created it in the meantime.
+		if g2, err2 := c.accounts.ResolveGroup(ctx, name); err2 == nil {
+			return g2, nil
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+var errNoSecret = errors.New("no such secret")
+
+// secret returns the shared secret called name, storing make()'s value when
+// none exists yet; every master ends up with the same value.
+func (c *components) secret(ctx context.Context, name string, make func() (string, error)) (string, error) {
+	var v string
+	err := c.db.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, db.ErrNotFound) {
+		return "", err
+	}
+	if make == nil {
+		return "", errNoSecret
+	}
+	nv, err := make()
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.db.Exec(ctx, `INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, nv); err != nil {
+		return "", err
+	}
+	err = c.db.QueryRow(ctx, `SELECT value FROM secrets WHERE name = $1`, name).Scan(&v)
+	return v, err
+}

@@ -1,0 +1,317 @@
+package restapi
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"tandem/internal/access"
+	"tandem/internal/fail"
+	"tandem/internal/project"
+)
+
+// globalCapabilities is the pseudo-ref Gerrit uses for [capability].
+const globalCapabilities = "GLOBAL_CAPABILITIES"
+
+// PermissionRuleInfo is Gerrit's PermissionRuleInfo.
+type PermissionRuleInfo struct {
+	Action string `json:"action"`
+	Force  bool   `json:"force,omitempty"`
+	Min    *int   `json:"min,omitempty"`
+	Max    *int   `json:"max,omitempty"`
+}
+
+// PermissionInfo is Gerrit's PermissionInfo.
+type PermissionInfo struct {
+	Label     string                        `json:"label,omitempty"`
+	Exclusive bool                          `json:"exclusive,omitempty"`
+	Rules     map[string]PermissionRuleInfo `json:"rules"`
+}
+
+// AccessSectionInfo is Gerrit's AccessSectionInfo.
+type AccessSectionInfo struct {
+	Permissions map[string]PermissionInfo `json:"permissions"`
+}
+
+// ProjectAccessInfo is Gerrit's ProjectAccessInfo.
+type ProjectAccessInfo struct {
+	Revision      string                       `json:"revision"`
+	InheritsFrom  *ProjectInfo                 `json:"inherits_from,omitempty"`
+	Local         map[string]AccessSectionInfo `json:"local"`
+	IsOwner       bool                         `json:"is_owner,omitempty"`
+	OwnerOf       []string                     `json:"owner_of"`
+	CanUpload     bool                         `json:"can_upload,omitempty"`
+	CanAdd        bool                         `json:"can_add,omitempty"`
+	CanAddTags    bool                         `json:"can_add_tags,omitempty"`
+	ConfigVisible bool                         `json:"config_visible,omitempty"`
+	Groups        map[string]GroupInfo         `json:"groups"`
+}
+
+// ProjectAccessInput is Gerrit's ProjectAccessInput.
+type ProjectAccessInput struct {
+	Remove  map[string]AccessSectionInfo `json:"remove"`
+	Add     map[string]AccessSectionInfo `json:"add"`
+	Message string                       `json:"message"`
+	Parent  string                       `json:"parent"`
+}
+
+func (a *API) serveAccess(q *request, chk *access.Checker, st *project.State) error {
+	switch q.method() {
+	case http.MethodGet:
+		return writeJSON(q, http.StatusOK, a.accessInfo(q, chk, st))
+	case http.MethodPost:
+		if err := a.requireSignedIn(q); err != nil {
+			return err
+		}
+		if !chk.IsOwner() {
+			return fail.Errorf(fail.Forbidden, "modify access not permitted")
+		}
+		var in ProjectAccessInput
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		cfg, err := project.Parse(st.Config.Files())
+		if err != nil {
+			return err
+		}
+		if err := a.editAccess(q, cfg, in, st); err != nil {
+			return err
+		}
+		msg := in.Message
+		if msg == "" {
+			msg = "Modify access rules"
+		}
+		if _, err := a.projects.Save(q.r.Context(), st.Name, st.Revision, cfg, msg+"\n", a.ident(q)); err != nil {
+			return err
+		}
+		chk2, st2, err := a.access.Check(q.r.Context(), st.Name, q.caller.Subject())
+		if err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, a.accessInfo(q, chk2, st2))
+	}
+	return methodNotAllowed()
+}
+
+func (a *API) accessInfo(q *request, chk *access.Checker, st *project.State) ProjectAccessInfo {
+	info := ProjectAccessInfo{
+		Revision:      st.Revision,
+		Local:         map[string]AccessSectionInfo{},
+		OwnerOf:       []string{},
+		IsOwner:       chk.IsOwner(),
+		CanUpload:     chk.IsOwner() || chk.Can(project.ConfigRef, "push"),
+		CanAdd:        chk.Can("refs/heads/*", "create"),
+		CanAddTags:    chk.Can("refs/tags/*", "createTag"),
+		ConfigVisible: chk.IsOwner() || chk.Can(project.ConfigRef, "read"),
+		Groups:        map[string]GroupInfo{},
+	}
+	if info.IsOwner {
+		info.OwnerOf = append(info.OwnerOf, "refs/*")
+	}
+	if st.Name != project.AllProjects {
+		info.InheritsFrom = &ProjectInfo{ID: escapeID(st.ParentName), Name: st.ParentName}
+	}
+	if !info.ConfigVisible {
+		return info
+	}
+	addGroup := func(g project.GroupRef) {
+		info.Groups[g.UUID] = GroupInfo{ID: escapeID(g.UUID), Name: g.Name}
+	}
+	section := func(perms []project.Permission) AccessSectionInfo {
+		sec := AccessSectionInfo{Permissions: map[string]PermissionInfo{}}
+		for _, p := range perms {
+			pi := PermissionInfo{Exclusive: p.Exclusive, Rules: map[string]PermissionRuleInfo{}}
+			if label, ok := project.LabelOf(p.Name); ok {
+				pi.Label = label
+			}
+			for _, r := range p.Rules {
+				ri := PermissionRuleInfo{Action: strings.ToUpper(r.Action.String()), Force: r.Force}
+				if r.HasRange {
+					lo, hi := r.Min, r.Max
+					ri.Min, ri.Max = &lo, &hi
+				}
+				pi.Rules[r.Group.UUID] = ri
+				addGroup(r.Group)
+			}
+			sec.Permissions[p.Name] = pi
+		}
+		return sec
+	}
+	for _, s := range st.Config.Access {
+		info.Local[s.Pattern] = section(s.Permissions)
+	}
+	if st.Name == project.AllProjects && len(st.Config.Capabilities) > 0 {
+		info.Local[globalCapabilities] = section(st.Config.Capabilities)
+	}
+	return info
+}
+
+// editAccess applies a ProjectAccessInput to cfg: removals first, then
+// additions, as Gerrit does.
+func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput, st *project.State) error {
+	if in.Parent != "" && in.Parent != st.ParentName {
+		if !a.isAdmin(q) {
+			return fail.Errorf(fail.Forbidden, "administrate server not permitted")
+		}
+		if in.Parent == st.Name || !a.projects.Exists(q.r.Context(), in.Parent) {
+			return fail.Errorf(fail.Unprocessable, "Parent project \"%s\" does not exist", in.Parent)
+		}
+		cfg.InheritFrom = in.Parent
+	}
+	for _, ref := range sortedKeys(in.Remove) {
+		sec := in.Remove[ref]
+		perms := a.sectionPerms(cfg, ref, false)
+		if perms == nil {
+			continue
+		}
+		if len(sec.Permissions) == 0 {
+			removeSection(cfg, ref)
+			continue
+		}
+		for name, pi := range sec.Permissions {
+			if len(pi.Rules) == 0 {
+				*perms = removePermission(*perms, name)
+				continue
+			}
+			for i := range *perms {
+				p := &(*perms)[i]
+				if !strings.EqualFold(p.Name, name) {
+					continue
+				}
+				kept := p.Rules[:0]
+				for _, r := range p.Rules {
+					if _, drop := pi.Rules[r.Group.UUID]; !drop {
+						kept = append(kept, r)
+					}
+				}
+				p.Rules = kept
+			}
+		}
+	}
+	for _, ref := range sortedKeys(in.Add) {
+		if ref != globalCapabilities {
+			if err := project.ValidRefPattern(ref); err != nil {
+				return fail.Errorf(fail.Invalid, "%v", err)
+			}
+		} else if st.Name != project.AllProjects {
+			return fail.Errorf(fail.Invalid, "global capabilities can only be edited on %s", project.AllProjects)
+		}
+		perms := a.sectionPerms(cfg, ref, true)
+		for _, name := range sortedKeys(in.Add[ref].Permissions) {
+			pi := in.Add[ref].Permissions[name]
+			canonical, ok := project.CanonicalPermission(name)
+			if ref == globalCapabilities {
+				canonical, ok = project.CanonicalCapability(name)
+			}
+			if !ok {
+				return fail.Errorf(fail.Invalid, "Unknown permission: %s", name)
+			}
+			var p *project.Permission
+			for i := range *perms {
+				if strings.EqualFold((*perms)[i].Name, canonical) {
+					p = &(*perms)[i]
+				}
+			}
+			if p == nil {
+				*perms = append(*perms, project.Permission{Name: canonical})
+				p = &(*perms)[len(*perms)-1]
+			}
+			p.Exclusive = p.Exclusive || pi.Exclusive
+			for _, uuid := range sortedKeys(pi.Rules) {
+				ri := pi.Rules[uuid]
+				g, err := a.accounts.ResolveGroup(q.r.Context(), uuid)
+				if err != nil {
+					return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", uuid)
+				}
+				rule := project.Rule{Group: project.GroupRef{UUID: g.UUID, Name: g.Name}, Force: ri.Force}
+				switch strings.ToUpper(ri.Action) {
+				case "", "ALLOW":
+					rule.Action = project.Allow
+				case "DENY":
+					rule.Action = project.Deny
+				case "BLOCK":
+					rule.Action = project.Block
+				default:
+					return fail.Errorf(fail.Invalid, "invalid action %q", ri.Action)
+				}
+				if ri.Min != nil || ri.Max != nil {
+					if ri.Min == nil || ri.Max == nil || *ri.Min > *ri.Max {
+						return fail.Errorf(fail.Invalid, "invalid range for %s", name)
+					}
+					rule.HasRange, rule.Min, rule.Max = true, *ri.Min, *ri.Max
+				}
+				replaced := false
+				for i := range p.Rules {
+					if p.Rules[i].Group.UUID == g.UUID {
+						p.Rules[i], replaced = rule, true
+					}
+				}
+				if !replaced {
+					p.Rules = append(p.Rules, rule)
+				}
+				addGroupRef(cfg, rule.Group)
+			}
+		}
+	}
+	return nil
+}
+
+// sectionPerms returns the permission list for ref (GLOBAL_CAPABILITIES
+// meaning [capability]); with create it adds a missing section.
+func (a *API) sectionPerms(cfg *project.Config, ref string, create bool) *[]project.Permission {
+	if ref == globalCapabilities {
+		return &cfg.Capabilities
+	}
+	for i := range cfg.Access {
+		if cfg.Access[i].Pattern == ref {
+			return &cfg.Access[i].Permissions
+		}
+	}
+	if !create {
+		return nil
+	}
+	cfg.Access = append(cfg.Access, project.AccessSection{Pattern: ref})
+	return &cfg.Access[len(cfg.Access)-1].Permissions
+}
+
+func removeSection(cfg *project.Config, ref string) {
+	if ref == globalCapabilities {
+		cfg.Capabilities = nil
+		return
+	}
+	kept := cfg.Access[:0]
+	for _, s := range cfg.Access {
+		if s.Pattern != ref {
+			kept = append(kept, s)
+		}
+	}
+	cfg.Access = kept
+}
+
+func removePermission(perms []project.Permission, name string) []project.Permission {
+	kept := perms[:0]
+	for _, p := range perms {
+		if !strings.EqualFold(p.Name, name) {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+func addGroupRef(cfg *project.Config, g project.GroupRef) {
+	for _, have := range cfg.Groups {
+		if have.UUID == g.UUID {
+			return
+		}
+	}
+	cfg.Groups = append(cfg.Groups, g)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

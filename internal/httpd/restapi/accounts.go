@@ -1,0 +1,342 @@
+package restapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"tandem/internal/account"
+	"tandem/internal/fail"
+)
+
+// serveAccounts handles /accounts/...
+func (a *API) serveAccounts(q *request) error {
+	if len(q.segs) == 1 || q.segs[1] == "" {
+		return a.queryAccounts(q)
+	}
+	id := q.segs[1]
+	rest := q.segs[2:]
+	if len(rest) == 0 && q.method() == http.MethodPut {
+		return a.createAccount(q, id)
+	}
+	acct, err := a.resolveAccount(q, id)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		if q.method() != http.MethodGet {
+			return methodNotAllowed()
+		}
+		return writeJSON(q, http.StatusOK, AccountDetailInfo{
+			AccountInfo:  accountInfo(acct, false),
+			RegisteredOn: timestamp(acct.CreatedOn),
+		})
+	}
+	switch rest[0] {
+	case "detail":
+		return writeJSON(q, http.StatusOK, AccountDetailInfo{AccountInfo: accountInfo(acct, true), RegisteredOn: timestamp(acct.CreatedOn)})
+	case "name":
+		return writeJSON(q, http.StatusOK, acct.FullName)
+	case "username":
+		return writeJSON(q, http.StatusOK, acct.Username)
+	case "emails":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		type emailInfo struct {
+			Email     string `json:"email"`
+			Preferred bool   `json:"preferred,omitempty"`
+		}
+		out := []emailInfo{}
+		for _, e := range acct.Emails {
+			out = append(out, emailInfo{Email: e, Preferred: e == acct.PreferredEmail})
+		}
+		return writeJSON(q, http.StatusOK, out)
+	case "groups":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		return a.accountGroups(q, acct)
+	case "capabilities":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		return a.accountCapabilities(q)
+	case "sshkeys":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		return a.serveSSHKeys(q, acct, rest[1:])
+	case "password.http":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		return a.setHTTPPassword(q, acct)
+	}
+	return notFound(q.r.URL.Path)
+}
+
+// resolveAccount resolves {account-id}, including self/me.
+func (a *API) resolveAccount(q *request, id string) (*account.Account, error) {
+	if id == "self" || id == "me" {
+		if q.caller.Anonymous() {
+			return nil, fail.Errorf(fail.Forbidden, "Authentication required")
+		}
+		return q.caller.Account, nil
+	}
+	return a.accounts.Resolve(q.r.Context(), id)
+}
+
+func (a *API) isAdmin(q *request) bool {
+	if q.caller.Anonymous() {
+		return false
+	}
+	caps, err := a.capabilities(q)
+	return err == nil && caps.Has("administrateServer")
+}
+
+func (a *API) requireSelfOrAdmin(q *request, acct *account.Account) error {
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	if q.caller.ID() == acct.ID {
+		return nil
+	}
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
+	}
+	if caps.Has("administrateServer") || caps.Has("modifyAccount") {
+		return nil
+	}
+	return fail.Errorf(fail.Forbidden, "modify account not permitted")
+}
+
+func (a *API) createAccount(q *request, username string) error {
+	if err := a.requireCapability(q, "createAccount", "create account"); err != nil {
+		return err
+	}
+	var in AccountInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	if in.Username != "" && in.Username != username {
+		return fail.Errorf(fail.Invalid, "username must match URL")
+	}
+	var keys []string
+	if in.SSHKey != "" {
+		keys = append(keys, in.SSHKey)
+	}
+	acct, err := a.accounts.Create(q.r.Context(), account.Input{
+		Username:     username,
+		FullName:     in.Name,
+		Email:        in.Email,
+		SSHKeys:      keys,
+		HTTPPassword: in.HTTPPassword,
+		Groups:       in.Groups,
+	})
+	if err != nil {
+		if fail.Is(err, fail.Conflict) && strings.HasPrefix(fail.Message(err, ""), "username") {
+			return fail.Errorf(fail.Conflict, "account '%s' already exists", username)
+		}
+		return err
+	}
+	return writeJSON(q, http.StatusCreated, accountInfo(acct, false))
+}
+
+func (a *API) queryAccounts(q *request) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	query := strings.TrimSpace(q.query.Get("q"))
+	if query == "" {
+		query = strings.TrimSpace(q.query.Get("suggest"))
+	}
+	all, err := a.accounts.List(q.r.Context())
+	if err != nil {
+		return err
+	}
+	limit := 500
+	if n, err := strconv.Atoi(q.query.Get("n")); err == nil && n > 0 && n < limit {
+		limit = n
+	}
+	detailed := false
+	for _, o := range q.query["o"] {
+		if o == "DETAILS" || o == "ALL_EMAILS" {
+			detailed = true
+		}
+	}
+	out := []AccountInfo{}
+	for _, acct := range all {
+		if !accountMatches(acct, query) {
+			continue
+		}
+		if len(out) == limit {
+			out[len(out)-1].MoreAccounts = true
+			break
+		}
+		info := AccountInfo{ID: acct.ID}
+		if detailed {
+			info = accountInfo(acct, false)
+		}
+		out = append(out, info)
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+// accountMatches implements the simple account query forms clients use:
+// a bare word, name:, email:, username: and is:active.
+func accountMatches(acct *account.Account, query string) bool {
+	for _, term := range strings.Fields(query) {
+		field, value, ok := strings.Cut(term, ":")
+		if !ok {
+			value, field = term, ""
+		}
+		value = strings.ToLower(value)
+		has := func(s string) bool { return strings.Contains(strings.ToLower(s), value) }
+		switch field {
+		case "is":
+			if value == "active" && acct.Inactive || value == "inactive" && !acct.Inactive {
+				return false
+			}
+		case "username":
+			if strings.ToLower(acct.Username) != value {
+				return false
+			}
+		case "email":
+			found := false
+			for _, e := range acct.Emails {
+				found = found || strings.EqualFold(e, value)
+			}
+			if !found {
+				return false
+			}
+		case "name":
+			if !has(acct.FullName) {
+				return false
+			}
+		default:
+			found := has(acct.Username) || has(acct.FullName)
+			for _, e := range acct.Emails {
+				found = found || has(e)
+			}
+			if !found {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (a *API) accountGroups(q *request, acct *account.Account) error {
+	groups, err := a.accounts.GroupsOf(q.r.Context(), acct.ID)
+	if err != nil {
+		return err
+	}
+	all, err := a.accounts.ListGroups(q.r.Context(), false)
+	if err != nil {
+		return err
+	}
+	out := []GroupInfo{}
+	for _, g := range all {
+		if groups[g.UUID] {
+			out = append(out, a.groupInfo(q, g))
+		}
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+func (a *API) accountCapabilities(q *request) error {
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	for _, name := range caps.Names() {
+		out[name] = true
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+func (a *API) serveSSHKeys(q *request, acct *account.Account, rest []string) error {
+	ctx := q.r.Context()
+	if len(rest) == 0 || rest[0] == "" {
+		switch q.method() {
+		case http.MethodGet:
+			keys, err := a.accounts.SSHKeys(ctx, acct.ID)
+			if err != nil {
+				return err
+			}
+			out := []SSHKeyInfo{}
+			for _, k := range keys {
+				out = append(out, sshKeyInfo(k))
+			}
+			return writeJSON(q, http.StatusOK, out)
+		case http.MethodPost:
+			text, err := readTextOrJSONString(q)
+			if err != nil {
+				return err
+			}
+			key, err := a.accounts.AddSSHKey(ctx, acct.ID, text)
+			if err != nil {
+				return err
+			}
+			return writeJSON(q, http.StatusCreated, sshKeyInfo(key))
+		}
+		return methodNotAllowed()
+	}
+	seq, err := strconv.Atoi(rest[0])
+	if err != nil || len(rest) > 1 {
+		return notFound(rest[0])
+	}
+	switch q.method() {
+	case http.MethodGet:
+		keys, err := a.accounts.SSHKeys(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if k.Seq == seq {
+				return writeJSON(q, http.StatusOK, sshKeyInfo(k))
+			}
+		}
+		return notFound(rest[0])
+	case http.MethodDelete:
+		if err := a.accounts.DeleteSSHKey(ctx, acct.ID, seq); err != nil {
+			return err
+		}
+		return noContent(q)
+	}
+	return methodNotAllowed()
+}
+
+func (a *API) setHTTPPassword(q *request, acct *account.Account) error {
+	var pw string
+	switch q.method() {
+	case http.MethodPut:
+		var in HTTPPasswordInput
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		switch {
+		case in.Generate:
+			pw = account.GeneratePassword()
+		case in.HTTPPassword != nil:
+			if *in.HTTPPassword != "" && !a.isAdmin(q) {
+				// Gerrit lets only administrators choose a password verbatim.
+				return fail.Errorf(fail.Forbidden, "not allowed to set HTTP password")
+			}
+			pw = *in.HTTPPassword
+		}
+	case http.MethodDelete:
+	default:
+		return methodNotAllowed()
+	}
+	if err := a.accounts.SetHTTPPassword(q.r.Context(), acct.ID, pw); err != nil {
+		return err
+	}
+	if pw == "" {
+		return noContent(q)
+	}
+	return writeJSON(q, http.StatusOK, pw)
+}

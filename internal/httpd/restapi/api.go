@@ -1,0 +1,348 @@
+// Package restapi serves Gerrit's REST API: JSON with the ")]}'" prefix,
+// text/plain errors, anonymous access under / and HTTP Basic under /a/.
+//
+// Requests are routed on the escaped path, one segment at a time, so that
+// ids containing "%2F" (project "a/b", file paths) keep their slashes. Each
+// handler receives the caller explicitly; domain errors are translated to
+// status codes here and nowhere else.
+package restapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"tandem/internal/access"
+	"tandem/internal/account"
+	"tandem/internal/fail"
+	"tandem/internal/httpd/auth"
+	"tandem/internal/project"
+)
+
+// MaxBody caps request bodies.
+const MaxBody = 10 << 20
+
+// Options are the dependencies of the API.
+type Options struct {
+	Accounts *account.Service
+	Projects *project.Service
+	Access   *access.Control
+	Auth     *auth.Authenticator
+	Logger   *slog.Logger
+	Server   ServerInfo
+	// Health runs the health checks; nil means always healthy.
+	Health func(r *http.Request) (map[string]any, bool)
+}
+
+// ServerInfo is what /config/server/* reports.
+type ServerInfo struct {
+	Version         string // Gerrit-style x.y.z
+	TandemVersion   string
+	CanonicalWebURL string
+	SSHAddress      string // advertised HOST:PORT, empty when sshd is off
+	AuthType        string
+	ServerID        string
+}
+
+// API is the REST handler.
+type API struct {
+	accounts *account.Service
+	projects *project.Service
+	access   *access.Control
+	auth     *auth.Authenticator
+	log      *slog.Logger
+	info     ServerInfo
+	health   func(r *http.Request) (map[string]any, bool)
+}
+
+// New returns the REST API handler.
+func New(o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &API{
+		accounts: o.Accounts,
+		projects: o.Projects,
+		access:   o.Access,
+		auth:     o.Auth,
+		log:      o.Logger.With("component", "restapi"),
+		info:     o.Server,
+		health:   o.Health,
+	}
+}
+
+// request is one REST call after authentication and path splitting.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	caller *auth.Caller
+	segs   []string // unescaped path segments after the root ("changes", "projects"...)
+	query  url.Values
+}
+
+func (q *request) method() string { return q.r.Method }
+
+// ServeHTTP authenticates, routes and answers.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.EscapedPath()
+	authed := false
+	if path == "/a" || strings.HasPrefix(path, "/a/") {
+		authed = true
+		path = strings.TrimPrefix(path, "/a")
+	}
+	var caller *auth.Caller
+	if authed {
+		c, err := a.auth.Authenticate(r)
+		if err != nil || c.Anonymous() {
+			if fail.KindOf(err) == fail.Unavailable {
+				a.fail(w, r, err)
+				return
+			}
+			auth.Challenge(w)
+			return
+		}
+		caller = c
+	} else {
+		// An Authorization header outside /a/ is ignored, as in Gerrit.
+		caller = auth.AnonymousCaller()
+	}
+	raw := strings.Split(strings.Trim(path, "/"), "/")
+	segs := make([]string, 0, len(raw))
+	for _, s := range raw {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			textError(w, http.StatusBadRequest, "invalid path encoding")
+			return
+		}
+		segs = append(segs, u)
+	}
+	q := &request{w: w, r: r, caller: caller, segs: segs, query: r.URL.Query()}
+	if err := a.route(q); err != nil {
+		a.fail(w, r, err)
+	}
+}
+
+func (a *API) route(q *request) error {
+	if len(q.segs) == 0 || q.segs[0] == "" {
+		return notFound(q.r.URL.Path)
+	}
+	switch q.segs[0] {
+	case "config":
+		return a.serveConfig(q)
+	case "accounts":
+		return a.serveAccounts(q)
+	case "groups":
+		return a.serveGroups(q)
+	case "projects":
+		return a.serveProjects(q)
+	case "ssh_info":
+		if a.info.SSHAddress == "" {
+			return writeText(q, "NOT_AVAILABLE")
+		}
+		host, port := splitHostPort(a.info.SSHAddress)
+		return writeText(q, host+" "+port)
+	}
+	return notFound(q.r.URL.Path)
+}
+
+func notFound(what string) error { return fail.Errorf(fail.NotFound, "Not found: %s", what) }
+
+func methodNotAllowed() error { return errMethod }
+
+var errMethod = errors.New("method not allowed")
+
+// fail writes err as Gerrit does: a status code and a text/plain message.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errMethod) {
+		textError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	}
+	status := http.StatusInternalServerError
+	msg := "Internal server error"
+	switch fail.KindOf(err) {
+	case fail.Invalid:
+		status = http.StatusBadRequest
+	case fail.Unauthorized:
+		auth.Challenge(w)
+		return
+	case fail.Forbidden:
+		status = http.StatusForbidden
+	case fail.NotFound:
+		status = http.StatusNotFound
+	case fail.Conflict:
+		status = http.StatusConflict
+	case fail.Unprocessable:
+		status = http.StatusUnprocessableEntity
+	case fail.Unavailable:
+		status = http.StatusServiceUnavailable
+		msg = "Service Unavailable"
+	}
+	if status >= 500 {
+		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		msg = fail.Message(err, msg)
+	}
+	textError(w, status, msg)
+}
+
+func textError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+}
+
+// writeJSON writes v with the XSSI prefix, compact when the client asked
+// for application/json or pp=0, pretty otherwise.
+func writeJSON(q *request, status int, v any) error {
+	var body bytes.Buffer
+	body.WriteString(")]}'\n")
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if q.query.Get("pp") != "0" && !strings.Contains(q.r.Header.Get("Accept"), "application/json") {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	h.Set("Content-Disposition", "attachment")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache, no-store, max-age=0, must-revalidate")
+	out := body.Bytes()
+	if strings.Contains(q.r.Header.Get("Accept-Encoding"), "gzip") && len(out) > 256 {
+		h.Set("Content-Encoding", "gzip")
+		h.Add("Vary", "Accept-Encoding")
+		q.w.WriteHeader(status)
+		zw := gzip.NewWriter(q.w)
+		zw.Write(out)
+		return zw.Close()
+	}
+	q.w.WriteHeader(status)
+	_, err := q.w.Write(out)
+	return err
+}
+
+func writeText(q *request, s string) error {
+	q.w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	q.w.WriteHeader(http.StatusOK)
+	_, err := io.WriteString(q.w, s)
+	return err
+}
+
+func noContent(q *request) error {
+	q.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// readJSON decodes the request body into v. An empty body leaves v as is.
+// JSON is accepted with Content-Type application/json, and also without any
+// Content-Type when the body looks like JSON (Debian's pygerrit2 sends its
+// reviews that way).
+func readJSON(q *request, v any) error {
+	body, err := readBody(q)
+	if err != nil {
+		return err
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	ct := q.r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "application/json":
+	case ct == "" && (trimmed[0] == '{' || trimmed[0] == '['):
+	default:
+		return fail.Errorf(fail.Invalid, "Expected Content-Type: application/json")
+	}
+	if err := json.Unmarshal(trimmed, v); err != nil {
+		return fail.Errorf(fail.Invalid, "Invalid JSON: %s", jsonProblem(err))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "syntax error at offset " + itoa(int(se.Offset))
+	case errors.As(err, &te):
+		return "field " + te.Field + " has the wrong type"
+	}
+	return "malformed input"
+}
+
+func readBody(q *request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxBody+1))
+	if err != nil {
+		return nil, fail.Errorf(fail.Invalid, "cannot read request body")
+	}
+	if len(body) > MaxBody {
+		return nil, fail.Errorf(fail.Invalid, "request body too large")
+	}
+	return body, nil
+}
+
+// readTextOrJSONString accepts a text/plain body, or a JSON string.
+func readTextOrJSONString(q *request) (string, error) {
+	body, err := readBody(q)
+	if err != nil {
+		return "", err
+	}
+	mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
+	if mt == "application/json" {
+		var s string
+		if err := json.Unmarshal(bytes.TrimSpace(body), &s); err != nil {
+			return "", fail.Errorf(fail.Invalid, "Invalid JSON: expected a string")
+		}
+		return s, nil
+	}
+	return string(body), nil
+}
+
+func (a *API) requireSignedIn(q *request) error {
+	if q.caller.Anonymous() {
+		return fail.Errorf(fail.Unauthorized, "Authentication required")
+	}
+	return nil
+}
+
+// capabilities returns the caller's global capabilities.
+func (a *API) capabilities(q *request) (access.CapabilitySet, error) {
+	return a.access.Capabilities(q.r.Context(), q.caller.Subject())
+}
+
+func (a *API) requireCapability(q *request, name, what string) error {
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
+	}
+	if !caps.Has(name) {
+		return fail.Errorf(fail.Forbidden, "%s not permitted", what)
+	}
+	return nil
+}
+
+func splitHostPort(hp string) (string, string) {
+	i := strings.LastIndexByte(hp, ':')
+	if i < 0 {
+		return hp, "29418"
+	}
+	return strings.Trim(hp[:i], "[]"), hp[i+1:]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,416 @@
+package restapi
+
+import (
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"tandem/internal/access"
+	"tandem/internal/fail"
+	"tandem/internal/git/refupdate"
+	"tandem/internal/git/repo"
+	"tandem/internal/project"
+)
+
+// serveProjects handles /projects/...
+func (a *API) serveProjects(q *request) error {
+	if len(q.segs) == 1 || q.segs[1] == "" {
+		if q.method() != http.MethodGet {
+			return methodNotAllowed()
+		}
+		return a.listProjects(q)
+	}
+	name := repo.NormalizeName(q.segs[1])
+	rest := q.segs[2:]
+	if len(rest) == 0 && (q.method() == http.MethodPut || q.method() == http.MethodPost) {
+		return a.createProject(q, name)
+	}
+	chk, st, err := a.visibleProject(q, name)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		if q.method() != http.MethodGet {
+			return methodNotAllowed()
+		}
+		return writeJSON(q, http.StatusOK, a.projectInfo(st, true))
+	}
+	switch rest[0] {
+	case "description":
+		return a.serveDescription(q, chk, st)
+	case "parent":
+		return writeJSON(q, http.StatusOK, st.ParentName)
+	case "HEAD":
+		return a.serveHead(q, chk, st)
+	case "branches":
+		return a.serveBranches(q, chk, st, rest[1:])
+	case "access":
+		return a.serveAccess(q, chk, st)
+	case "config":
+		return writeJSON(q, http.StatusOK, a.configInfo(st))
+	}
+	return notFound(q.r.URL.Path)
+}
+
+// visibleProject loads a project the caller may see, else NotFound.
+func (a *API) visibleProject(q *request, name string) (*access.Checker, *project.State, error) {
+	if err := repo.ValidateName(name); err != nil {
+		return nil, nil, fail.Errorf(fail.Invalid, "%s", err.Error())
+	}
+	chk, st, err := a.access.Check(q.r.Context(), name, q.caller.Subject())
+	if err != nil {
+		return nil, nil, err
+	}
+	if !chk.Visible() {
+		return nil, nil, fail.Errorf(fail.NotFound, "Not found: %s", name)
+	}
+	return chk, st, nil
+}
+
+func (a *API) projectInfo(st *project.State, withName bool) ProjectInfo {
+	info := ProjectInfo{
+		ID:          escapeID(st.Name),
+		Parent:      st.ParentName,
+		Description: st.Config.Description,
+		State:       strings.ToUpper(strings.ReplaceAll(st.Config.StateOrDefault(), "-", "_")),
+	}
+	if withName {
+		info.Name = st.Name
+		labels := map[string]LabelTypeInfo{}
+		for _, l := range project.EffectiveLabels(st.Chain) {
+			vals := map[string]string{}
+			for _, v := range l.Values {
+				vals[project.FormatLabelValue(v.Value)] = v.Text
+			}
+			labels[l.Name] = LabelTypeInfo{Values: vals, DefaultValue: l.DefaultValue}
+		}
+		if len(labels) > 0 {
+			info.Labels = labels
+		}
+	}
+	return info
+}
+
+func (a *API) createProject(q *request, name string) error {
+	if err := a.requireCapability(q, "createProject", "create project"); err != nil {
+		return err
+	}
+	var in ProjectInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	if in.Name != "" && repo.NormalizeName(in.Name) != name {
+		return fail.Errorf(fail.Invalid, "name must match URL")
+	}
+	if err := repo.ValidateName(name); err != nil {
+		return fail.Errorf(fail.Invalid, "%s", err.Error())
+	}
+	var owners []project.GroupRef
+	for _, o := range in.Owners {
+		g, err := a.accounts.ResolveGroup(q.r.Context(), o)
+		if err != nil {
+			return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", o)
+		}
+		owners = append(owners, project.GroupRef{UUID: g.UUID, Name: g.Name})
+	}
+	submitType := strings.ToUpper(in.SubmitType)
+	if submitType != "" && !project.ValidSubmitType(submitType) {
+		return fail.Errorf(fail.Invalid, "invalid submit type %q", in.SubmitType)
+	}
+	acct := q.caller.Account
+	err := a.projects.Create(q.r.Context(), project.Input{
+		Name:              name,
+		Parent:            in.Parent,
+		Description:       in.Description,
+		CreateEmptyCommit: in.CreateEmptyCommit,
+		Branches:          in.Branches,
+		SubmitType:        submitType,
+		Owners:            owners,
+		PermissionsOnly:   in.PermissionsOnly,
+		RequireChangeID:   strings.ToUpper(in.RequireChangeID),
+		Author:            project.Ident{Name: acct.DisplayName(), Email: acct.PreferredEmail},
+	})
+	if err != nil {
+		return err
+	}
+	_, st, err := a.access.Check(q.r.Context(), name, q.caller.Subject())
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusCreated, a.projectInfo(st, true))
+}
+
+func (a *API) listProjects(q *request) error {
+	ctx := q.r.Context()
+	names, err := a.projects.Names(ctx)
+	if err != nil {
+		return err
+	}
+	filter := project.Filter{Prefix: q.query.Get("p"), Regex: q.query.Get("r"), Substring: q.query.Get("m")}
+	_, withDesc := q.query["d"]
+	if _, ok := q.query["description"]; ok {
+		withDesc = true
+	}
+	limit, _ := strconv.Atoi(q.query.Get("n"))
+	if limit == 0 {
+		limit, _ = strconv.Atoi(q.query.Get("limit"))
+	}
+	start, _ := strconv.Atoi(q.query.Get("S"))
+	if start == 0 {
+		start, _ = strconv.Atoi(q.query.Get("start"))
+	}
+	branches := q.query["b"]
+	typ := strings.ToUpper(q.query.Get("type"))
+	out := map[string]ProjectInfo{}
+	var order []string
+	skipped := 0
+	for _, name := range names {
+		ok, err := filter.Match(name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		chk, st, err := a.access.Check(ctx, name, q.caller.Subject())
+		if err != nil {
+			a.log.Warn("list projects: skip", "project", name, "err", err)
+			continue
+		}
+		if !chk.Visible() {
+			continue
+		}
+		if typ == "PERMISSIONS" && !isPermissionsOnly(name) || typ == "CODE" && isPermissionsOnly(name) {
+			continue
+		}
+		if skipped < start {
+			skipped++
+			continue
+		}
+		if limit > 0 && len(order) == limit {
+			last := out[order[len(order)-1]]
+			last.MoreProjects = true
+			out[order[len(order)-1]] = last
+			break
+		}
+		info := a.projectInfo(st, false)
+		if !withDesc {
+			info.Description = ""
+		}
+		if len(branches) > 0 {
+			info.Branches = map[string]string{}
+			r, err := a.projects.Open(ctx, name)
+			if err == nil {
+				for _, b := range branches {
+					ref := b
+					if !strings.HasPrefix(ref, "refs/") {
+						ref = "refs/heads/" + b
+					}
+					if !chk.Can(ref, "read") {
+						continue
+					}
+					if oid, err := r.Resolve(ctx, ref); err == nil {
+						info.Branches[b] = oid
+					}
+				}
+			}
+		}
+		out[name] = info
+		order = append(order, name)
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+func isPermissionsOnly(name string) bool {
+	return name == project.AllProjects || name == project.AllUsers
+}
+
+func (a *API) serveDescription(q *request, chk *access.Checker, st *project.State) error {
+	switch q.method() {
+	case http.MethodGet:
+		return writeJSON(q, http.StatusOK, st.Config.Description)
+	case http.MethodPut, http.MethodDelete:
+		if !chk.IsOwner() {
+			return fail.Errorf(fail.Forbidden, "not project owner")
+		}
+		var in struct {
+			Description   string `json:"description"`
+			CommitMessage string `json:"commit_message"`
+		}
+		if q.method() == http.MethodPut {
+			if err := readJSON(q, &in); err != nil {
+				return err
+			}
+		}
+		cfg, err := project.Parse(st.Config.Files())
+		if err != nil {
+			return err
+		}
+		cfg.Description = in.Description
+		msg := in.CommitMessage
+		if msg == "" {
+			msg = "Update description\n"
+		}
+		if _, err := a.projects.Save(q.r.Context(), st.Name, st.Revision, cfg, msg, a.ident(q)); err != nil {
+			return err
+		}
+		if in.Description == "" {
+			return noContent(q)
+		}
+		return writeJSON(q, http.StatusOK, in.Description)
+	}
+	return methodNotAllowed()
+}
+
+func (a *API) ident(q *request) project.Ident {
+	if q.caller.Anonymous() {
+		return project.Ident{}
+	}
+	return project.Ident{Name: q.caller.Account.DisplayName(), Email: q.caller.Account.PreferredEmail}
+}
+
+func (a *API) serveHead(q *request, chk *access.Checker, st *project.State) error {
+	r, err := a.projects.Open(q.r.Context(), st.Name)
+	if err != nil {
+		return err
+	}
+	switch q.method() {
+	case http.MethodGet:
+		head, err := r.Head(q.r.Context())
+		if err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, head)
+	case http.MethodPut:
+		if !chk.IsOwner() {
+			return fail.Errorf(fail.Forbidden, "not project owner")
+		}
+		var in HeadInput
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		ref := in.Ref
+		if ref == "" {
+			return fail.Errorf(fail.Invalid, "ref required")
+		}
+		if !strings.HasPrefix(ref, "refs/") {
+			ref = "refs/heads/" + ref
+		}
+		if _, err := r.Resolve(q.r.Context(), ref); err != nil {
+			return fail.Errorf(fail.Unprocessable, "Ref Not Found: %s", ref)
+		}
+		if err := r.SetHead(q.r.Context(), ref); err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, ref)
+	}
+	return methodNotAllowed()
+}
+
+func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, rest []string) error {
+	ctx := q.r.Context()
+	r, err := a.projects.Open(ctx, st.Name)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 || rest[0] == "" {
+		if q.method() != http.MethodGet {
+			return methodNotAllowed()
+		}
+		refs, err := r.Refs(ctx, "refs/heads/", project.ConfigRef)
+		if err != nil {
+			return err
+		}
+		out := []BranchInfo{}
+		if head, err := r.Head(ctx); err == nil && chk.Can(head, "read") {
+			out = append(out, BranchInfo{Ref: "HEAD", Revision: strings.TrimPrefix(head, "refs/heads/")})
+		}
+		var cfg []BranchInfo
+		var heads []BranchInfo
+		for _, ref := range refs {
+			if !chk.Can(ref.Name, "read") {
+				continue
+			}
+			b := BranchInfo{Ref: ref.Name, Revision: ref.OID, CanDelete: chk.Can(ref.Name, "delete") && ref.Name != project.ConfigRef}
+			if ref.Name == project.ConfigRef {
+				cfg = append(cfg, b)
+			} else {
+				heads = append(heads, b)
+			}
+		}
+		sort.Slice(heads, func(i, j int) bool { return heads[i].Ref < heads[j].Ref })
+		out = append(append(out, cfg...), heads...)
+		return writeJSON(q, http.StatusOK, out)
+	}
+	ref := strings.Join(rest, "/")
+	if ref != "HEAD" && !strings.HasPrefix(ref, "refs/") {
+		ref = "refs/heads/" + ref
+	}
+	switch q.method() {
+	case http.MethodGet:
+		if !chk.Can(ref, "read") {
+			return notFound(ref)
+		}
+		oid, err := r.Resolve(ctx, ref)
+		if err != nil {
+			return notFound(ref)
+		}
+		return writeJSON(q, http.StatusOK, BranchInfo{Ref: ref, Revision: oid, CanDelete: chk.Can(ref, "delete")})
+	case http.MethodPut:
+		if err := a.requireSignedIn(q); err != nil {
+			return err
+		}
+		var in BranchInput
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		if err := project.ValidBranchName(ref); err != nil {
+			return err
+		}
+		if !chk.Can(ref, "create") {
+			return fail.Errorf(fail.Forbidden, "Cannot create %q", ref)
+		}
+		rev := in.Revision
+		if rev == "" {
+			rev = "HEAD"
+		}
+		oid, err := r.Resolve(ctx, rev)
+		if err != nil {
+			return fail.Errorf(fail.Invalid, "invalid revision \"%s\"", in.Revision)
+		}
+		if err := refupdate.Apply(ctx, a.projects.Runner(), r.Path, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid}); err != nil {
+			var mm *refupdate.MismatchError
+			if errors.As(err, &mm) {
+				return fail.Errorf(fail.Conflict, "branch \"%s\" already exists", ref)
+			}
+			return err
+		}
+		return writeJSON(q, http.StatusCreated, BranchInfo{Ref: ref, Revision: oid, CanDelete: chk.Can(ref, "delete")})
+	case http.MethodDelete:
+		if err := a.requireSignedIn(q); err != nil {
+			return err
+		}
+		if !chk.Can(ref, "delete") || ref == project.ConfigRef {
+			return fail.Errorf(fail.Forbidden, "Cannot delete %s", ref)
+		}
+		oid, err := r.Resolve(ctx, ref)
+		if err != nil {
+			return notFound(ref)
+		}
+		if err := refupdate.Apply(ctx, a.projects.Runner(), r.Path, refupdate.Update{Ref: ref, Old: oid, New: refupdate.ZeroOID}); err != nil {
+			return err
+		}
+		return noContent(q)
+	}
+	return methodNotAllowed()
+}
+
+func (a *API) configInfo(st *project.State) map[string]any {
+	return map[string]any{
+		"description": st.Config.Description,
+		"state":       strings.ToUpper(strings.ReplaceAll(st.Config.StateOrDefault(), "-", "_")),
+		"submit_type": project.EffectiveSubmitType(st.Chain),
+	}
+}
