@@ -17,7 +17,8 @@
 //   - The sections matching a ref are ordered most specific first (closest
 //     to the ref by edit distance, then finite patterns, then the more
 //     detailed pattern); for equally specific ones the project closest to
-//     the one asked about comes first.
+//     the one asked about comes first. Patterns with parameters are ranked
+//     as filled in for the subject (Gerrit ranks them as written).
 //   - ALLOW: the first rule for a (pattern, group) pair counts, so a DENY,
 //     or a child's rule for the same pattern and group, hides the inherited
 //     rule. An exclusive permission (exclusiveGroupPermissions) stops the
@@ -29,7 +30,10 @@
 //   - "+force" on an ALLOW grants the forced variant (force push, editing
 //     others' topics); "+force" on a BLOCK blocks only the forced variant.
 //   - Label ranges are the union of the matching ALLOW ranges, cut down by
-//     the matching BLOCK ranges (a block of -2..+2 leaves -1..+1).
+//     the matching BLOCK ranges (a block of -2..+2 leaves -1..+1). Where a
+//     section has several matching BLOCKs or ALLOWs, Tandem takes the
+//     strictest block and the union of the allows; Gerrit takes whichever
+//     comes last or first in the file.
 //   - Project Owners are the subjects in a group granted "owner" on refs/*
 //     in the project or an ancestor (never from All-Projects); rules for
 //     Project Owners apply to them. IsOwner also needs the owner permission
@@ -286,6 +290,20 @@ func (c *Checker) canReadAnyRef() bool {
 // for filtering ref advertisements.
 func (c *Checker) Visibility() func(ref string) bool {
 	return func(ref string) bool { return c.Can(ref, project.PermRead) }
+}
+
+// VisibilityWithChanges is Visibility for advertisements that include
+// patch set refs (refs/changes/NN/C/P): as in Gerrit such a ref is readable
+// when the destination branch of its change is. branchOf maps the ref to
+// that branch; a ref it does not know (false) is not visible.
+func (c *Checker) VisibilityWithChanges(branchOf func(ref string) (string, bool)) func(ref string) bool {
+	return func(ref string) bool {
+		if strings.HasPrefix(ref, "refs/changes/") {
+			branch, ok := branchOf(ref)
+			return ok && c.Can(branch, project.PermRead)
+		}
+		return c.Can(ref, project.PermRead)
+	}
 }
 
 // Can reports whether the subject may do permission on ref. For label

@@ -83,9 +83,12 @@ func testGitHosting(t *testing.T, s *server) {
 	}
 
 	// Wrong password and unknown key.
-	out, err = s.git(t, anon, "", "ls-remote", s.httpURL("alice", "wrong", "demo"))
-	if err == nil || !strings.Contains(out, "Authentication failed") {
-		t.Fatalf("wrong password: err=%v out=%s", err, out)
+	// git sends credentials only when challenged: on /a/ and on push.
+	for _, args := range [][]string{{"ls-remote", s.httpURL("alice", "wrong", "a/demo")}, {"push", s.httpURL("alice", "wrong", "demo"), "HEAD:refs/heads/main"}} {
+		out, err = s.git(t, anon, "", args...)
+		if err == nil || !strings.Contains(out, "Authentication failed") {
+			t.Fatalf("wrong password, git %s: err=%v out=%s", args[0], err, out)
+		}
 	}
 	r = s.call(t, "GET", "/a/accounts/self", "alice", "wrong", nil, "")
 	expect(t, r, 401, "REST with wrong password")
@@ -104,7 +107,7 @@ func testGitHosting(t *testing.T, s *server) {
 	if strings.Contains(ls, "refs/meta/config") {
 		t.Fatalf("anonymous ls-remote shows refs/meta/config:\n%s", ls)
 	}
-	adminLs := s.mustGit(t, "", "", "ls-remote", s.httpURL("admin", adminPassword, "demo"), "refs/meta/config")
+	adminLs := s.mustGit(t, "", "", "ls-remote", s.httpURL("admin", adminPassword, "a/demo"), "refs/meta/config")
 	metaSHA := strings.Fields(adminLs)[0]
 	for _, proto := range []string{"0", "2"} {
 		out, err = s.git(t, anon, "", "-c", "protocol.version="+proto, "fetch", s.httpURL("", "", "demo"), "refs/meta/config")
@@ -121,15 +124,15 @@ func testGitHosting(t *testing.T, s *server) {
 	// Users may now push to refs/heads/*.
 	cfgDir := filepath.Join(t.TempDir(), "cfg")
 	s.mustGit(t, "", "", "init", "-q", cfgDir)
-	s.mustGit(t, cfgDir, "", "fetch", "-q", s.httpURL("admin", adminPassword, "demo"), "refs/meta/config")
+	s.mustGit(t, cfgDir, "", "fetch", "-q", s.httpURL("admin", adminPassword, "a/demo"), "refs/meta/config")
 	s.mustGit(t, cfgDir, "", "checkout", "-q", "FETCH_HEAD")
 	appendFile(t, filepath.Join(cfgDir, "project.config"), "[access \"refs/heads/*\"]\n\tpush = group Registered Users\n")
 	appendFile(t, filepath.Join(cfgDir, "groups"), "global:Registered-Users\tRegistered Users\n")
 	s.mustGit(t, cfgDir, "", "commit", "-q", "-am", "let registered users push")
 
-	// Alice may not push the configuration herself.
+	// Alice may not push the configuration herself; she cannot even see it.
 	out, err = s.git(t, cfgDir, "", "push", s.httpURL("alice", "alice-pw", "demo"), "HEAD:refs/meta/config")
-	if err == nil || !strings.Contains(out, "prohibited by Gerrit") {
+	if err == nil || !strings.Contains(out, "deny updating a hidden ref") {
 		t.Fatalf("alice's config push: err=%v out=%s", err, out)
 	}
 	s.mustGit(t, cfgDir, "", "push", "-q", s.httpURL("admin", adminPassword, "demo"), "HEAD:refs/meta/config")

@@ -106,7 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.Git.ServeHTTP(rec, r)
 	case r.URL.Path == "/metrics":
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.opts.Metrics.WriteTo(rec)
+		s.opts.Metrics.Write(rec)
 	default:
 		s.opts.REST.ServeHTTP(rec, r)
 	}

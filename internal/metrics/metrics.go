@@ -1,5 +1,5 @@
 // Package metrics is a small Prometheus text-format registry: labelled
-// counters and histograms, rendered by WriteTo for GET /metrics. A Registry
+// counters and histograms, rendered by Write for GET /metrics. A Registry
 // and its metrics are safe for concurrent use; metrics are process-local
 // (each master exposes its own).
 package metrics
@@ -33,8 +33,8 @@ func (r *Registry) add(m metric) {
 	r.mu.Unlock()
 }
 
-// WriteTo renders every metric in the Prometheus text format.
-func (r *Registry) WriteTo(w io.Writer) {
+// Write renders every metric in the Prometheus text format.
+func (r *Registry) Write(w io.Writer) {
 	r.mu.Lock()
 	ms := append([]metric(nil), r.metrics...)
 	r.mu.Unlock()

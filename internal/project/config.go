@@ -45,15 +45,15 @@ const (
 
 // Submit types ([submit] action), by their REST names.
 const (
-	SubmitInherit            = "INHERIT"
-	SubmitMergeIfNecessary   = "MERGE_IF_NECESSARY"
-	SubmitFastForwardOnly    = "FAST_FORWARD_ONLY"
-	SubmitRebaseIfNecessary  = "REBASE_IF_NECESSARY"
-	SubmitRebaseAlways       = "REBASE_ALWAYS"
-	SubmitMergeAlways        = "MERGE_ALWAYS"
-	SubmitCherryPick         = "CHERRY_PICK"
-	DefaultSubmitType        = SubmitMergeIfNecessary
-	defaultSubmitTypeWritten = "merge if necessary"
+	SubmitInherit           = "INHERIT"
+	SubmitMergeIfNecessary  = "MERGE_IF_NECESSARY"
+	SubmitFastForwardOnly   = "FAST_FORWARD_ONLY"
+	SubmitRebaseIfNecessary = "REBASE_IF_NECESSARY"
+	SubmitRebaseAlways      = "REBASE_ALWAYS"
+	SubmitMergeAlways       = "MERGE_ALWAYS"
+	SubmitCherryPick        = "CHERRY_PICK"
+	// DefaultSubmitType is what INHERIT means at the top of the tree.
+	DefaultSubmitType = SubmitMergeIfNecessary
 )
 
 var submitTypes = []string{SubmitInherit, SubmitMergeIfNecessary, SubmitFastForwardOnly, SubmitRebaseIfNecessary, SubmitRebaseAlways, SubmitMergeAlways, SubmitCherryPick}

@@ -40,6 +40,7 @@ func DefaultAllProjects(admins, serviceUsers, blocked GroupRef) *Config {
 			perm{PermLabel + "Code-Review", registered, Allow, false, &[2]int{-1, 1}},
 			perm{PermLabel + "Code-Review", adminsAndOwners, Allow, false, fullRange},
 			perm{PermCreate, adminsAndOwners, Allow, false, nil},
+			perm{PermPush, adminsAndOwners, Allow, false, nil},
 			perm{PermSubmit, adminsAndOwners, Allow, false, nil},
 			perm{PermForgeAuthor, registered, Allow, false, nil},
 			perm{PermForgeCommitter, adminsAndOwners, Allow, false, nil},
