@@ -25,6 +25,9 @@ func (a *API) serveProjects(q *request) error {
 	name := repo.NormalizeName(q.segs[1])
 	rest := q.segs[2:]
 	if len(rest) == 0 && (q.method() == http.MethodPut || q.method() == http.MethodPost) {
+		if strings.HasPrefix(q.segs[1], "/") {
+			return fail.Errorf(fail.Invalid, "invalid project name: %q is absolute", q.segs[1])
+		}
 		return a.createProject(q, name)
 	}
 	chk, st, err := a.visibleProject(q, name)
