@@ -81,6 +81,7 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 }
 
 func (c *components) Close() {
+	c.repos.Close()
 	c.db.Close()
 }
 

@@ -305,6 +305,9 @@ func (s *Server) newConn(base context.Context, nc net.Conn) *conn {
 	}
 	now := s.clock.Now()
 	tc := &trackedConn{Conn: nc, clock: s.clock}
+	if t, ok := nc.(*net.TCPConn); ok {
+		tc.raw, _ = t.SyscallConn()
+	}
 	tc.last.Store(now.UnixNano())
 	ctx, cancel := context.WithCancel(base)
 	c := &conn{id: newID(), nc: tc, start: now, ctx: ctx, cancel: cancel}
@@ -445,6 +448,7 @@ type trackedConn struct {
 	clock clock.Clock
 	last  atomic.Int64 // unix nanoseconds of the last read or write
 	idle  atomic.Int64 // nanoseconds; 0 = no idle timeout
+	raw   syscall.RawConn
 }
 
 func (t *trackedConn) touch() {
@@ -455,11 +459,25 @@ func (t *trackedConn) touch() {
 }
 
 func (t *trackedConn) Read(p []byte) (int, error) {
+	t.quickAck()
 	n, err := t.Conn.Read(p)
 	if n > 0 {
 		t.touch()
 	}
 	return n, err
+}
+
+// quickAck acknowledges incoming data at once. OpenSSH clients leave Nagle's
+// algorithm on for non-interactive sessions, so each small handshake packet
+// would otherwise wait for our delayed ACK (40 ms on Linux), several times
+// per connection. The kernel clears the flag by itself, hence every read.
+func (t *trackedConn) quickAck() {
+	if t.raw == nil {
+		return
+	}
+	t.raw.Control(func(fd uintptr) {
+		syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
+	})
 }
 
 func (t *trackedConn) Write(p []byte) (int, error) {

@@ -116,6 +116,7 @@ func TestValidateName(t *testing.T) {
 func TestPath(t *testing.T) {
 	root := t.TempDir()
 	s := repo.NewStore(root, nil)
+	defer s.Close()
 	tests := []struct {
 		desc, name, want string
 		ok               bool
@@ -137,7 +138,9 @@ func TestPath(t *testing.T) {
 			}
 		})
 	}
-	if rel := repo.NewStore("relative/dir", nil).Root(); !filepath.IsAbs(rel) {
+	rs := repo.NewStore("relative/dir", nil)
+	defer rs.Close()
+	if rel := rs.Root(); !filepath.IsAbs(rel) {
 		t.Errorf("Root() = %q, want absolute", rel)
 	}
 }

@@ -43,6 +43,7 @@ const DefaultHead = "refs/heads/master"
 type Store struct {
 	root   string
 	runner *git.Runner
+	pool   *catfile.Pool // long-lived cat-file readers, so reads spawn nothing
 }
 
 // NewStore returns the Store of repositories under root (made absolute).
@@ -50,8 +51,11 @@ func NewStore(root string, r *git.Runner) *Store {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
-	return &Store{root: filepath.Clean(root), runner: r}
+	return &Store{root: filepath.Clean(root), runner: r, pool: catfile.NewPool(r, catfile.PoolOptions{})}
 }
+
+// Close stops the store's cat-file readers.
+func (s *Store) Close() error { return s.pool.Close() }
 
 // Root returns the absolute root directory.
 func (s *Store) Root() string { return s.root }
@@ -79,7 +83,7 @@ func (s *Store) Open(name string) (*Repo, error) {
 	if fi, err := os.Stat(filepath.Join(p, "HEAD")); err != nil || fi.IsDir() {
 		return nil, fmt.Errorf("repository %q: %w", name, ErrNotFound)
 	}
-	return &Repo{Name: name, Path: p, runner: s.runner}, nil
+	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool}, nil
 }
 
 // Create creates an empty bare repository for the project name with HEAD
@@ -130,7 +134,7 @@ func (s *Store) Create(ctx context.Context, name, headRef string) (*Repo, error)
 		}
 		return nil, fmt.Errorf("create %q: %w", name, err)
 	}
-	return &Repo{Name: name, Path: p, runner: s.runner}, nil
+	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool}, nil
 }
 
 // List returns the names of all projects under the root, sorted. It skips
@@ -174,6 +178,23 @@ type Repo struct {
 	Name   string // project name
 	Path   string // absolute directory
 	runner *git.Runner
+	pool   *catfile.Pool
+}
+
+// batch borrows a cat-file reader; release gives it back.
+func (r *Repo) batch(ctx context.Context) (*catfile.Batch, error) {
+	if r.pool == nil {
+		return catfile.Open(ctx, r.runner, r.Path)
+	}
+	return r.pool.Get(r.Path)
+}
+
+func (r *Repo) release(b *catfile.Batch) {
+	if r.pool == nil {
+		b.Close()
+		return
+	}
+	r.pool.Put(b)
 }
 
 // Runner returns the runner the repository uses.
@@ -214,11 +235,11 @@ func (r *Repo) Refs(ctx context.Context, patterns ...string) ([]Ref, error) {
 func (r *Repo) Resolve(ctx context.Context, rev string) (string, error) {
 	// cat-file, unlike rev-parse --verify, also checks that a full object
 	// id names an existing object.
-	b, err := catfile.Open(ctx, r.runner, r.Path)
+	b, err := r.batch(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer b.Close()
+	defer r.release(b)
 	info, err := b.Info(rev)
 	switch {
 	case errors.Is(err, catfile.ErrNotFound), errors.Is(err, catfile.ErrInvalidRevision):
@@ -262,11 +283,11 @@ func (r *Repo) ReadFile(ctx context.Context, rev, path string) ([]byte, error) {
 	if strings.Contains(rev, ":") {
 		return nil, fmt.Errorf("read %q at %q: invalid revision", path, rev)
 	}
-	b, err := catfile.Open(ctx, r.runner, r.Path)
+	b, err := r.batch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
+	defer r.release(b)
 	info, data, err := b.Read(rev + ":" + path)
 	switch {
 	case errors.Is(err, catfile.ErrNotFound):

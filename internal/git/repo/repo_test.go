@@ -20,7 +20,9 @@ func TestMain(m *testing.M) { gittest.Main(m) }
 
 func newStore(t *testing.T) *repo.Store {
 	t.Helper()
-	return repo.NewStore(t.TempDir(), gittest.Runner(t))
+	s := repo.NewStore(t.TempDir(), gittest.Runner(t))
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func TestCreateOpen(t *testing.T) {

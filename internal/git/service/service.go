@@ -88,7 +88,8 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		config = append(config, git.ConfigPair{Key: hideKey, Value: p})
 	}
 	stdin := req.Stdin
-	if req.Visible != nil {
+	// A protocol v2 advertisement lists capabilities, not refs.
+	if req.Visible != nil && !(req.Advertise && V2(req.Protocol)) {
 		refs, err := req.Repo.Refs(ctx)
 		if err != nil {
 			return err

@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The benchmarks compare Tandem with the physical limit, plain git on the
+// same repository through file://, measured in the same run. Each iteration
+// times both, interleaved, so machine noise hits both sides alike; the
+// reported figures are medians and their ratio.
+
+const (
+	benchCommits = 3000
+	benchFiles   = 3000
+)
+
+// benchRepo generates a repository of benchCommits commits touching
+// benchFiles files with git fast-import, pushes it into Tandem as project
+// name, and returns the bare repository's path on disk.
+func benchRepo(b *testing.B, s *server, name string) string {
+	b.Helper()
+	expect(b, s.admin(b, "PUT", "/a/projects/"+name, map[string]any{}), 201, "create bench project")
+	src := filepath.Join(b.TempDir(), "src.git")
+	s.mustGit(b, "", "", "init", "-q", "--bare", "-b", "main", src)
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir = src
+	cmd.Env = s.gitEnv("")
+	in, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(in)
+	for i := 1; i <= benchCommits; i++ {
+		msg := fmt.Sprintf("commit %d", i)
+		fmt.Fprintf(w, "commit refs/heads/main\ncommitter Bench <bench@example.com> %d +0000\ndata %d\n%s\n", 1700000000+i, len(msg), msg)
+		if i == 1 {
+			for f := 0; f < benchFiles; f++ {
+				content := fmt.Sprintf("file %d\n%s", f, strings.Repeat("line of text for the benchmark repository\n", 20))
+				fmt.Fprintf(w, "M 100644 inline dir%d/file%d.txt\ndata %d\n%s\n", f%50, f, len(content), content)
+			}
+			continue
+		}
+		f := (i * 7919) % benchFiles
+		content := fmt.Sprintf("file %d revision %d\n%s", f, i, strings.Repeat("changed line of text\n", 20))
+		fmt.Fprintf(w, "M 100644 inline dir%d/file%d.txt\ndata %d\n%s\n", f%50, f, len(content), content)
+	}
+	w.Flush()
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	s.mustGit(b, src, "", "repack", "-adq")
+	s.mustGit(b, src, s.adminKey, "push", "-q", s.sshURL("admin", name), "main:refs/heads/main")
+	return filepath.Join(s.site, "git", name+".git")
+}
+
+// timeGit runs git and returns how long it took.
+func timeGit(b *testing.B, s *server, dir, key string, args ...string) time.Duration {
+	b.Helper()
+	start := time.Now()
+	s.mustGit(b, dir, key, args...)
+	return time.Since(start)
+}
+
+// report prints medians and ratios of each side against "disk".
+func report(b *testing.B, samples map[string][]time.Duration) {
+	med := map[string]float64{}
+	for side, ds := range samples {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		med[side] = float64(ds[len(ds)/2].Microseconds()) / 1000
+		b.ReportMetric(med[side], side+"-ms")
+	}
+	for side, m := range med {
+		if side != "disk" && med["disk"] > 0 {
+			b.ReportMetric(m/med["disk"], side+"/disk")
+		}
+	}
+}
+
+func BenchmarkClone(b *testing.B) {
+	s := startServer(b, "sqlite")
+	disk := benchRepo(b, s, "clone")
+	tmp := b.TempDir()
+	samples := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for side, url := range map[string]string{
+			"disk": "file://" + disk,
+			"http": s.httpURL("admin", adminPassword, "a/clone"),
+			"ssh":  s.sshURL("admin", "clone"),
+		} {
+			dst := filepath.Join(tmp, fmt.Sprintf("%s-%d", side, i))
+			samples[side] = append(samples[side], timeGit(b, s, "", s.adminKey, "clone", "-q", "--bare", "--no-local", url, dst))
+			os.RemoveAll(dst)
+		}
+	}
+	b.StopTimer()
+	report(b, samples)
+}
+
+func BenchmarkFetchOneCommit(b *testing.B) {
+	s := startServer(b, "sqlite")
+	disk := benchRepo(b, s, "fetch")
+	urls := map[string]string{
+		"disk": "file://" + disk,
+		"http": s.httpURL("admin", adminPassword, "a/fetch"),
+		"ssh":  s.sshURL("admin", "fetch"),
+	}
+	clients := map[string]string{}
+	for side, url := range urls {
+		clients[side] = filepath.Join(b.TempDir(), side)
+		s.mustGit(b, "", s.adminKey, "clone", "-q", "--bare", "--no-local", url, clients[side])
+	}
+	work := filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	samples := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s.commit(b, work, "bench.txt", fmt.Sprintf("fetch %d\n", i))
+		s.mustGit(b, work, s.adminKey, "push", "-q", s.sshURL("admin", "fetch"), "HEAD:refs/heads/main")
+		b.StartTimer()
+		for side, url := range urls {
+			samples[side] = append(samples[side], timeGit(b, s, clients[side], s.adminKey, "fetch", "-q", url, "+refs/heads/main:refs/heads/main"))
+		}
+	}
+	b.StopTimer()
+	report(b, samples)
+}
+
+func BenchmarkPushOneCommit(b *testing.B) {
+	s := startServer(b, "sqlite")
+	benchRepo(b, s, "push")
+	// The disk side is a separate bare copy with identical history.
+	disk := filepath.Join(b.TempDir(), "disk.git")
+	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "push.git"), disk)
+	work := filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	urls := map[string]string{
+		"disk": "file://" + disk,
+		"http": s.httpURL("admin", adminPassword, "a/push"),
+		"ssh":  s.sshURL("admin", "push"),
+	}
+	samples := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s.commit(b, work, "bench.txt", fmt.Sprintf("push %d\n", i))
+		b.StartTimer()
+		for side, url := range urls {
+			samples[side] = append(samples[side], timeGit(b, s, work, s.adminKey, "push", "-q", url, "HEAD:refs/heads/main"))
+		}
+	}
+	b.StopTimer()
+	report(b, samples)
+}
+
+// BenchmarkIdleMemory reports the daemon's resident memory when idle after
+// start-up and after serving the other scenarios' kind of traffic once.
+func BenchmarkIdleMemory(b *testing.B) {
+	s := startServer(b, "sqlite")
+	time.Sleep(500 * time.Millisecond)
+	b.ReportMetric(rssMiB(b, s.cmd.Process.Pid), "idle-MiB")
+	benchRepo(b, s, "mem")
+	dst := filepath.Join(b.TempDir(), "c")
+	for i := 0; i < b.N; i++ {
+		os.RemoveAll(dst)
+		s.mustGit(b, "", "", "clone", "-q", "--bare", s.httpURL("admin", adminPassword, "a/mem"), dst)
+	}
+	time.Sleep(500 * time.Millisecond)
+	b.ReportMetric(rssMiB(b, s.cmd.Process.Pid), "after-clones-MiB")
+}
+
+func rssMiB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
