@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -21,8 +22,17 @@ const (
 	GerritVersion = "3.9.0"
 )
 
-// Main runs the tandem command line and returns the process exit status.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Main runs the tandem command line (argv, program name first) and returns
+// the process exit status. Started through a hook's symlink, the program
+// name is the hook's, and Main runs that hook.
+func Main(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var args []string
+	if len(argv) > 0 {
+		if hook := filepath.Base(argv[0]); hook == "proc-receive" {
+			return runHook([]string{hook}, stdin, stdout, stderr)
+		}
+		args = argv[1:]
+	}
 	if len(args) == 0 {
 		usage(stderr)
 		return 2
