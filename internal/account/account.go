@@ -140,7 +140,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Account, error) {
 				return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", g)
 			}
 			if grp.System() {
-				return fail.Errorf(fail.Invalid, "group %s cannot have members", grp.Name)
+				return fail.Errorf(fail.Unprocessable, "External Group Not Allowed: %s", g)
 			}
 			groups = append(groups, grp)
 		}
@@ -199,6 +199,11 @@ func validEmail(e string) bool {
 }
 
 const accountColumns = `id, COALESCE(username, ''), full_name, COALESCE(preferred_email, ''), inactive, created_on`
+
+// accountColumnsOf is accountColumns for the accounts table aliased as t.
+func accountColumnsOf(t string) string {
+	return fmt.Sprintf(`%[1]s.id, COALESCE(%[1]s.username, ''), %[1]s.full_name, COALESCE(%[1]s.preferred_email, ''), %[1]s.inactive, %[1]s.created_on`, t)
+}
 
 func scanAccount(scan func(...any) error) (*Account, error) {
 	var a Account
@@ -351,17 +356,17 @@ func (s *Service) Update(ctx context.Context, id int64, fullName, email *string)
 			if !validEmail(*email) {
 				return fail.Errorf(fail.Invalid, "invalid email address")
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO account_emails (email, account_id) VALUES ($1, $2)`, *email, id)
-			if errors.Is(err, db.ErrConflict) {
-				var owner int64
-				if err := tx.QueryRow(ctx, `SELECT account_id FROM account_emails WHERE email = $1`, *email).Scan(&owner); err != nil {
-					return err
-				}
-				if owner != id {
-					return fail.Errorf(fail.Conflict, "email '%s' already exists", *email)
-				}
-			} else if err != nil {
+			// ON CONFLICT rather than catching the error: on PostgreSQL a
+			// failed statement aborts the whole transaction.
+			if _, err := tx.Exec(ctx, `INSERT INTO account_emails (email, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, *email, id); err != nil {
 				return err
+			}
+			var owner int64
+			if err := tx.QueryRow(ctx, `SELECT account_id FROM account_emails WHERE email = $1`, *email).Scan(&owner); err != nil {
+				return err
+			}
+			if owner != id {
+				return fail.Errorf(fail.Conflict, "email '%s' already exists", *email)
 			}
 			if _, err := tx.Exec(ctx, `UPDATE accounts SET preferred_email = $1 WHERE id = $2`, *email, id); err != nil {
 				return err

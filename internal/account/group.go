@@ -210,7 +210,7 @@ func (s *Service) Members(ctx context.Context, g *Group) ([]*Account, error) {
 	if g.System() {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+prefixed("a.", accountColumns)+` FROM accounts a
+	rows, err := s.db.Query(ctx, `SELECT `+accountColumnsOf("a")+` FROM accounts a
 		JOIN group_members m ON m.account_id = a.id WHERE m.group_id = $1 ORDER BY a.id`, g.ID)
 	if err != nil {
 		return nil, err
@@ -237,7 +237,7 @@ func (s *Service) MembersRecursive(ctx context.Context, g *Group) ([]*Account, e
 			UNION
 			SELECT gr.id FROM group_includes i JOIN inc ON i.group_id = inc.id JOIN groups gr ON gr.uuid = i.include_uuid
 		)
-		SELECT DISTINCT `+prefixed("a.", accountColumns)+` FROM accounts a
+		SELECT DISTINCT `+accountColumnsOf("a")+` FROM accounts a
 		JOIN group_members m ON m.account_id = a.id JOIN inc ON m.group_id = inc.id ORDER BY a.id`, g.ID)
 	if err != nil {
 		return nil, err
@@ -273,18 +273,6 @@ func (s *Service) Includes(ctx context.Context, g *Group) ([]string, error) {
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-func prefixed(p, columns string) string {
-	cols := strings.Split(columns, ", ")
-	for i, c := range cols {
-		if strings.HasPrefix(c, "COALESCE(") {
-			cols[i] = "COALESCE(" + p + strings.TrimPrefix(c, "COALESCE(")
-			continue
-		}
-		cols[i] = p + c
-	}
-	return strings.Join(cols, ", ")
 }
 
 // AddMember puts account into group g; it reports whether it was new.

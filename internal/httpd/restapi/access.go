@@ -151,10 +151,10 @@ func (a *API) accessInfo(q *request, chk *access.Checker, st *project.State) Pro
 func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput, st *project.State) error {
 	if in.Parent != "" && in.Parent != st.ParentName {
 		if !a.isAdmin(q) {
-			return fail.Errorf(fail.Forbidden, "administrate server not permitted")
+			return notPermitted("administrate server")
 		}
-		if in.Parent == st.Name || !a.projects.Exists(q.r.Context(), in.Parent) {
-			return fail.Errorf(fail.Unprocessable, "Parent project \"%s\" does not exist", in.Parent)
+		if err := a.validateParent(q, st.Name, in.Parent); err != nil {
+			return err
 		}
 		cfg.InheritFrom = in.Parent
 	}

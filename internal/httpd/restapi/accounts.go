@@ -27,10 +27,7 @@ func (a *API) serveAccounts(q *request) error {
 		if q.method() != http.MethodGet {
 			return methodNotAllowed()
 		}
-		return writeJSON(q, http.StatusOK, AccountDetailInfo{
-			AccountInfo:  accountInfo(acct, false),
-			RegisteredOn: timestamp(acct.CreatedOn),
-		})
+		return writeJSON(q, http.StatusOK, accountInfo(acct, false))
 	}
 	switch rest[0] {
 	case "detail":
@@ -68,8 +65,12 @@ func (a *API) serveAccounts(q *request) error {
 		}
 		return a.serveSSHKeys(q, acct, rest[1:])
 	case "password.http":
-		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+		if err := a.requireSignedIn(q); err != nil {
 			return err
+		}
+		// Only administrators may touch another account's password.
+		if q.caller.ID() != acct.ID && !a.isAdmin(q) {
+			return notPermitted("administrate server")
 		}
 		return a.setHTTPPassword(q, acct)
 	}
@@ -109,7 +110,7 @@ func (a *API) requireSelfOrAdmin(q *request, acct *account.Account) error {
 	if caps.Has("administrateServer") || caps.Has("modifyAccount") {
 		return nil
 	}
-	return fail.Errorf(fail.Forbidden, "modify account not permitted")
+	return notPermitted("modify account")
 }
 
 func (a *API) createAccount(q *request, username string) error {
@@ -127,17 +128,22 @@ func (a *API) createAccount(q *request, username string) error {
 	if in.SSHKey != "" {
 		keys = append(keys, in.SSHKey)
 	}
+	name := in.Name
+	if name == "" {
+		name = in.Username // Gerrit's default: the username given in the body, if any
+	}
 	acct, err := a.accounts.Create(q.r.Context(), account.Input{
 		Username:     username,
-		FullName:     in.Name,
+		FullName:     name,
 		Email:        in.Email,
 		SSHKeys:      keys,
 		HTTPPassword: in.HTTPPassword,
 		Groups:       in.Groups,
 	})
 	if err != nil {
-		if fail.Is(err, fail.Conflict) && strings.HasPrefix(fail.Message(err, ""), "username") {
-			return fail.Errorf(fail.Conflict, "account '%s' already exists", username)
+		if fail.Is(err, fail.Conflict) && strings.HasPrefix(fail.Message(err, ""), "email") {
+			// Gerrit answers a taken email with 422, a taken username with 409.
+			return fail.Errorf(fail.Unprocessable, "%s", fail.Message(err, ""))
 		}
 		return err
 	}
@@ -233,7 +239,7 @@ func (a *API) accountGroups(q *request, acct *account.Account) error {
 	if err != nil {
 		return err
 	}
-	all, err := a.accounts.ListGroups(q.r.Context(), false)
+	all, err := a.accounts.ListGroups(q.r.Context(), true)
 	if err != nil {
 		return err
 	}
@@ -322,9 +328,9 @@ func (a *API) setHTTPPassword(q *request, acct *account.Account) error {
 		case in.Generate:
 			pw = account.GeneratePassword()
 		case in.HTTPPassword != nil:
-			if *in.HTTPPassword != "" && !a.isAdmin(q) {
+			if !a.isAdmin(q) {
 				// Gerrit lets only administrators choose a password verbatim.
-				return fail.Errorf(fail.Forbidden, "not allowed to set HTTP password")
+				return notPermitted("administrate server")
 			}
 			pw = *in.HTTPPassword
 		}

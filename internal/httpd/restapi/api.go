@@ -1,8 +1,12 @@
 // Package restapi serves Gerrit's REST API: JSON with the ")]}'" prefix,
 // text/plain errors, anonymous access under / and HTTP Basic under /a/.
+// Anonymous callers may only read: any other method is 403 "Authentication
+// required", as in Gerrit.
 //
 // Requests are routed on the escaped path, one segment at a time, so that
-// ids containing "%2F" (project "a/b", file paths) keep their slashes. Each
+// ids containing "%2F" (project "a/b", file paths) keep their slashes; a
+// segment is decoded as Gerrit decodes ids ("+" is a space) and ids in
+// answers are encoded the same way ("global%3AAnonymous-Users"). Each
 // handler receives the caller explicitly; domain errors are translated to
 // status codes here and nowhere else.
 package restapi
@@ -17,7 +21,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"tandem/internal/access"
@@ -88,7 +91,14 @@ type request struct {
 	query  url.Values
 }
 
-func (q *request) method() string { return q.r.Method }
+// method is the request method, with HEAD answered as GET as Gerrit does
+// (net/http drops the body).
+func (q *request) method() string {
+	if q.r.Method == http.MethodHead {
+		return http.MethodGet
+	}
+	return q.r.Method
+}
 
 // ServeHTTP authenticates, routes and answers.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -114,10 +124,15 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// An Authorization header outside /a/ is ignored, as in Gerrit.
 		caller = auth.AnonymousCaller()
 	}
+	if caller.Anonymous() && !isRead(r) {
+		// Gerrit refuses every anonymous write before looking at the path.
+		textError(w, http.StatusForbidden, "Authentication required")
+		return
+	}
 	raw := strings.Split(strings.Trim(path, "/"), "/")
 	segs := make([]string, 0, len(raw))
 	for _, s := range raw {
-		u, err := url.PathUnescape(s)
+		u, err := unescapeID(s)
 		if err != nil {
 			textError(w, http.StatusBadRequest, "invalid path encoding")
 			return
@@ -266,21 +281,9 @@ func readJSON(q *request, v any) error {
 		return fail.Errorf(fail.Invalid, "Expected Content-Type: application/json")
 	}
 	if err := json.Unmarshal(trimmed, v); err != nil {
-		return fail.Errorf(fail.Invalid, "Invalid JSON: %s", jsonProblem(err))
+		return fail.Wrap(fail.Invalid, err, "Invalid application/json in request")
 	}
 	return nil
-}
-
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return "syntax error at offset " + itoa(int(se.Offset))
-	case errors.As(err, &te):
-		return "field " + te.Field + " has the wrong type"
-	}
-	return "malformed input"
 }
 
 func readBody(q *request) ([]byte, error) {
@@ -311,11 +314,31 @@ func readTextOrJSONString(q *request) (string, error) {
 	return string(body), nil
 }
 
+// isRead reports whether r only reads; anonymous callers may do nothing else.
+func isRead(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
 func (a *API) requireSignedIn(q *request) error {
 	if q.caller.Anonymous() {
-		return fail.Errorf(fail.Unauthorized, "Authentication required")
+		return errAuthRequired
 	}
 	return nil
+}
+
+// errAuthRequired is Gerrit's answer (403, not 401) when an anonymous
+// caller reaches something that needs an account.
+var errAuthRequired = fail.Errorf(fail.Forbidden, "Authentication required")
+
+// notPermitted is Gerrit's text for a missing global capability or ref
+// permission: "not permitted: create account", "not permitted: delete on
+// refs/heads/x".
+func notPermitted(format string, args ...any) error {
+	return fail.Errorf(fail.Forbidden, "not permitted: "+format, args...)
 }
 
 // capabilities returns the caller's global capabilities.
@@ -332,7 +355,7 @@ func (a *API) requireCapability(q *request, name, what string) error {
 		return err
 	}
 	if !caps.Has(name) {
-		return fail.Errorf(fail.Forbidden, "%s not permitted", what)
+		return notPermitted("%s", what)
 	}
 	return nil
 }
@@ -344,5 +367,3 @@ func splitHostPort(hp string) (string, string) {
 	}
 	return strings.Trim(hp[:i], "[]"), hp[i+1:]
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -12,6 +13,10 @@ import (
 // serveGroups handles /groups/...
 func (a *API) serveGroups(q *request) error {
 	ctx := q.r.Context()
+	// Gerrit shows groups to signed-in callers only.
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
 	if len(q.segs) == 1 || q.segs[1] == "" {
 		if q.method() != http.MethodGet {
 			return methodNotAllowed()
@@ -24,11 +29,11 @@ func (a *API) serveGroups(q *request) error {
 		return a.createGroup(q, id)
 	}
 	g, err := a.accounts.ResolveGroup(ctx, id)
+	if fail.Is(err, fail.NotFound) || err == nil && !a.canSeeGroup(q, g) {
+		return notFound(id)
+	}
 	if err != nil {
 		return err
-	}
-	if !a.canSeeGroup(q, g) {
-		return fail.Errorf(fail.NotFound, "Group Not Found: %s", id)
 	}
 	if len(rest) == 0 || rest[0] == "detail" {
 		if q.method() != http.MethodGet {
@@ -274,6 +279,13 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 	case http.MethodDelete:
 		if !a.canManageGroup(q, g) {
 			return fail.Errorf(fail.Forbidden, "Cannot delete members from group %s", g.Name)
+		}
+		members, err := a.accounts.Members(ctx, g)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(members, func(m *account.Account) bool { return m.ID == acct.ID }) {
+			return notFound(rest[1])
 		}
 		if err := a.accounts.RemoveMember(ctx, g, acct.ID); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -44,7 +45,7 @@ func (a *API) serveProjects(q *request) error {
 	case "description":
 		return a.serveDescription(q, chk, st)
 	case "parent":
-		return writeJSON(q, http.StatusOK, st.ParentName)
+		return a.serveParent(q, st)
 	case "HEAD":
 		return a.serveHead(q, chk, st)
 	case "branches":
@@ -188,6 +189,13 @@ func (a *API) listProjects(q *request) error {
 		if typ == "PERMISSIONS" && !isPermissionsOnly(name) || typ == "CODE" && isPermissionsOnly(name) {
 			continue
 		}
+		var heads map[string]string
+		if len(branches) > 0 {
+			heads = a.branchHeads(ctx, chk, name, branches)
+			if len(heads) == 0 {
+				continue // Gerrit lists only projects that have one of the branches
+			}
+		}
 		if skipped < start {
 			skipped++
 			continue
@@ -202,28 +210,33 @@ func (a *API) listProjects(q *request) error {
 		if !withDesc {
 			info.Description = ""
 		}
-		if len(branches) > 0 {
-			info.Branches = map[string]string{}
-			r, err := a.projects.Open(ctx, name)
-			if err == nil {
-				for _, b := range branches {
-					ref := b
-					if !strings.HasPrefix(ref, "refs/") {
-						ref = "refs/heads/" + b
-					}
-					if !chk.Can(ref, "read") {
-						continue
-					}
-					if oid, err := r.Resolve(ctx, ref); err == nil {
-						info.Branches[b] = oid
-					}
-				}
-			}
-		}
+		info.Branches = heads
 		out[name] = info
 		order = append(order, name)
 	}
 	return writeJSON(q, http.StatusOK, out)
+}
+
+// branchHeads resolves the b= branches of a project that the caller may read.
+func (a *API) branchHeads(ctx context.Context, chk *access.Checker, name string, branches []string) map[string]string {
+	r, err := a.projects.Open(ctx, name)
+	if err != nil {
+		return nil
+	}
+	heads := map[string]string{}
+	for _, b := range branches {
+		ref := b
+		if !strings.HasPrefix(ref, "refs/") {
+			ref = "refs/heads/" + b
+		}
+		if !chk.Can(ref, "read") {
+			continue
+		}
+		if oid, err := r.Resolve(ctx, ref); err == nil {
+			heads[b] = oid
+		}
+	}
+	return heads
 }
 
 func isPermissionsOnly(name string) bool {
@@ -336,7 +349,7 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 			if !chk.Can(ref.Name, "read") {
 				continue
 			}
-			b := BranchInfo{Ref: ref.Name, Revision: ref.OID, CanDelete: chk.Can(ref.Name, "delete") && ref.Name != project.ConfigRef}
+			b := BranchInfo{Ref: ref.Name, Revision: ref.OID, CanDelete: canDeleteRef(chk, ref.Name)}
 			if ref.Name == project.ConfigRef {
 				cfg = append(cfg, b)
 			} else {
@@ -360,7 +373,7 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 		if err != nil {
 			return notFound(ref)
 		}
-		return writeJSON(q, http.StatusOK, BranchInfo{Ref: ref, Revision: oid, CanDelete: chk.Can(ref, "delete")})
+		return writeJSON(q, http.StatusOK, BranchInfo{Ref: ref, Revision: oid, CanDelete: canDeleteRef(chk, ref)})
 	case http.MethodPut:
 		if err := a.requireSignedIn(q); err != nil {
 			return err
@@ -373,7 +386,7 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 			return err
 		}
 		if !chk.Can(ref, "create") {
-			return fail.Errorf(fail.Forbidden, "Cannot create %q", ref)
+			return notPermitted("create on %s", ref)
 		}
 		rev := in.Revision
 		if rev == "" {
@@ -390,13 +403,13 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 			}
 			return err
 		}
-		return writeJSON(q, http.StatusCreated, BranchInfo{Ref: ref, Revision: oid, CanDelete: chk.Can(ref, "delete")})
+		return writeJSON(q, http.StatusCreated, BranchInfo{Ref: ref, Revision: oid, CanDelete: canDeleteRef(chk, ref)})
 	case http.MethodDelete:
 		if err := a.requireSignedIn(q); err != nil {
 			return err
 		}
-		if !chk.Can(ref, "delete") || ref == project.ConfigRef {
-			return fail.Errorf(fail.Forbidden, "Cannot delete %s", ref)
+		if !canDeleteRef(chk, ref) {
+			return notPermitted("delete on %s", ref)
 		}
 		oid, err := r.Resolve(ctx, ref)
 		if err != nil {
@@ -416,4 +429,82 @@ func (a *API) configInfo(st *project.State) map[string]any {
 		"state":       strings.ToUpper(strings.ReplaceAll(st.Config.StateOrDefault(), "-", "_")),
 		"submit_type": project.EffectiveSubmitType(st.Chain),
 	}
+}
+
+// canDeleteRef is Gerrit's rule for deleting a branch over REST: delete,
+// or push with force, or administrateServer; never refs/meta/config.
+func canDeleteRef(chk *access.Checker, ref string) bool {
+	if ref == project.ConfigRef || ref == "HEAD" {
+		return false
+	}
+	return chk.Can(ref, "delete") || chk.CanForce(ref, "push") || chk.Capabilities().Has("administrateServer")
+}
+
+// serveParent reads or changes a project's parent (PUT takes ParentInput).
+func (a *API) serveParent(q *request, st *project.State) error {
+	switch q.method() {
+	case http.MethodGet:
+		return writeJSON(q, http.StatusOK, st.ParentName)
+	case http.MethodPut:
+		if !a.isAdmin(q) {
+			return notPermitted("administrate server")
+		}
+		var in struct {
+			Parent        string `json:"parent"`
+			CommitMessage string `json:"commit_message"`
+		}
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		parent := in.Parent
+		if parent == "" {
+			parent = project.AllProjects
+		}
+		if err := a.validateParent(q, st.Name, parent); err != nil {
+			return err
+		}
+		if parent != st.ParentName {
+			cfg, err := project.Parse(st.Config.Files())
+			if err != nil {
+				return err
+			}
+			cfg.InheritFrom = parent
+			msg := in.CommitMessage
+			if msg == "" {
+				msg = "Changed parent to " + parent + ".\n"
+			}
+			if _, err := a.projects.Save(q.r.Context(), st.Name, st.Revision, cfg, msg, a.ident(q)); err != nil {
+				return err
+			}
+		}
+		return writeJSON(q, http.StatusOK, parent)
+	}
+	return methodNotAllowed()
+}
+
+// validateParent checks that name may inherit from parent, with Gerrit's
+// texts: All-Projects has no parent, All-Users stays under All-Projects,
+// the parent must exist and must not descend from name.
+func (a *API) validateParent(q *request, name, parent string) error {
+	switch {
+	case name == project.AllProjects:
+		return fail.Errorf(fail.Conflict, "cannot set parent of %s", project.AllProjects)
+	case name == project.AllUsers && parent != project.AllProjects:
+		return fail.Errorf(fail.Conflict, "%s must inherit from %s", project.AllUsers, project.AllProjects)
+	}
+	if !a.projects.Exists(q.r.Context(), parent) {
+		return fail.Errorf(fail.Unprocessable, "parent project %s not found", parent)
+	}
+	for cur, seen := parent, map[string]bool{}; cur != "" && !seen[cur]; {
+		if cur == name {
+			return fail.Errorf(fail.Conflict, "cycle exists between %s and %s", name, parent)
+		}
+		seen[cur] = true
+		st, err := a.projects.Load(q.r.Context(), cur)
+		if err != nil {
+			return err
+		}
+		cur = st.ParentName
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"tandem/internal/account"
@@ -160,4 +161,9 @@ type HeadInput struct {
 	Ref string `json:"ref"`
 }
 
-func escapeID(s string) string { return url.PathEscape(s) }
+// escapeID encodes an id the way Gerrit does (Java's URLEncoder): "a/b" is
+// "a%2Fb", "global:Anonymous-Users" is "global%3AAnonymous-Users" and a
+// space is "+". unescapeID is its inverse, applied to every path segment.
+func escapeID(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%2A", "*") }
+
+func unescapeID(s string) (string, error) { return url.QueryUnescape(s) }

@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/fail"
 	"tandem/internal/git/refupdate"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
@@ -17,13 +22,60 @@ import (
 	"tandem/internal/sshd/cmdflag"
 )
 
+// maxKeyInput bounds an SSH key read from standard input.
+const maxKeyInput = 64 << 10
+
+// groupArg resolves a group named on the command line, with the text of
+// Gerrit's group option parser for one that does not exist. internalOnly
+// refuses the system groups, which have neither stored members nor owners.
+func (c *Commands) groupArg(ctx context.Context, name string, internalOnly bool) (*account.Group, error) {
+	g, err := c.accounts.ResolveGroup(ctx, name)
+	if err != nil && fail.KindOf(err) != fail.Internal || err == nil && internalOnly && g.System() {
+		return nil, die(`Group "%s" does not exist`, name)
+	}
+	return g, err
+}
+
+// userArg resolves an account named on the command line.
+func (c *Commands) userArg(ctx context.Context, name string) (*account.Account, error) {
+	a, err := c.accounts.Resolve(ctx, name)
+	if err != nil && fail.KindOf(err) != fail.Internal {
+		return nil, die(`user "%s" not found`, name)
+	}
+	return a, err
+}
+
+// isAdmin reports whether the caller may administrate the server.
+func (c *Commands) isAdmin(ctx context.Context, groups map[string]bool) (bool, error) {
+	caps, err := c.access.Capabilities(ctx, access.Subject{Groups: groups})
+	if err != nil {
+		return false, err
+	}
+	return caps.Has("administrateServer"), nil
+}
+
+// canSee is Gerrit's group visibility: administrators see every group,
+// others the groups visible to all, the ones they belong to and the ones
+// they own.
+func canSee(groups map[string]bool, admin bool, g *account.Group) bool {
+	return admin || g.VisibleToAll || groups[g.UUID] || account.OwnsGroup(groups, g)
+}
+
 func (c *Commands) createAccount(ctx context.Context, s *sshd.Session) error {
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	// Gerrit checks a command's capability before it reads the options.
+	if err := c.requireCapability(ctx, cl, "createAccount", "create account"); err != nil {
+		return err
+	}
 	var email, fullName, sshKey, httpPassword string
 	var groups []string
 	fs := cmdflag.New("gerrit create-account")
-	fs.String(&email, "--email", "EMAIL", "email address of the account")
+	fs.Strings(&groups, "--group|-g", "GROUP", "group the account joins (repeatable)")
 	fs.String(&fullName, "--full-name", "NAME", "display name of the account")
-	fs.Strings(&groups, "--group", "GROUP", "group to add the account to (repeatable)")
+	fs.String(&email, "--email", "EMAIL", "email address of the account")
 	fs.String(&sshKey, "--ssh-key", "-|KEY", "public SSH key; - reads it from standard input")
 	fs.String(&httpPassword, "--http-password", "PASSWORD", "HTTP password of the account")
 	fs.Args("USERNAME", 1, 1)
@@ -31,15 +83,16 @@ func (c *Commands) createAccount(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	cl, err := c.caller(ctx, s)
-	if err != nil {
-		return err
-	}
-	if err := c.requireCapability(ctx, cl, "createAccount", "create account"); err != nil {
-		return err
+	var uuids []string
+	for _, name := range groups {
+		g, err := c.groupArg(ctx, name, true)
+		if err != nil {
+			return err
+		}
+		uuids = append(uuids, g.UUID)
 	}
 	if sshKey == "-" {
-		b, err := io.ReadAll(io.LimitReader(s.Stdin, 64<<10))
+		b, err := io.ReadAll(io.LimitReader(s.Stdin, maxKeyInput))
 		if err != nil {
 			return err
 		}
@@ -55,26 +108,12 @@ func (c *Commands) createAccount(ctx context.Context, s *sshd.Session) error {
 		Email:        email,
 		SSHKeys:      keys,
 		HTTPPassword: httpPassword,
-		Groups:       groups,
+		Groups:       uuids,
 	})
 	return userError(err)
 }
 
 func (c *Commands) createGroup(ctx context.Context, s *sshd.Session) error {
-	var owner, description string
-	var members, includes []string
-	var visible bool
-	fs := cmdflag.New("gerrit create-group")
-	fs.String(&owner, "--owner|-o", "GROUP", "owning group, if not specified the group will be self-owning")
-	fs.String(&description, "--description|-d", "DESC", "description of group")
-	fs.Strings(&members, "--member|-m", "USERNAME", "initial set of users to become members of the group")
-	fs.Strings(&includes, "--group|-g", "GROUP", "initial set of groups to be included in the group")
-	fs.Bool(&visible, "--visible-to-all", "to make the group visible to all registered users")
-	fs.Args("GROUP", 1, 1)
-	args, err := fs.Parse(s.Args)
-	if err != nil {
-		return err
-	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
 		return err
@@ -82,24 +121,52 @@ func (c *Commands) createGroup(ctx context.Context, s *sshd.Session) error {
 	if err := c.requireCapability(ctx, cl, "createGroup", "create group"); err != nil {
 		return err
 	}
+	var owner, description string
+	var members, includes []string
+	var visible bool
+	fs := cmdflag.New("gerrit create-group")
+	fs.String(&owner, "--owner|-o", "GROUP", "owning group; without it the group owns itself")
+	fs.String(&description, "--description|-d", "DESC", "description of the group")
+	fs.Strings(&members, "--member|-m", "USERNAME", "initial member (repeatable)")
+	fs.Strings(&includes, "--group|-g", "GROUP", "initially included group (repeatable)")
+	fs.Bool(&visible, "--visible-to-all", "make the group visible to every registered user")
+	fs.Args("GROUP", 1, 1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	var ownerUUID string
 	var ids []int64
-	for _, m := range members {
-		a, err := c.accounts.Resolve(ctx, m)
+	if owner != "" {
+		og, err := c.groupArg(ctx, owner, true)
 		if err != nil {
-			return fmt.Errorf("user %q not found", m)
+			return err
 		}
-		ids = append(ids, a.ID)
+		ownerUUID = og.UUID
+	} else {
+		// A self-owned group starts with its creator in it, as in Gerrit,
+		// so that somebody owns it.
+		ids = append(ids, cl.account.ID)
+	}
+	for _, m := range members {
+		a, err := c.userArg(ctx, m)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(ids, a.ID) {
+			ids = append(ids, a.ID)
+		}
 	}
 	var inc []*account.Group
-	for _, g := range includes {
-		grp, err := c.accounts.ResolveGroup(ctx, g)
+	for _, name := range includes {
+		g, err := c.groupArg(ctx, name, false)
 		if err != nil {
-			return fmt.Errorf("group %q not found", g)
+			return err
 		}
-		inc = append(inc, grp)
+		inc = append(inc, g)
 	}
 	g, err := c.accounts.CreateGroup(ctx, account.GroupInput{
-		Name: args[0], Description: description, Owner: owner, VisibleToAll: visible, Members: ids,
+		Name: args[0], Description: description, Owner: ownerUUID, VisibleToAll: visible, Members: ids,
 	})
 	if err != nil {
 		return userError(err)
@@ -112,111 +179,197 @@ func (c *Commands) createGroup(ctx context.Context, s *sshd.Session) error {
 	return nil
 }
 
-func (c *Commands) visibleGroups(ctx context.Context, cl *caller) ([]*account.Group, error) {
-	groups, err := c.accounts.ListGroups(ctx, true)
-	if err != nil {
-		return nil, err
-	}
-	caps, err := c.access.Capabilities(ctx, cl.subject())
-	if err != nil {
-		return nil, err
-	}
-	admin := caps.Has("administrateServer")
-	var out []*account.Group
-	for _, g := range groups {
-		if admin || g.VisibleToAll || cl.groups[g.UUID] || account.OwnsGroup(cl.groups, g) {
-			out = append(out, g)
+// projectGroups returns the UUIDs of the groups a project's rules name,
+// its parents' included.
+func projectGroups(st *project.State) map[string]bool {
+	out := map[string]bool{}
+	for _, cfg := range st.Chain {
+		for _, sec := range cfg.Access {
+			for _, p := range sec.Permissions {
+				for _, r := range p.Rules {
+					out[r.Group.UUID] = true
+				}
+			}
+		}
+		for _, p := range cfg.Capabilities {
+			for _, r := range p.Rules {
+				out[r.Group.UUID] = true
+			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (c *Commands) lsGroups(ctx context.Context, s *sshd.Session) error {
 	var verbose, owned, visibleToAll bool
-	var user, projectName string
-	var only []string
+	var user, match, regex, ownedBy string
+	var projects, inspect []string
+	var limit, start int
 	fs := cmdflag.New("gerrit ls-groups")
-	fs.Bool(&verbose, "--verbose|-v", "verbose output format with tab-separated columns")
-	fs.Bool(&owned, "--owned", "to list only groups that are owned by the calling user")
-	fs.Bool(&visibleToAll, "--visible-to-all", "to list only groups that are visible to all registered users")
-	fs.String(&user, "--user|-u", "USER", "user for which the groups should be listed")
-	fs.String(&projectName, "--project|-p", "PROJECT", "projects for which the groups should be listed")
-	fs.Strings(&only, "--group|-g", "GROUP", "group to inspect")
+	fs.Strings(&projects, "--project|-p", "PROJECT", "list the groups the rules of this project name (repeatable)")
+	fs.String(&user, "--user|-u", "USER", "list the groups this user is a member of")
+	fs.Bool(&owned, "--owned", "list the groups owned by the calling user, or by --user")
+	fs.String(&ownedBy, "--owned-by", "GROUP", "list the groups owned by this group")
+	fs.Bool(&visibleToAll, "--visible-to-all", "list only groups visible to every registered user")
+	fs.Strings(&inspect, "--group|-g", "GROUP", "list only this group (repeatable)")
+	fs.Strings(&inspect, "--query|-q", "GROUP", "old spelling of --group")
+	fs.String(&match, "--match|-m", "MATCH", "list only groups whose name contains MATCH")
+	fs.String(&regex, "--regex|-r", "REGEX", "list only groups whose name matches REGEX")
+	fs.Int(&limit, "--limit|-n", "CNT", "list at most CNT groups")
+	fs.Int(&start, "--start|-S", "CNT", "skip the first CNT groups")
+	fs.Bool(&verbose, "--verbose|-v", "tab-separated name, UUID, description, owner name, owner UUID and visible-to-all")
 	fs.Args("", 0, 0)
 	if _, err := fs.Parse(s.Args); err != nil {
 		return err
+	}
+	if user != "" && len(projects) > 0 {
+		return die("--user and --project options are not compatible.")
+	}
+	if match != "" && regex != "" {
+		return die("Specify one of m/r")
+	}
+	var re *regexp.Regexp
+	if regex != "" {
+		var err error
+		if re, err = regexp.Compile("^(?:" + regex + ")$"); err != nil {
+			return die("invalid regex %s", regex)
+		}
 	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
 		return err
 	}
-	groups, err := c.visibleGroups(ctx, cl)
+	admin, err := c.isAdmin(ctx, cl.groups)
 	if err != nil {
 		return err
 	}
-	var memberOf map[string]bool
-	if user != "" {
-		a, err := c.accounts.Resolve(ctx, user)
+	var inProjects map[string]bool
+	for _, p := range projects {
+		_, _, st, err := c.project(ctx, cl, p)
 		if err != nil {
-			return fmt.Errorf("user %q not found", user)
-		}
-		if memberOf, err = c.accounts.GroupsOf(ctx, a.ID); err != nil {
 			return err
 		}
-	}
-	var inProject map[string]bool
-	if projectName != "" {
-		st, err := c.projects.Load(ctx, repo.NormalizeName(projectName))
-		if err != nil {
-			return fmt.Errorf("project %q not found", projectName)
+		if inProjects == nil {
+			inProjects = map[string]bool{}
 		}
-		inProject = map[string]bool{}
-		for _, g := range st.Config.Groups {
-			inProject[g.UUID] = true
+		for uuid := range projectGroups(st) {
+			inProjects[uuid] = true
 		}
 	}
 	wanted := map[string]bool{}
-	for _, g := range only {
-		grp, err := c.accounts.ResolveGroup(ctx, g)
+	for _, name := range inspect {
+		g, err := c.groupArg(ctx, name, false)
 		if err != nil {
-			return fmt.Errorf("group %q not found", g)
+			return err
 		}
-		wanted[grp.UUID] = true
+		wanted[g.UUID] = true
 	}
-	caps, _ := c.access.Capabilities(ctx, cl.subject())
-	sort.Slice(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+	// The account whose memberships --user and --owned look at.
+	var subject map[string]bool
+	subjectAdmin := admin
+	if user != "" {
+		a, err := c.userArg(ctx, user)
+		if err != nil {
+			return err
+		}
+		if subject, err = c.accounts.GroupsOf(ctx, a.ID); err != nil {
+			return err
+		}
+		if subjectAdmin, err = c.isAdmin(ctx, subject); err != nil {
+			return err
+		}
+	}
+	var ownerUUID string
+	if ownedBy != "" {
+		og, err := c.groupArg(ctx, ownedBy, false)
+		if err != nil {
+			return err
+		}
+		ownerUUID = og.UUID
+	}
+
+	var groups []*account.Group
+	if user != "" && !owned && ownedBy == "" {
+		// The groups the user belongs to, the system ones included,
+		// without further filters (as Gerrit's account groups view).
+		all, err := c.accounts.ListGroups(ctx, true)
+		if err != nil {
+			return err
+		}
+		for _, g := range all {
+			if subject[g.UUID] && canSee(cl.groups, admin, g) {
+				groups = append(groups, g)
+			}
+		}
+	} else {
+		// Otherwise only the groups Tandem stores are listed.
+		all, err := c.accounts.ListGroups(ctx, false)
+		if err != nil {
+			return err
+		}
+		for _, g := range all {
+			switch {
+			case match != "" && !strings.Contains(strings.ToLower(g.Name), strings.ToLower(match)):
+			case re != nil && !re.MatchString(g.Name):
+			case len(wanted) > 0 && !wanted[g.UUID]:
+			case !canSee(cl.groups, admin, g):
+			case visibleToAll && !g.VisibleToAll:
+			case ownedBy != "" && g.OwnerUUID != ownerUUID:
+			case ownedBy == "" && owned && user == "" && !(admin || account.OwnsGroup(cl.groups, g)):
+			case ownedBy == "" && owned && user != "" && !(subjectAdmin || account.OwnsGroup(subject, g)):
+			case ownedBy == "" && !owned && inProjects != nil && !inProjects[g.UUID]:
+			default:
+				groups = append(groups, g)
+			}
+		}
+		groups = groups[min(max(start, 0), len(groups)):]
+		if limit > 0 && len(groups) > limit {
+			groups = groups[:limit]
+		}
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Name < groups[j].Name })
+
 	var b strings.Builder
 	for _, g := range groups {
-		switch {
-		case owned && !(account.OwnsGroup(cl.groups, g) || caps.Has("administrateServer") && !g.System()):
-		case visibleToAll && !g.VisibleToAll:
-		case memberOf != nil && !memberOf[g.UUID]:
-		case inProject != nil && !inProject[g.UUID]:
-		case len(wanted) > 0 && !wanted[g.UUID]:
-		default:
-			if !verbose {
-				fmt.Fprintln(&b, g.Name)
-				continue
-			}
-			ownerName, ownerUUID := "n/a", "n/a"
-			if !g.System() {
-				ownerUUID = g.OwnerUUID
-				if og, err := c.accounts.ResolveGroup(ctx, g.OwnerUUID); err == nil {
-					ownerName = og.Name
-				}
-			}
-			fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%t\n", g.Name, g.UUID, g.Description, ownerName, ownerUUID, g.VisibleToAll)
+		if !verbose {
+			writeRow(&b, g.Name)
+			continue
 		}
+		ownerName, ownerID := "n/a", ""
+		description := g.Description
+		if g.System() {
+			description = ""
+		} else if og, err := c.accounts.ResolveGroup(ctx, g.OwnerUUID); err == nil && !og.System() {
+			ownerName, ownerID = og.Name, og.UUID
+		}
+		writeRow(&b, g.Name, g.UUID, description, ownerName, ownerID, fmt.Sprint(g.VisibleToAll))
 	}
 	_, err = io.WriteString(s.Stdout, b.String())
 	return err
 }
 
+// writeRow writes one line of a tab-separated table with every column
+// escaped, as Gerrit's column formatter does.
+func writeRow(b *strings.Builder, cols ...string) {
+	for i, col := range cols {
+		if i > 0 {
+			b.WriteByte('\t')
+		}
+		b.WriteString(escapeControl(col))
+	}
+	b.WriteByte('\n')
+}
+
+// groupNotFound is what ls-members prints, on standard output and with
+// success, for a group that does not exist or that the caller may not see;
+// gerritlib looks for this text there.
+const groupNotFound = "Group not found or not visible\n"
+
 func (c *Commands) lsMembers(ctx context.Context, s *sshd.Session) error {
 	var recursive bool
 	fs := cmdflag.New("gerrit ls-members")
-	fs.Bool(&recursive, "--recursive", "to resolve included groups recursively")
-	fs.Args("GROUP", 1, 1)
+	fs.Bool(&recursive, "--recursive", "also list the members of included groups")
+	fs.Args("GROUPNAME", 1, 1)
 	args, err := fs.Parse(s.Args)
 	if err != nil {
 		return err
@@ -226,18 +379,20 @@ func (c *Commands) lsMembers(ctx context.Context, s *sshd.Session) error {
 		return err
 	}
 	g, err := c.accounts.ResolveGroup(ctx, args[0])
-	visible := false
-	if err == nil {
-		groups, verr := c.visibleGroups(ctx, cl)
-		if verr != nil {
-			return verr
-		}
-		for _, vg := range groups {
-			visible = visible || vg.UUID == g.UUID
-		}
+	if err != nil && fail.KindOf(err) == fail.Internal {
+		return err
 	}
-	if err != nil || !visible {
-		return errors.New("Group not found or not visible")
+	visible := false
+	if err == nil && !g.System() {
+		admin, err := c.isAdmin(ctx, cl.groups)
+		if err != nil {
+			return err
+		}
+		visible = canSee(cl.groups, admin, g)
+	}
+	if !visible {
+		_, err := io.WriteString(s.Stdout, groupNotFound)
+		return err
 	}
 	var members []*account.Account
 	if recursive {
@@ -255,9 +410,9 @@ func (c *Commands) lsMembers(ctx context.Context, s *sshd.Session) error {
 		return s
 	}
 	var b strings.Builder
-	b.WriteString("id\tusername\tfull name\temail\n")
+	writeRow(&b, "id", "username", "full name", "email")
 	for _, m := range members {
-		fmt.Fprintf(&b, "%d\t%s\t%s\t%s\n", m.ID, na(m.Username), na(m.FullName), na(m.PreferredEmail))
+		writeRow(&b, fmt.Sprint(m.ID), na(m.Username), na(m.FullName), na(m.PreferredEmail))
 	}
 	_, err = io.WriteString(s.Stdout, b.String())
 	return err
@@ -266,10 +421,10 @@ func (c *Commands) lsMembers(ctx context.Context, s *sshd.Session) error {
 func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 	var add, remove, include, exclude []string
 	fs := cmdflag.New("gerrit set-members")
-	fs.Strings(&add, "--add|-a", "USER", "users that should be added as group member")
-	fs.Strings(&remove, "--remove|-r", "USER", "users that should be removed from the group")
-	fs.Strings(&include, "--include|-i", "GROUP", "group that should be included as group member")
-	fs.Strings(&exclude, "--exclude|-e", "GROUP", "group that should be excluded from the group")
+	fs.Strings(&add, "--add|-a", "USER", "account to add to the groups (repeatable)")
+	fs.Strings(&remove, "--remove|-r", "USER", "account to remove from the groups (repeatable)")
+	fs.Strings(&include, "--include|-i", "GROUP", "group to include in the groups (repeatable)")
+	fs.Strings(&exclude, "--exclude|-e", "GROUP", "group to stop including in the groups (repeatable)")
 	fs.Args("GROUP", 1, -1)
 	args, err := fs.Parse(s.Args)
 	if err != nil {
@@ -279,118 +434,137 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	caps, err := c.access.Capabilities(ctx, cl.subject())
+	admin, err := c.isAdmin(ctx, cl.groups)
 	if err != nil {
 		return err
 	}
-	// Resolve everything first so a typo changes nothing.
+	// Resolve everything first so that a typo changes nothing.
 	var groups []*account.Group
 	for _, name := range args {
-		g, err := c.accounts.ResolveGroup(ctx, name)
-		if err != nil || g.System() {
-			return fmt.Errorf("Group %q does not exist", name)
+		g, err := c.groupArg(ctx, name, true)
+		if err != nil {
+			return err
 		}
-		if !account.OwnsGroup(cl.groups, g) && !caps.Has("administrateServer") {
-			return fmt.Errorf("Group %q not owned by you", name)
+		if !canSee(cl.groups, admin, g) {
+			return die(`Group "%s" does not exist`, name)
 		}
 		groups = append(groups, g)
 	}
-	resolveAccounts := func(names []string) ([]*account.Account, error) {
+	accounts := func(names []string) ([]*account.Account, error) {
 		var out []*account.Account
 		for _, n := range names {
-			a, err := c.accounts.Resolve(ctx, n)
+			a, err := c.userArg(ctx, n)
 			if err != nil {
-				return nil, fmt.Errorf("Account '%s' not found", n)
+				return nil, err
 			}
 			out = append(out, a)
 		}
 		return out, nil
 	}
-	resolveGroups := func(names []string) ([]*account.Group, error) {
+	subgroups := func(names []string) ([]*account.Group, error) {
 		var out []*account.Group
 		for _, n := range names {
-			g, err := c.accounts.ResolveGroup(ctx, n)
+			g, err := c.groupArg(ctx, n, false)
 			if err != nil {
-				return nil, fmt.Errorf("Group %q does not exist", n)
+				return nil, err
 			}
 			out = append(out, g)
 		}
 		return out, nil
 	}
-	toAdd, err := resolveAccounts(add)
+	toAdd, err := accounts(add)
 	if err != nil {
 		return err
 	}
-	toRemove, err := resolveAccounts(remove)
+	toRemove, err := accounts(remove)
 	if err != nil {
 		return err
 	}
-	toInclude, err := resolveGroups(include)
+	toInclude, err := subgroups(include)
 	if err != nil {
 		return err
 	}
-	toExclude, err := resolveGroups(exclude)
+	toExclude, err := subgroups(exclude)
 	if err != nil {
 		return err
 	}
+	// Only owners change a group; the refusal names the first change
+	// asked for, in the order they are made below.
 	for _, g := range groups {
-		for _, a := range toAdd {
-			if _, err := c.accounts.AddMember(ctx, g, a.ID); err != nil {
-				return userError(err)
-			}
+		if admin || account.OwnsGroup(cl.groups, g) {
+			continue
 		}
-		for _, a := range toRemove {
-			if err := c.accounts.RemoveMember(ctx, g, a.ID); err != nil {
-				return userError(err)
-			}
+		switch {
+		case len(toRemove) > 0:
+			return die("Cannot delete members from group %s", g.Name)
+		case len(toExclude) > 0:
+			return die("Cannot delete groups from group %s", g.Name)
+		case len(toAdd) > 0:
+			return die("Cannot add members to group %s", g.Name)
+		case len(toInclude) > 0:
+			return die("Cannot add groups to group %s", g.Name)
 		}
-		for _, ig := range toInclude {
-			if err := c.accounts.AddInclude(ctx, g, ig.UUID); err != nil {
-				return userError(err)
+	}
+	emails := func(as []*account.Account) string {
+		var out []string
+		for _, a := range as {
+			e := a.PreferredEmail
+			if e == "" {
+				e = "n/a"
 			}
+			out = append(out, e)
 		}
-		for _, ig := range toExclude {
-			if err := c.accounts.RemoveInclude(ctx, g, ig.UUID); err != nil {
-				return userError(err)
+		return strings.Join(out, ", ")
+	}
+	names := func(gs []*account.Group) string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	// Each change is reported as it is made, like Gerrit does.
+	for _, g := range groups {
+		if len(toRemove) > 0 {
+			for _, a := range toRemove {
+				if err := c.accounts.RemoveMember(ctx, g, a.ID); err != nil {
+					return userError(err)
+				}
 			}
+			fmt.Fprintf(s.Stdout, "Members removed from group %s: %s\n", g.Name, emails(toRemove))
+		}
+		if len(toExclude) > 0 {
+			for _, ig := range toExclude {
+				if err := c.accounts.RemoveInclude(ctx, g, ig.UUID); err != nil {
+					return userError(err)
+				}
+			}
+			fmt.Fprintf(s.Stdout, "Groups excluded from group %s: %s\n", g.Name, names(toExclude))
+		}
+		if len(toAdd) > 0 {
+			for _, a := range toAdd {
+				if _, err := c.accounts.AddMember(ctx, g, a.ID); err != nil {
+					return userError(err)
+				}
+			}
+			fmt.Fprintf(s.Stdout, "Members added to group %s: %s\n", g.Name, emails(toAdd))
+		}
+		if len(toInclude) > 0 {
+			for _, ig := range toInclude {
+				if err := c.accounts.AddInclude(ctx, g, ig.UUID); err != nil {
+					return userError(err)
+				}
+			}
+			fmt.Fprintf(s.Stdout, "Groups included to group %s: %s\n", g.Name, names(toInclude))
 		}
 	}
 	return nil
 }
 
+// inheritable are the values of Gerrit's inheritable boolean options.
+var inheritable = []string{project.BoolTrue, project.BoolFalse, project.BoolInherit}
+
 func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
-	var owners, branches []string
-	var parent, description, submitType, name, requireChangeID string
-	var emptyCommit, permissionsOnly, rci bool
-	var ignored bool
-	fs := cmdflag.New("gerrit create-project")
-	fs.Strings(&owners, "--owner|-o", "GROUP", "owner(s) of project")
-	fs.String(&parent, "--parent|-p", "NAME", "parent project")
-	fs.String(&description, "--description|-d", "DESCRIPTION", "description of project")
-	fs.Enum(&submitType, "--submit-type|-t", "TYPE", project.SubmitTypes(), "project submit type")
-	fs.Strings(&branches, "--branch|-b", "BRANCH", "initial branch name (repeatable)")
-	fs.Bool(&emptyCommit, "--empty-commit", "to create initial empty commit")
-	fs.Bool(&permissionsOnly, "--permissions-only", "create project for use only as parent")
-	fs.Bool(&rci, "--require-change-id|--id", "if change-id is required")
-	fs.Bool(&ignored, "--use-content-merge", "allow automatic conflict resolving within files")
-	fs.Bool(&ignored, "--create-new-change-for-all-not-in-target", "create a new change for every commit not in the target branch")
-	fs.Bool(&ignored, "--use-signed-off-by|--so", "if signed-off-by is required")
-	fs.Bool(&ignored, "--use-contributor-agreements|--ca", "if contributor agreement is required")
-	fs.String(&name, "--name|-n", "NAME", "name of project to be created (deprecated)")
-	fs.Args("NAME", 0, 1)
-	args, err := fs.Parse(s.Args)
-	if err != nil {
-		return err
-	}
-	if len(args) == 1 {
-		name = args[0]
-	}
-	if name == "" {
-		return errors.New("Project name is required.")
-	}
-	if rci {
-		requireChangeID = "TRUE"
-	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
 		return err
@@ -398,13 +572,67 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	if err := c.requireCapability(ctx, cl, "createProject", "create project"); err != nil {
 		return err
 	}
+	var owners, branches, pluginConfig []string
+	var parent, description, submitType, name, requireChangeID, maxObjectSize string
+	var emptyCommit, permissionsOnly, suggestParents, requireChange bool
+	// Accepted for compatibility; Tandem keeps these settings inherited.
+	var ignoredBool bool
+	var ignoredValue string
+	fs := cmdflag.New("gerrit create-project")
+	fs.Bool(&suggestParents, "--suggest-parents|-S", "list the projects that are parents of others, and do nothing else")
+	fs.Strings(&owners, "--owner|-o", "GROUP", "owner group of the project (repeatable)")
+	fs.String(&parent, "--parent|-p", "NAME", "parent project")
+	fs.Bool(&permissionsOnly, "--permissions-only", "create a project that only holds access rights for others")
+	fs.String(&description, "--description|-d", "DESCRIPTION", "description of the project")
+	fs.Enum(&submitType, "--submit-type|-t", "TYPE", project.SubmitTypes(), "submit type of the project")
+	fs.Enum(&requireChangeID, "--change-id", "", inheritable, "whether a Change-Id is required")
+	fs.Enum(&ignoredValue, "--contributor-agreements", "", inheritable, "whether a contributor agreement is required")
+	fs.Enum(&ignoredValue, "--signed-off-by", "", inheritable, "whether Signed-off-by is required")
+	fs.Enum(&ignoredValue, "--content-merge", "", inheritable, "whether content merges are allowed")
+	fs.Enum(&ignoredValue, "--reject-empty-commit", "", inheritable, "whether empty commits are rejected on submit")
+	fs.Enum(&ignoredValue, "--new-change-for-all-not-in-target", "", inheritable, "whether every commit not in the target gets a change")
+	fs.Bool(&requireChange, "--require-change-id|--id", "require a Change-Id")
+	fs.Bool(&ignoredBool, "--use-contributor-agreements|--ca", "require a contributor agreement")
+	fs.Bool(&ignoredBool, "--use-signed-off-by|--so", "require Signed-off-by")
+	fs.Bool(&ignoredBool, "--use-content-merge", "allow content merges")
+	fs.Bool(&ignoredBool, "--create-new-change-for-all-not-in-target|--ncfa", "give every commit not in the target a change")
+	fs.Strings(&branches, "--branch|-b", "BRANCH", "initial branch (repeatable)")
+	fs.Bool(&emptyCommit, "--empty-commit", "create an initial empty commit")
+	fs.String(&maxObjectSize, "--max-object-size-limit", "SIZE", "largest git object allowed")
+	fs.Strings(&pluginConfig, "--plugin-config", "PLUGIN.PARAM=VALUE", "plugin setting")
+	fs.String(&name, "--name|-n", "NAME", "name of the project (old spelling of the argument)")
+	fs.Args("NAME", 0, 1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	if suggestParents {
+		return c.suggestParents(ctx, s, cl)
+	}
+	if requireChange {
+		requireChangeID = project.BoolTrue
+	}
+	if len(args) == 1 {
+		name = args[0]
+	}
+	if name == "" {
+		return die("Project name is required.")
+	}
+	if parent != "" {
+		if parent, _, _, err = c.project(ctx, cl, parent); err != nil {
+			return err
+		}
+	}
 	var refs []project.GroupRef
 	for _, o := range owners {
-		g, err := c.accounts.ResolveGroup(ctx, o)
+		g, err := c.groupArg(ctx, o, false)
 		if err != nil {
-			return fmt.Errorf("Group %q does not exist", o)
+			return err
 		}
 		refs = append(refs, project.GroupRef{UUID: g.UUID, Name: g.Name})
+	}
+	if permissionsOnly {
+		branches = []string{project.ConfigRef}
 	}
 	err = c.projects.Create(ctx, project.Input{
 		Name:              name,
@@ -421,26 +649,61 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	return userError(err)
 }
 
+// suggestParents prints the visible projects that are the parent of some
+// project, the candidates for --parent.
+func (c *Commands) suggestParents(ctx context.Context, s *sshd.Session, cl *caller) error {
+	names, err := c.projects.Names(ctx)
+	if err != nil {
+		return err
+	}
+	parents := map[string]bool{}
+	for _, name := range names {
+		if chk, st, err := c.access.Check(ctx, name, cl.subject()); err == nil && chk.Visible() && st.ParentName != "" {
+			parents[st.ParentName] = true
+		}
+	}
+	var b strings.Builder
+	for _, name := range names {
+		if !parents[name] {
+			continue
+		}
+		if chk, _, err := c.access.Check(ctx, name, cl.subject()); err == nil && chk.Visible() {
+			b.WriteString(name + "\n")
+		}
+	}
+	_, err = io.WriteString(s.Stdout, b.String())
+	return err
+}
+
 func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	var description, all, tree bool
 	var format, prefix, match, regex, typ string
 	var limit, start int
 	var showBranches []string
 	fs := cmdflag.New("gerrit ls-projects")
-	fs.Bool(&description, "--description|-d", "include description of project in list")
+	fs.Bool(&description, "--description|-d", "show each project's description")
 	fs.Enum(&format, "--format", "FMT", []string{"text", "json", "json_compact"}, "output format")
-	fs.String(&prefix, "--prefix|-p", "PREFIX", "match project prefix")
-	fs.String(&match, "-m", "MATCH", "match project substring")
-	fs.String(&regex, "-r", "REGEX", "match project regex")
-	fs.Enum(&typ, "--type", "TYPE", []string{"code", "permissions", "all"}, "type of project")
-	fs.Bool(&all, "--all", "display all projects that are accessible by the calling user")
-	fs.Bool(&tree, "--tree|-t", "displays project inheritance in a tree-like format")
-	fs.Int(&limit, "--limit|-n", "CNT", "maximum number of projects to list")
-	fs.Int(&start, "-S|--start", "CNT", "number of projects to skip")
-	fs.Strings(&showBranches, "--show-branch|-b", "BRANCH", "displays the sha of each project in the specified branch")
+	fs.String(&prefix, "--prefix|-p", "PREFIX", "list only projects whose name starts with PREFIX")
+	fs.String(&match, "-m", "MATCH", "list only projects whose name contains MATCH")
+	fs.String(&regex, "-r", "REGEX", "list only projects whose name matches REGEX")
+	fs.Enum(&typ, "--type", "TYPE", []string{"code", "permissions", "all"}, "type of projects to list")
+	fs.Bool(&all, "--all", "list hidden projects too")
+	fs.Bool(&tree, "--tree|-t", "show the inheritance tree")
+	fs.Int(&limit, "--limit|-n", "CNT", "list at most CNT projects")
+	fs.Int(&start, "-S|--start", "CNT", "skip the first CNT projects")
+	fs.Strings(&showBranches, "--show-branch|-b", "BRANCH", "show the tip of BRANCH before each name (repeatable)")
 	fs.Args("", 0, 0)
 	if _, err := fs.Parse(s.Args); err != nil {
 		return err
+	}
+	given := 0
+	for _, f := range []string{prefix, match, regex} {
+		if f != "" {
+			given++
+		}
+	}
+	if given > 1 {
+		return die("specify exactly one of p/m/r")
 	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
@@ -468,13 +731,37 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 		if !ok {
 			continue
 		}
-		permsOnly := name == project.AllProjects || name == project.AllUsers
-		if typ == "code" && permsOnly || typ == "permissions" && !permsOnly {
-			continue
-		}
 		chk, st, err := c.access.Check(ctx, name, cl.subject())
 		if err != nil || !chk.Visible() {
 			continue
+		}
+		state := st.Config.StateOrDefault()
+		if state == project.StateHidden && !all {
+			continue
+		}
+		e := entry{ID: projectID(name), State: stateNames[state]}
+		if description {
+			e.Description = st.Config.Description
+		}
+		if typ == "code" || typ == "permissions" || len(showBranches) > 0 {
+			r, err := c.projects.Open(ctx, name)
+			if err != nil {
+				continue
+			}
+			// A permissions-only project is one whose HEAD names its
+			// configuration.
+			head, _ := r.Head(ctx)
+			permsOnly := head == project.ConfigRef
+			if typ == "code" && permsOnly || typ == "permissions" && !permsOnly {
+				continue
+			}
+			if len(showBranches) > 0 {
+				e.Branches = branchTips(ctx, r, chk, showBranches)
+				// Projects with none of the branches are left out.
+				if len(e.Branches) == 0 {
+					continue
+				}
+			}
 		}
 		if skipped < start {
 			skipped++
@@ -483,32 +770,12 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 		if limit > 0 && len(order) == limit {
 			break
 		}
-		e := entry{ID: name, State: "ACTIVE"}
-		if description {
-			e.Description = st.Config.Description
-		}
-		if len(showBranches) > 0 {
-			e.Branches = map[string]string{}
-			if r, err := c.projects.Open(ctx, name); err == nil {
-				for _, b := range showBranches {
-					ref := b
-					if !strings.HasPrefix(ref, "refs/") {
-						ref = "refs/heads/" + b
-					}
-					if chk.Can(ref, "read") {
-						if oid, err := r.Resolve(ctx, ref); err == nil {
-							e.Branches[b] = oid
-						}
-					}
-				}
-			}
-		}
 		out[name] = e
 		order = append(order, name)
 	}
-	if strings.HasPrefix(strings.ToLower(format), "json") {
+	if format == "json" || format == "json_compact" {
 		enc := json.NewEncoder(s.Stdout)
-		if strings.ToLower(format) == "json" {
+		if format == "json" {
 			enc.SetIndent("", "  ")
 		}
 		return enc.Encode(out)
@@ -524,7 +791,7 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 			b.WriteString(sha + " ")
 		}
 		b.WriteString(name)
-		if description && e.Description != "" {
+		if e.Description != "" {
 			b.WriteString(" - " + escapeControl(e.Description))
 		}
 		b.WriteByte('\n')
@@ -533,10 +800,72 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	return err
 }
 
-// escapeControl renders control characters C-style, as ls-projects does.
+// stateNames are the project states as Gerrit's JSON spells them.
+var stateNames = map[string]string{
+	project.StateActive:   "ACTIVE",
+	project.StateReadOnly: "READ_ONLY",
+	project.StateHidden:   "HIDDEN",
+}
+
+// projectID is a project's name as Gerrit's JSON "id" fields give it:
+// form-encoded, as Java's URLEncoder does it (which leaves "*" alone).
+func projectID(name string) string {
+	return strings.ReplaceAll(url.QueryEscape(name), "%2A", "*")
+}
+
+// branchTips resolves the branches asked for, each by its short name or
+// full ref name, keeping those the caller may read.
+func branchTips(ctx context.Context, r *repo.Repo, chk *access.Checker, branches []string) map[string]string {
+	tips := map[string]string{}
+	for _, b := range branches {
+		candidates := []string{b}
+		if !strings.HasPrefix(b, "refs/") {
+			candidates = []string{"refs/heads/" + b, "refs/tags/" + b, "refs/" + b}
+		}
+		for _, ref := range candidates {
+			if !chk.Can(ref, "read") {
+				continue
+			}
+			if oid, err := r.Resolve(ctx, ref); err == nil {
+				tips[b] = oid
+				break
+			}
+		}
+	}
+	return tips
+}
+
+// escapeControl renders a value on one line the way Gerrit's command output
+// does: control characters as C escapes (\n, \t, …) or \xNN, and
+// backslashes doubled.
 func escapeControl(s string) string {
-	r := strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`, "\\", `\\`)
-	return r.Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\a':
+			b.WriteString(`\a`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\v':
+			b.WriteString(`\v`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func (c *Commands) createBranch(ctx context.Context, s *sshd.Session) error {
@@ -550,10 +879,9 @@ func (c *Commands) createBranch(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	name := repo.NormalizeName(args[0])
-	chk, _, err := c.access.Check(ctx, name, cl.subject())
-	if err != nil || !chk.Visible() {
-		return fmt.Errorf("project %q not found", name)
+	name, chk, _, err := c.project(ctx, cl, args[0])
+	if err != nil {
+		return err
 	}
 	ref := args[1]
 	if !strings.HasPrefix(ref, "refs/") {
@@ -563,20 +891,49 @@ func (c *Commands) createBranch(ctx context.Context, s *sshd.Session) error {
 		return userError(err)
 	}
 	if !chk.Can(ref, "create") {
-		return fmt.Errorf("Cannot create %q", ref)
+		return die("not permitted: create on %s", ref)
 	}
 	r, err := c.projects.Open(ctx, name)
 	if err != nil {
 		return userError(err)
 	}
-	oid, err := r.Resolve(ctx, args[2])
+	oid, err := r.Resolve(ctx, args[2]+"^{commit}")
 	if err != nil {
-		return fmt.Errorf("invalid revision %q", args[2])
+		return die(`invalid revision "%s"`, args[2])
+	}
+	// Without push rights a new branch may only start from history the
+	// caller can already read, so it cannot expose a hidden commit.
+	if !chk.Can(ref, "push") {
+		ok, err := reachable(ctx, r, chk, oid)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return die("update for creating new commit object not permitted")
+		}
 	}
 	err = refupdate.Apply(ctx, c.runner, r.Path, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid})
 	var mm *refupdate.MismatchError
 	if errors.As(err, &mm) {
-		return fmt.Errorf("branch %q already exists", ref)
+		return die(`branch "%s" already exists`, ref)
 	}
 	return err
+}
+
+// reachable reports whether commit oid is in the history of a branch or
+// tag the caller may read.
+func reachable(ctx context.Context, r *repo.Repo, chk *access.Checker, oid string) (bool, error) {
+	refs, err := r.Refs(ctx, "refs/heads/", "refs/tags/")
+	if err != nil {
+		return false, err
+	}
+	for _, ref := range refs {
+		if !chk.Can(ref.Name, "read") {
+			continue
+		}
+		if ok, err := r.IsAncestor(ctx, oid, ref.OID); err == nil && ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }

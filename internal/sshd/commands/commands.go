@@ -2,11 +2,19 @@
 // upload-pack and receive-pack, and Gerrit's `gerrit …` administration
 // commands with Gerrit's options and output formats. Each command checks
 // permissions through the access package, as every other entry point does.
+//
+// Failures a caller may see are Gerrit's texts ("fatal: …", exit status 1);
+// any other error is reported as an internal error, its cause only logged.
+// A project the caller may not see is answered exactly like a missing one.
+// Commands hold no state between runs and are safe for concurrent use.
 package commands
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -20,6 +28,7 @@ import (
 	"tandem/internal/project"
 	"tandem/internal/receive"
 	"tandem/internal/sshd"
+	"tandem/internal/sshd/cmdflag"
 )
 
 // Options are the dependencies of the commands.
@@ -60,9 +69,18 @@ func New(o Options) *Commands {
 
 // Register adds every command to m.
 func (c *Commands) Register(m *sshd.Mux) {
-	for name, h := range map[string]sshd.HandlerFunc{
+	for name, h := range c.handlers() {
+		m.Handle(name, c.instrument(name, h))
+	}
+}
+
+// handlers maps each command name to its handler.
+func (c *Commands) handlers() map[string]sshd.HandlerFunc {
+	return map[string]sshd.HandlerFunc{
 		"git-upload-pack":       c.uploadPack,
 		"git-receive-pack":      c.receivePack,
+		"git upload-pack":       c.uploadPack,
+		"git receive-pack":      c.receivePack,
 		"gerrit version":        c.gerritVersion,
 		"gerrit create-account": c.createAccount,
 		"gerrit create-group":   c.createGroup,
@@ -72,18 +90,18 @@ func (c *Commands) Register(m *sshd.Mux) {
 		"gerrit create-project": c.createProject,
 		"gerrit ls-projects":    c.lsProjects,
 		"gerrit create-branch":  c.createBranch,
-	} {
-		m.Handle(name, c.instrument(name, h))
 	}
 }
 
+// instrument counts and times a command, and makes sure an unexpected
+// error reaches the client as an internal error (its text only in the log).
 func (c *Commands) instrument(name string, h sshd.HandlerFunc) sshd.HandlerFunc {
 	if c.ops == nil {
-		return h
+		return func(ctx context.Context, s *sshd.Session) error { return internal(h(ctx, s)) }
 	}
 	return func(ctx context.Context, s *sshd.Session) error {
 		stop := c.seconds.Timer(name)
-		err := h(ctx, s)
+		err := internal(h(ctx, s))
 		stop()
 		result := "ok"
 		if err != nil {
@@ -148,23 +166,85 @@ func (c *Commands) requireCapability(ctx context.Context, cl *caller, name, what
 		return err
 	}
 	if !caps.Has(name) {
-		return &sshd.ExitError{Code: 1, Msg: fmt.Sprintf("fatal: %s not permitted", what)}
+		// Gerrit's permission text, with the "fatal: " every other
+		// failure carries.
+		return die("not permitted: %s", what)
 	}
 	return nil
 }
 
-// userError turns a domain error into the SSH error text.
-func userError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if fail.KindOf(err) == fail.Internal {
-		return err
-	}
-	return fmt.Errorf("%s", fail.Message(err, "internal server error"))
+// die ends a command with a message the caller may see, as Gerrit's
+// commands do: "fatal: …" on stderr and exit status 1.
+func die(format string, args ...any) error {
+	return &sshd.ExitError{Code: 1, Msg: "fatal: " + fmt.Sprintf(format, args...)}
 }
 
+// userError turns a domain error into its caller-safe SSH text; internal
+// errors pass through to be reported (and logged) as such.
+func userError(err error) error {
+	if err == nil || fail.KindOf(err) == fail.Internal {
+		return err
+	}
+	return die("%s", fail.Message(err, "internal server error"))
+}
+
+// internal marks an error that carries no caller-safe text as internal, so
+// that the client sees "internal server error" and only the log has the
+// cause (a database error, say). Command-line mistakes, exit errors, domain
+// errors and a client that went away pass unchanged.
+func internal(err error) error {
+	var (
+		ee *sshd.ExitError
+		ce *cmdflag.Error
+		fe *fail.Error
+	)
+	if err == nil || errors.As(err, &ee) || errors.As(err, &ce) || errors.As(err, &fe) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &fail.Error{Kind: fail.Internal, Err: err}
+}
+
+// Index versions reported by `gerrit version --verbose`, the same figures
+// as the REST version endpoint reports for Gerrit 3.9.
+const (
+	noteDbVersion       = 185
+	changeIndexVersion  = 84
+	accountIndexVersion = 13
+	projectIndexVersion = 8
+	groupIndexVersion   = 10
+)
+
 func (c *Commands) gerritVersion(ctx context.Context, s *sshd.Session) error {
-	_, err := fmt.Fprintf(s.Stdout, "gerrit version %s\n", c.version)
+	var verbose, asJSON bool
+	fs := cmdflag.New("gerrit version")
+	fs.Bool(&verbose, "--verbose|-v", "verbose version info")
+	fs.Bool(&asJSON, "--json", "json output format, assumes verbose output")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	var out string
+	switch {
+	case asJSON:
+		b, err := json.Marshal(struct {
+			GerritVersion       string `json:"gerrit_version"`
+			NoteDbVersion       int    `json:"note_db_version"`
+			ChangeIndexVersion  int    `json:"change_index_version"`
+			AccountIndexVersion int    `json:"account_index_version"`
+			ProjectIndexVersion int    `json:"project_index_version"`
+			GroupIndexVersion   int    `json:"group_index_version"`
+		}{c.version, noteDbVersion, changeIndexVersion, accountIndexVersion, projectIndexVersion, groupIndexVersion})
+		if err != nil {
+			return err
+		}
+		out = string(b) + "\n"
+	case verbose:
+		out = fmt.Sprintf("gerrit version %s\nNoteDb version %d\nindex versions\n  %3d changes\n  %3d accounts\n  %3d projects\n  %3d groups\n",
+			c.version, noteDbVersion, changeIndexVersion, accountIndexVersion, projectIndexVersion, groupIndexVersion)
+	default:
+		out = fmt.Sprintf("gerrit version %s\n", c.version)
+	}
+	_, err := io.WriteString(s.Stdout, out)
 	return err
 }

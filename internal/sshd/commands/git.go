@@ -2,14 +2,15 @@ package commands
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
+	"tandem/internal/access"
 	"tandem/internal/fail"
 	"tandem/internal/git/repo"
 	"tandem/internal/git/service"
+	"tandem/internal/project"
 	"tandem/internal/receive"
 	"tandem/internal/sshd"
+	"tandem/internal/sshd/cmdflag"
 )
 
 func (c *Commands) uploadPack(ctx context.Context, s *sshd.Session) error {
@@ -21,30 +22,26 @@ func (c *Commands) receivePack(ctx context.Context, s *sshd.Session) error {
 }
 
 // serveGit runs upload-pack or receive-pack for the project named in the
-// command; "/p.git", "p.git" and "p" all name project p.
+// command; "/p.git", "p.git" and "p" all name project p. A project the
+// caller may not see gets the same answer as a missing one.
 func (c *Commands) serveGit(ctx context.Context, s *sshd.Session, svc string) error {
-	if len(s.Args) != 1 {
-		return &sshd.ExitError{Code: 1, Msg: fmt.Sprintf("fatal: usage: git-%s '/PROJECT'", svc)}
-	}
-	name := repo.NormalizeName(strings.TrimPrefix(s.Args[0], "/"))
-	notFound := &sshd.ExitError{Code: 1, Msg: fmt.Sprintf("fatal: '%s': not a Gerrit project", name)}
-	if repo.ValidateName(name) != nil {
-		return notFound
+	fs := cmdflag.New(s.Command)
+	fs.Args("PROJECT.git", 1, 1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
 	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
 		return err
 	}
-	chk, _, err := c.access.Check(ctx, name, cl.subject())
-	if fail.Is(err, fail.NotFound) || err == nil && !chk.Visible() {
-		return notFound
-	}
+	name, chk, _, err := c.project(ctx, cl, args[0])
 	if err != nil {
 		return err
 	}
 	rp, err := c.projects.Open(ctx, name)
 	if err != nil {
-		return notFound
+		return projectNotFound(name)
 	}
 	req := service.Request{
 		Service:  svc,
@@ -70,4 +67,29 @@ func (c *Commands) serveGit(ctx context.Context, s *sshd.Session, svc string) er
 		return &sshd.ExitError{Code: 1}
 	}
 	return nil
+}
+
+// projectNotFound is Gerrit's answer for a project argument that names no
+// project.
+func projectNotFound(name string) error { return die("project %s not found", name) }
+
+// project resolves a project argument as Gerrit's ProjectHandler does
+// (leading and trailing "/" and a ".git" suffix dropped), except that a
+// project the caller may not see reads as missing rather than hidden.
+func (c *Commands) project(ctx context.Context, cl *caller, arg string) (string, *access.Checker, *project.State, error) {
+	name := repo.NormalizeName(arg)
+	if repo.ValidateName(name) != nil {
+		return name, nil, nil, projectNotFound(name)
+	}
+	chk, st, err := c.access.Check(ctx, name, cl.subject())
+	if err != nil {
+		if fail.KindOf(err) != fail.Internal {
+			return name, nil, nil, projectNotFound(name)
+		}
+		return name, nil, nil, err
+	}
+	if !chk.Visible() {
+		return name, nil, nil, projectNotFound(name)
+	}
+	return name, chk, st, nil
 }
