@@ -277,19 +277,6 @@ func (s *server) sshURL(user, project string) string {
 	return "ssh://" + user + "@127.0.0.1:" + s.sshPort + "/" + project
 }
 
-// newWorktree makes a local repository with one commit of file content.
-func (s *server) newWorktree(t testing.TB, name, file, content string) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
-	s.mustGit(t, "", "", "init", "-q", "-b", "main", dir)
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.mustGit(t, dir, "", "add", ".")
-	s.mustGit(t, dir, "", "commit", "-q", "-m", "add "+file)
-	return dir
-}
-
 // commit adds a commit changing file in dir.
 func (s *server) commit(t testing.TB, dir, file, content string) string {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,10 +114,8 @@ func (b *Bridge) Begin(p Push) *Session {
 // Serve accepts hook connections until ctx is done, then waits for the
 // connections it started.
 func (b *Bridge) Serve(ctx context.Context) error {
-	go func() {
-		<-ctx.Done()
-		b.ln.Close()
-	}()
+	stop := context.AfterFunc(ctx, func() { b.ln.Close() })
+	defer stop()
 	for {
 		conn, err := b.ln.Accept()
 		if err != nil {
@@ -126,6 +123,7 @@ func (b *Bridge) Serve(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			b.ln.Close()
 			return err
 		}
 		b.wg.Add(1)
@@ -145,6 +143,8 @@ const (
 
 func (b *Bridge) serveConn(ctx context.Context, conn net.Conn) {
 	defer conn.Close()
+	// A connection must not outlive Serve, which waits for it.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
 	br := bufio.NewReader(conn)
 	header, err := br.ReadString('\n')
 	if err != nil {
@@ -255,6 +255,3 @@ func RunHook(name string, getenv func(string) string, stdin io.Reader, stdout, s
 		}
 	}
 }
-
-// ErrNoPush is returned for a hook connection that names no known push.
-var ErrNoPush = errors.New("unknown push")

@@ -4,10 +4,19 @@
 // response, nothing is buffered beyond one protocol request.
 //
 // Refs the caller may not read are hidden with uploadpack.hideRefs /
-// receive.hideRefs, computed per request from the Visible predicate. git
-// itself refuses wants of hidden objects in protocol v0; protocol v2 allows
-// any want, so for v2 Serve reads each fetch request and refuses wants that
-// are not reachable from a visible ref before git sees them.
+// receive.hideRefs, computed per request from the Visible predicate and
+// Gerrit's tag rule: a tag the caller may not read is still visible when
+// the commit it points to is reachable from a branch the caller can see.
+// git itself refuses wants of hidden objects in protocol v0; protocol v2
+// allows any want, so for v2 Serve reads each request and refuses wants
+// that are not reachable from a visible ref before git sees them. The
+// client then gets git's own "ERR upload-pack: not our ref <oid>" and
+// Serve returns nil: a refused want is an answer, not a failure.
+//
+// receive-pack always advertises push options and atomic pushes, as
+// Gerrit does.
+//
+// Serve is safe for concurrent use; it holds nothing between calls.
 package service
 
 import (
@@ -20,8 +29,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"tandem/internal/git"
+	"tandem/internal/git/pktline"
 	"tandem/internal/git/repo"
 )
 
@@ -55,6 +66,11 @@ type Request struct {
 // ErrBadProtocol reports an unacceptable GIT_PROTOCOL value.
 var ErrBadProtocol = errors.New("invalid git protocol value")
 
+// ErrBadService reports a service other than UploadPack and ReceivePack.
+var ErrBadService = errors.New("invalid git service")
+
+// The value is passed to git in its environment: keep it to the
+// characters of "key=value:key=value" lists.
 var protocolRE = regexp.MustCompile(`^[A-Za-z0-9=._:-]{0,128}$`)
 
 // V2 reports whether a GIT_PROTOCOL value asks for protocol v2.
@@ -72,6 +88,14 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	if !protocolRE.MatchString(req.Protocol) {
 		return ErrBadProtocol
 	}
+	hideKey := "uploadpack.hideRefs"
+	switch req.Service {
+	case UploadPack:
+	case ReceivePack:
+		hideKey = "receive.hideRefs"
+	default:
+		return fmt.Errorf("%w: %q", ErrBadService, req.Service)
+	}
 	var flags []string
 	if req.Stateless {
 		flags = append(flags, "--stateless-rpc")
@@ -80,32 +104,51 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		flags = append(flags, "--advertise-refs")
 	}
 	config := append([]git.ConfigPair(nil), req.Config...)
-	hideKey := "uploadpack.hideRefs"
 	if req.Service == ReceivePack {
-		hideKey = "receive.hideRefs"
+		// Clients check the advertisement (a request of its own over
+		// HTTP) before they send push options or an atomic push.
+		config = append(config,
+			git.ConfigPair{Key: "receive.advertisePushOptions", Value: "true"},
+			git.ConfigPair{Key: "receive.advertiseAtomic", Value: "true"})
 	}
 	for _, p := range req.HideAlways {
 		config = append(config, git.ConfigPair{Key: hideKey, Value: p})
 	}
 	stdin := req.Stdin
-	// A protocol v2 advertisement lists capabilities, not refs.
-	if req.Visible != nil && !(req.Advertise && V2(req.Protocol)) {
-		refs, err := req.Repo.Refs(ctx)
+	var filter *wantFilter
+	visible := req.Visible
+	if req.Service == UploadPack && len(req.HideAlways) > 0 {
+		// Objects only those refs reach must not be fetched by id either.
+		inner := visible
+		visible = func(ref string) bool { return !coveredBy(ref, req.HideAlways) && (inner == nil || inner(ref)) }
+	}
+	// A v2 advertisement lists capabilities only, no refs.
+	v2Caps := req.Advertise && req.Service == UploadPack && V2(req.Protocol)
+	if visible != nil && !v2Caps {
+		v, err := newView(ctx, r, req.Repo, visible)
 		if err != nil {
 			return err
 		}
-		hidden, visibleTips := HiddenPrefixes(refs, req.Visible)
+		var hidden []string
+		if req.Service == ReceivePack {
+			hidden = v.hiddenRefs(req.HideAlways)
+		} else {
+			hidden = v.hiddenPrefixes()
+		}
 		for _, p := range hidden {
 			config = append(config, git.ConfigPair{Key: hideKey, Value: p})
 		}
-		if req.Service == UploadPack && len(hidden) > 0 && V2(req.Protocol) && !req.Advertise && stdin != nil {
-			stdin = &wantFilter{
-				ctx:  ctx,
-				src:  bufio.NewReaderSize(stdin, 64<<10),
-				tips: visibleTips,
-				reachable: func(oid string) bool {
-					return reachableFromVisible(ctx, r, req.Repo, oid, req.Visible)
-				},
+		if req.Service == UploadPack && len(hidden) > 0 {
+			// Repository configuration must not reopen what is hidden.
+			config = append(config,
+				git.ConfigPair{Key: "uploadpack.allowTipSHA1InWant", Value: "false"},
+				git.ConfigPair{Key: "uploadpack.allowAnySHA1InWant", Value: "false"})
+			if V2(req.Protocol) && !req.Advertise && stdin != nil {
+				filter = &wantFilter{
+					src:   pktline.NewReader(bufio.NewReaderSize(stdin, 64<<10)),
+					check: func(oids []string) (string, error) { return v.refuse(ctx, oids) },
+				}
+				stdin = filter
 			}
 		}
 	}
@@ -113,7 +156,7 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	if req.Protocol != "" {
 		env = append(env, "GIT_PROTOCOL="+req.Protocol)
 	}
-	return r.Run(ctx, git.Cmd{
+	err := r.Run(ctx, git.Cmd{
 		Name:   req.Service,
 		Config: config,
 		Flags:  flags,
@@ -123,25 +166,161 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		Stdout: req.Stdout,
 		Stderr: req.Stderr,
 	})
+	if filter != nil {
+		if oid := filter.refused(); oid != "" {
+			// git saw the end of its input before the refused request
+			// and has exited; the client waits for an answer to it.
+			if werr := pktline.WriteString(req.Stdout, "ERR upload-pack: not our ref "+oid); werr != nil {
+				return werr
+			}
+			return nil
+		}
+	}
+	return err
 }
 
-// HiddenPrefixes returns the fewest ref prefixes that hide exactly the
-// invisible refs (a prefix hides a ref equal to it or below it), and the set
-// of object ids that visible refs point at.
-func HiddenPrefixes(refs []repo.Ref, visible func(string) bool) ([]string, map[string]bool) {
+// view is what one caller may see of a repository at one moment.
+type view struct {
+	runner  *git.Runner
+	repo    *repo.Repo
+	refs    []repo.Ref
+	visible []bool          // parallel to refs
+	tips    map[string]bool // objects visible refs point at
+}
+
+// newView lists the refs of rp and decides which the caller sees: those
+// visible says, and hidden tags whose commit a visible branch contains.
+func newView(ctx context.Context, r *git.Runner, rp *repo.Repo, visible func(string) bool) (*view, error) {
+	refs, err := rp.Refs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{runner: r, repo: rp, refs: refs, visible: make([]bool, len(refs)), tips: map[string]bool{}}
+	var hiddenTags, branchTips []string
+	for i, ref := range refs {
+		v.visible[i] = visible(ref.Name)
+		switch {
+		case v.visible[i] && strings.HasPrefix(ref.Name, "refs/heads/"):
+			branchTips = append(branchTips, ref.OID)
+		case !v.visible[i] && strings.HasPrefix(ref.Name, "refs/tags/"):
+			hiddenTags = append(hiddenTags, ref.Name)
+		}
+	}
+	if len(hiddenTags) > 0 && len(branchTips) > 0 {
+		merged, err := tagsMergedInto(ctx, r, rp, branchTips)
+		if err != nil {
+			return nil, err
+		}
+		for i, ref := range refs {
+			if !v.visible[i] && merged[ref.Name] {
+				v.visible[i] = true
+			}
+		}
+	}
+	for i, ref := range refs {
+		if v.visible[i] {
+			v.tips[ref.OID] = true
+		}
+	}
+	return v, nil
+}
+
+// maxMergedArgs bounds the --merged options of one for-each-ref, so that
+// the command line stays far below the kernel's limit.
+const maxMergedArgs = 2000
+
+// tagsMergedInto returns the tags under refs/tags/ whose commit (peeled)
+// is reachable from one of tips. It is one git command for up to
+// maxMergedArgs distinct tips: git walks the history once for all tags.
+func tagsMergedInto(ctx context.Context, r *git.Runner, rp *repo.Repo, tips []string) (map[string]bool, error) {
+	sort.Strings(tips)
+	tips = compactStrings(tips)
+	merged := map[string]bool{}
+	for len(tips) > 0 {
+		n := min(len(tips), maxMergedArgs)
+		flags := []string{"--format=%(refname)"}
+		for _, t := range tips[:n] {
+			flags = append(flags, "--merged="+t)
+		}
+		tips = tips[n:]
+		out, err := r.Output(ctx, git.Cmd{Dir: rp.Path, Name: "for-each-ref", Flags: flags, Args: []string{"refs/tags/"}})
+		if err != nil {
+			return nil, fmt.Errorf("tags reachable in %q: %w", rp.Name, err)
+		}
+		for _, name := range strings.Split(string(out), "\n") {
+			if name != "" {
+				merged[name] = true
+			}
+		}
+	}
+	return merged, nil
+}
+
+func compactStrings(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// hiddenPrefixes is the hideRefs list for upload-pack: as few prefixes as
+// possible, since refs that do not exist yet need not be considered.
+func (v *view) hiddenPrefixes() []string {
+	return hiddenPrefixes(v.refs, func(i int) bool { return v.visible[i] })
+}
+
+// maxExactHidden bounds the receive.hideRefs values given one by one.
+const maxExactHidden = 5000
+
+// hiddenRefs is the hideRefs list for receive-pack. git also refuses
+// updates to hidden refs, and a prefix would refuse creating a new ref
+// below it, which is for the permission checks to decide; so each hidden
+// ref is named exactly, unless there are so many that the command line
+// would suffer.
+func (v *view) hiddenRefs(always []string) []string {
+	var out []string
+	for i, ref := range v.refs {
+		if v.visible[i] || coveredBy(ref.Name, always) {
+			continue
+		}
+		out = append(out, ref.Name)
+	}
+	if len(out) > maxExactHidden {
+		return v.hiddenPrefixes()
+	}
+	return out
+}
+
+// coveredBy reports whether one of the hideRefs prefixes hides ref.
+func coveredBy(ref string, prefixes []string) bool {
+	for _, p := range prefixes {
+		p = strings.TrimRight(p, "/")
+		if rest, ok := strings.CutPrefix(ref, p); ok && (rest == "" || rest[0] == '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// HiddenPrefixes returns the fewest ref prefixes, in git's hideRefs sense
+// (a value hides the ref of that name and every ref below it), that hide
+// exactly the refs for which visible is false, sorted.
+func HiddenPrefixes(refs []repo.Ref, visible func(string) bool) []string {
+	return hiddenPrefixes(refs, func(i int) bool { return visible(refs[i].Name) })
+}
+
+func hiddenPrefixes(refs []repo.Ref, visible func(i int) bool) []string {
 	type node struct {
 		children map[string]*node
 		visible  bool // some ref at or below is visible
 		hidden   bool // some ref at or below is hidden
-		isRef    bool
 	}
 	root := &node{children: map[string]*node{}}
-	tips := map[string]bool{}
-	for _, ref := range refs {
-		vis := visible(ref.Name)
-		if vis {
-			tips[ref.OID] = true
-		}
+	for i, ref := range refs {
+		vis := visible(i)
 		n := root
 		for _, part := range strings.Split(ref.Name, "/") {
 			c := n.children[part]
@@ -156,7 +335,6 @@ func HiddenPrefixes(refs []repo.Ref, visible func(string) bool) ([]string, map[s
 			}
 			n = c
 		}
-		n.isRef = true
 	}
 	var out []string
 	var walk func(prefix string, n *node)
@@ -182,40 +360,179 @@ func HiddenPrefixes(refs []repo.Ref, visible func(string) bool) ([]string, map[s
 		}
 	}
 	walk("", root)
-	return out, tips
-}
-
-// reachableFromVisible reports whether commit oid is contained in a ref
-// the caller can see.
-func reachableFromVisible(ctx context.Context, r *git.Runner, rp *repo.Repo, oid string, visible func(string) bool) bool {
-	out, err := r.Output(ctx, git.Cmd{
-		Dir:   rp.Path,
-		Name:  "for-each-ref",
-		Flags: []string{"--format=%(refname)", "--contains=" + oid},
-	})
-	if err != nil {
-		return false
-	}
-	for _, ref := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if ref != "" && visible(ref) {
-			return true
-		}
-	}
-	return false
-}
-
-// wantFilter passes protocol v2 requests through, checking the "want"
-// lines of each fetch command before forwarding that request.
-type wantFilter struct {
-	ctx       context.Context
-	src       *bufio.Reader
-	tips      map[string]bool
-	reachable func(oid string) bool
-	pending   bytes.Buffer
-	err       error
+	return out
 }
 
 var oidRE = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
+// refuse returns the first of oids the caller may not fetch, or "" when
+// every one is reachable from a visible ref. Tips cost nothing; the rest
+// cost one cat-file and one rev-list for commits, and one object walk of
+// the visible history for other objects (partial clones fetch blobs by
+// id), whatever their number.
+func (v *view) refuse(ctx context.Context, oids []string) (string, error) {
+	var rest []string
+	for _, oid := range oids {
+		switch {
+		case !oidRE.MatchString(oid):
+			return oid, nil
+		case !v.tips[oid]:
+			rest = append(rest, oid)
+		}
+	}
+	if len(rest) == 0 {
+		return "", nil
+	}
+	types, err := v.types(ctx, rest)
+	if err != nil {
+		return "", err
+	}
+	var commits, others []string
+	for _, oid := range rest {
+		switch types[oid] {
+		case "commit":
+			commits = append(commits, oid)
+		case "tree", "blob", "tag":
+			others = append(others, oid)
+		default:
+			return oid, nil // missing
+		}
+	}
+	if len(commits) > 0 {
+		if oid, err := v.unreachableCommit(ctx, commits); oid != "" || err != nil {
+			return oid, err
+		}
+	}
+	if len(others) > 0 {
+		return v.unreachableObject(ctx, others)
+	}
+	return "", nil
+}
+
+// types returns the type of each object, "missing" for absent ones.
+func (v *view) types(ctx context.Context, oids []string) (map[string]string, error) {
+	out, err := v.runner.Output(ctx, git.Cmd{
+		Dir: v.repo.Path, Name: "cat-file", Flags: []string{"--batch-check=%(objectname) %(objecttype)"},
+		Stdin: strings.NewReader(strings.Join(oids, "\n") + "\n"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object types in %q: %w", v.repo.Name, err)
+	}
+	types := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if oid, typ, ok := strings.Cut(line, " "); ok {
+			types[oid] = typ
+		}
+	}
+	return types, nil
+}
+
+// tipList returns the distinct objects visible refs point at.
+func (v *view) tipList() []string {
+	tips := make([]string, 0, len(v.tips))
+	for t := range v.tips {
+		tips = append(tips, t)
+	}
+	sort.Strings(tips)
+	return tips
+}
+
+// unreachableCommit walks from commits down to the visible tips: what it
+// prints is not reachable from them. The walk stops at the first want it
+// prints.
+func (v *view) unreachableCommit(ctx context.Context, commits []string) (string, error) {
+	var in strings.Builder
+	for _, c := range commits {
+		in.WriteString(c + "\n")
+	}
+	for _, t := range v.tipList() {
+		in.WriteString("^" + t + "\n")
+	}
+	want := map[string]bool{}
+	for _, c := range commits {
+		want[c] = true
+	}
+	found := ""
+	err := v.stream(ctx, []string{"--stdin"}, in.String(), func(oid string) bool {
+		if want[oid] {
+			found = oid
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+// unreachableObject lists the objects reachable from the visible tips
+// until it has seen every one of oids; the first one never seen is not
+// reachable.
+func (v *view) unreachableObject(ctx context.Context, oids []string) (string, error) {
+	missing := map[string]bool{}
+	for _, o := range oids {
+		missing[o] = true
+	}
+	tips := v.tipList()
+	if len(tips) > 0 {
+		err := v.stream(ctx, []string{"--objects", "--no-object-names", "--use-bitmap-index", "--stdin"},
+			strings.Join(tips, "\n")+"\n", func(oid string) bool {
+				delete(missing, oid)
+				return len(missing) > 0
+			})
+		if err != nil {
+			return "", err
+		}
+	}
+	for _, o := range oids {
+		if missing[o] {
+			return o, nil
+		}
+	}
+	return "", nil
+}
+
+// stream runs rev-list with flags and stdin, calling each for every line
+// of output until it returns false, which stops the walk.
+func (v *view) stream(ctx context.Context, flags []string, stdin string, each func(oid string) bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p, err := v.runner.Start(ctx, git.Cmd{Dir: v.repo.Path, Name: "rev-list", Flags: flags, Stdin: strings.NewReader(stdin)})
+	if err != nil {
+		return fmt.Errorf("rev-list in %q: %w", v.repo.Name, err)
+	}
+	sc := bufio.NewScanner(p.Stdout)
+	stopped := false
+	for sc.Scan() {
+		if !each(sc.Text()) {
+			stopped = true
+			cancel()
+			break
+		}
+	}
+	if !stopped {
+		// Drain so that git is never blocked on a full pipe.
+		io.Copy(io.Discard, p.Stdout)
+	}
+	if err := p.Wait(); err != nil && !stopped {
+		return fmt.Errorf("rev-list in %q: %w", v.repo.Name, err)
+	}
+	return nil
+}
+
+// wantFilter passes protocol v2 requests to git one whole request at a
+// time, checking the objects a fetch wants (and object-info asks about)
+// first. A refused request ends git's input instead: git exits cleanly
+// and Serve answers the client.
+type wantFilter struct {
+	src     *pktline.Reader
+	check   func(oids []string) (refused string, err error)
+	pending bytes.Buffer
+	err     error
+
+	// Read runs in the goroutine that feeds git; Serve reads the refusal
+	// after git has exited.
+	mu  sync.Mutex
+	bad string
+}
 
 func (f *wantFilter) Read(p []byte) (int, error) {
 	for f.pending.Len() == 0 {
@@ -227,51 +544,74 @@ func (f *wantFilter) Read(p []byte) (int, error) {
 	return f.pending.Read(p)
 }
 
-// nextRequest reads one request (up to a flush packet) into pending.
+func (f *wantFilter) refused() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bad
+}
+
+// nextRequest reads one request (up to its flush packet) into pending.
+// It returns io.EOF at the end of input and after a refusal.
 func (f *wantFilter) nextRequest() error {
-	fetch := false
+	var command string
+	var oids []string
 	for {
-		pkt, payload, err := readPkt(f.src)
+		kind, payload, err := f.src.Next()
 		if err != nil {
-			if errors.Is(err, io.EOF) && f.pending.Len() > 0 {
-				return nil
+			// A request cut short is dropped: git must not see part of
+			// one whose wants were never checked.
+			f.pending.Reset()
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return io.EOF
 			}
 			return err
 		}
-		f.pending.Write(pkt)
-		line := strings.TrimSuffix(string(payload), "\n")
-		switch {
-		case line == "command=fetch":
-			fetch = true
-		case fetch && strings.HasPrefix(line, "want "):
-			oid := strings.TrimPrefix(line, "want ")
-			if !oidRE.MatchString(oid) || !f.tips[oid] && !f.reachable(oid) {
-				return fmt.Errorf("upload-pack: not our ref %s", oid)
+		switch kind {
+		case pktline.Flush:
+			f.pending.WriteString("0000")
+		case pktline.Delim:
+			f.pending.WriteString("0001")
+		case pktline.ResponseEnd:
+			f.pending.WriteString("0002")
+		default:
+			b, _ := pktline.Append(f.pending.AvailableBuffer(), payload)
+			f.pending.Write(b)
+			line := strings.TrimSuffix(string(payload), "\n")
+			if c, ok := strings.CutPrefix(line, "command="); ok && command == "" {
+				command = c
+			} else if oid, ok := wanted(command, line); ok {
+				oids = append(oids, oid)
 			}
 		}
-		if len(pkt) == 4 && string(pkt) == "0000" {
+		if kind != pktline.Flush {
+			continue
+		}
+		if len(oids) == 0 {
 			return nil
 		}
+		bad, err := f.check(oids)
+		if err != nil {
+			f.pending.Reset()
+			return err
+		}
+		if bad != "" {
+			f.pending.Reset()
+			f.mu.Lock()
+			f.bad = bad
+			f.mu.Unlock()
+			return io.EOF
+		}
+		return nil
 	}
 }
 
-// readPkt reads one pkt-line, returning its raw bytes and payload.
-func readPkt(r *bufio.Reader) (raw, payload []byte, err error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, nil, err
+// wanted returns the object a request line of command asks for.
+func wanted(command, line string) (string, bool) {
+	switch command {
+	case "fetch":
+		return strings.CutPrefix(line, "want ")
+	case "object-info":
+		return strings.CutPrefix(line, "oid ")
 	}
-	var n int
-	if _, err := fmt.Sscanf(string(hdr[:]), "%04x", &n); err != nil {
-		return nil, nil, fmt.Errorf("bad pkt-line header %q", hdr[:])
-	}
-	if n < 4 { // flush, delim, response-end
-		return hdr[:], nil, nil
-	}
-	buf := make([]byte, n)
-	copy(buf, hdr[:])
-	if _, err := io.ReadFull(r, buf[4:]); err != nil {
-		return nil, nil, err
-	}
-	return buf, buf[4:], nil
+	return "", false
 }
