@@ -10,6 +10,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
 	"tandem/internal/git"
@@ -29,6 +30,7 @@ type components struct {
 	accounts *account.Service
 	projects *project.Service
 	access   *access.Control
+	changes  *change.Store
 }
 
 // hooksDir is where this master keeps its git hook scripts.
@@ -77,6 +79,7 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		CacheLimit: int(cfg.CacheLimit("projects", 1024)),
 	})
 	c.access = access.NewControl(c.projects)
+	c.changes = change.NewStore(d)
 	return c, nil
 }
 

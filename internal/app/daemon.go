@@ -69,6 +69,12 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 
 	receiver := receive.NewReceiver(c.runner, c.projects, c.access, log)
+	receiver.EnableUploads(&receive.Uploads{
+		DB:       c.db,
+		Changes:  c.changes,
+		Accounts: c.accounts,
+		WebURL:   cfg.CanonicalWebURL,
+	})
 	bridge, err := receive.NewBridge(receiver, log)
 	if err != nil {
 		return err

@@ -48,6 +48,7 @@ type Receiver struct {
 	projects Projects
 	access   Access
 	log      *slog.Logger
+	uploads  *Uploads // nil: pushes for review are refused
 }
 
 // NewReceiver returns a Receiver.
@@ -100,17 +101,36 @@ func (rc *Receiver) ProcReceive(ctx context.Context, push *Session, in io.Reader
 		}
 		cmds = append(cmds, &command{old: f[0], new: f[1], ref: f[2]})
 	}
+	var options []string
 	if pushOptions {
-		// Options matter to uploads for review, not to direct pushes;
-		// the section must be read all the same.
-		if _, err := readSection(pr); err != nil {
+		if options, err = readSection(pr); err != nil {
 			return fmt.Errorf("read push options: %w", err)
 		}
 	}
 
-	rc.decide(ctx, push, cmds, msgs)
-	rc.apply(ctx, push, cmds, atomic)
-	fmt.Fprintf(msgs, "Processing changes: refs: %d, done    \n", len(cmds))
+	var direct, magic []*command
+	for _, c := range cmds {
+		if strings.HasPrefix(c.ref, "refs/for/") {
+			magic = append(magic, c)
+		} else {
+			direct = append(direct, c)
+		}
+	}
+	if len(direct) > 0 {
+		rc.decide(ctx, push, direct, msgs)
+		rc.apply(ctx, push, direct, atomic)
+	}
+	var outcomes []outcome
+	if len(magic) > 0 {
+		if atomic && len(direct) > 0 {
+			for _, c := range magic {
+				c.reject = "atomic push with changes for review is not supported"
+			}
+		} else {
+			outcomes = rc.uploadAll(ctx, push, magic, options, msgs)
+		}
+	}
+	printSummary(msgs, len(cmds), outcomes, rc.uploads)
 
 	results := make([]string, 0, len(cmds))
 	for _, c := range cmds {

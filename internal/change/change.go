@@ -1,0 +1,180 @@
+// Package change owns changes and their patch sets: the Change-Id footer
+// rules, refs/changes naming, the change state machine, and the SQL rows
+// behind them (changes, patch sets, files, votes, reviewers, messages,
+// comments, hashtags, stars).
+//
+// A Store is safe for concurrent use. Its write methods take the caller's
+// transaction (db.Querier) so that a use case — a push, a review, a submit —
+// commits its rows and its events together or not at all.
+package change
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is a change's state.
+type Status string
+
+// The states of a change.
+const (
+	StatusNew       Status = "NEW"
+	StatusMerged    Status = "MERGED"
+	StatusAbandoned Status = "ABANDONED"
+)
+
+// Open reports whether the status is NEW.
+func (s Status) Open() bool { return s == StatusNew }
+
+// Change is one change.
+type Change struct {
+	Number       int64
+	Project      string
+	Branch       string // full ref name, refs/heads/...
+	Key          string // Change-Id, I + 40 hex
+	OwnerID      int64
+	Status       Status
+	Subject      string
+	Topic        string
+	CurrentPS    int
+	WIP          bool
+	Private      bool
+	Reviewed     bool // review has started
+	Created      time.Time
+	Updated      time.Time
+	Submitted    time.Time // zero unless merged
+	SubmitterID  int64
+	SubmissionID string
+	Version      int64 // bumped on every update
+}
+
+// ShortBranch returns the branch without refs/heads/.
+func (c *Change) ShortBranch() string { return strings.TrimPrefix(c.Branch, "refs/heads/") }
+
+// TripletID is Gerrit's "project~branch~Change-Id" id.
+func (c *Change) TripletID() string {
+	return escapeProject(c.Project) + "~" + escapeProject(c.ShortBranch()) + "~" + c.Key
+}
+
+// ID is Gerrit 3.x's "project~number" id.
+func (c *Change) ID() string { return escapeProject(c.Project) + "~" + fmt.Sprint(c.Number) }
+
+// escapeProject URL-escapes what Gerrit escapes in ids: "/" and "~".
+func escapeProject(s string) string {
+	r := strings.NewReplacer("%", "%25", "/", "%2F", "~", "%7E", " ", "%20")
+	return r.Replace(s)
+}
+
+// Person is an author or committer of a commit.
+type Person struct {
+	Name  string
+	Email string
+	When  time.Time
+	TZ    int // minutes east of UTC
+}
+
+// PatchSet is one revision of a change.
+type PatchSet struct {
+	Change      int64
+	Number      int
+	Commit      string
+	Parents     []string
+	UploaderID  int64
+	Created     time.Time
+	Kind        string // REWORK, TRIVIAL_REBASE, NO_CODE_CHANGE, NO_CHANGE, ...
+	Description string
+	Author      Person
+	Committer   Person
+	Message     string
+	Insertions  int
+	Deletions   int
+}
+
+// Ref returns the patch set's ref, refs/changes/NN/C/P.
+func (ps *PatchSet) Ref() string { return PatchSetRef(int(ps.Change), ps.Number) }
+
+// File is one file touched by a patch set, relative to its first parent.
+type File struct {
+	Path       string
+	OldPath    string // for renames and copies
+	Status     string // A, D, M, R, C, W
+	Binary     bool
+	Insertions int
+	Deletions  int
+	Size       int64
+	SizeDelta  int64
+}
+
+// Kinds of patch sets relative to the previous one.
+const (
+	KindRework                         = "REWORK"
+	KindTrivialRebase                  = "TRIVIAL_REBASE"
+	KindTrivialRebaseWithMessageUpdate = "TRIVIAL_REBASE_WITH_MESSAGE_UPDATE"
+	KindMergeFirstParentUpdate         = "MERGE_FIRST_PARENT_UPDATE"
+	KindNoCodeChange                   = "NO_CODE_CHANGE"
+	KindNoChange                       = "NO_CHANGE"
+)
+
+// Vote is one approval: an account's value for a label on a patch set.
+type Vote struct {
+	Change     int64
+	PatchSet   int
+	AccountID  int64
+	Label      string
+	Value      int
+	Granted    time.Time
+	Tag        string
+	PostSubmit bool
+	Copied     bool
+}
+
+// Reviewer states.
+const (
+	StateReviewer = "REVIEWER"
+	StateCC       = "CC"
+	StateRemoved  = "REMOVED"
+)
+
+// Reviewer is an account attached to a change.
+type Reviewer struct {
+	AccountID int64
+	State     string
+	Updated   time.Time
+}
+
+// ChangeMessage is a message on a change's history.
+type ChangeMessage struct {
+	ID        int64
+	Change    int64
+	PatchSet  int
+	AuthorID  int64 // 0: Tandem itself
+	Message   string
+	Tag       string
+	Created   time.Time
+}
+
+// Range is the part of a file an inline comment is about.
+type Range struct {
+	StartLine, StartCharacter, EndLine, EndCharacter int
+}
+
+// Comment is an inline or file comment, published or draft.
+type Comment struct {
+	ID              string
+	Change          int64
+	PatchSet        int
+	AuthorID        int64
+	Path            string
+	Side            int // 0: the revision; N > 0: parent N
+	Line            int // 0: file comment
+	Range           *Range
+	InReplyTo       string
+	Message         string
+	Unresolved      bool
+	Draft           bool
+	Tag             string
+	Written         time.Time
+	CommitID        string
+	ChangeMessageID int64
+}

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func changeID(n int) string { return fmt.Sprintf("I%040x", n) }
+
+// TestPushForReview: git push HEAD:refs/for/main creates changes, prints
+// their URLs the Gerrit 3.x way, adds patch sets, and refuses what Gerrit
+// refuses.
+func TestPushForReview(t *testing.T) {
+	for _, dbType := range []string{"sqlite", "postgresql"} {
+		t.Run(dbType, func(t *testing.T) { testPushForReview(t, startServer(t, dbType)) })
+	}
+}
+
+func testPushForReview(t *testing.T, s *server) {
+	expect(t, s.admin(t, "PUT", "/a/projects/rev", map[string]any{"create_empty_commit": true}), 201, "create project")
+	aliceKey := s.createUser(t, "alice")
+	dir := filepath.Join(t.TempDir(), "rev")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "rev"), dir)
+	s.mustGit(t, dir, "", "config", "user.email", "alice@example.com")
+
+	// A new change over HTTP.
+	sha := withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(1))
+	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "rev"), "HEAD:refs/for/main")
+	urlRE := regexp.MustCompile(`remote:   ` + regexp.QuoteMeta(s.web) + `c/rev/\+/(\d+) Add a \[NEW\]`)
+	m := urlRE.FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "Processing changes: refs: 1, new: 1, done") || !strings.Contains(out, "remote: SUCCESS") {
+		t.Fatalf("push output:\n%s", out)
+	}
+	if !strings.Contains(out, "[new reference]") {
+		t.Fatalf("git did not report the magic ref as created:\n%s", out)
+	}
+	n := m[1]
+	ls := s.mustGit(t, "", "", "ls-remote", s.httpURL("admin", adminPassword, "a/rev"), "refs/changes/*")
+	if !strings.Contains(ls, sha+"\trefs/changes/0"+n+"/"+n+"/1") {
+		t.Fatalf("patch set ref missing:\n%s", ls)
+	}
+
+	// Pushing the same commit again: no new changes.
+	out, err := s.git(t, dir, "", "push", s.httpURL("alice", "alice-pw", "rev"), "HEAD:refs/for/main")
+	if err == nil || !strings.Contains(out, "no new changes") {
+		t.Fatalf("re-push: err=%v\n%s", err, out)
+	}
+
+	// An amended commit over SSH becomes patch set 2 with the topic.
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustGit(t, dir, "", "add", ".")
+	amendAs(t, s, dir)
+	out = s.mustGit(t, dir, aliceKey, "push", s.sshURL("alice", "rev"), "HEAD:refs/for/main%topic=feature")
+	if !strings.Contains(out, "Processing changes: refs: 1, updated: 1, done") || !strings.Contains(out, "c/rev/+/"+n+" Add a") || strings.Contains(out, "[NEW]") {
+		t.Fatalf("patch set push output:\n%s", out)
+	}
+	ls = s.mustGit(t, "", "", "ls-remote", s.httpURL("admin", adminPassword, "a/rev"), "refs/changes/*")
+	if !strings.Contains(ls, "refs/changes/0"+n+"/"+n+"/2") {
+		t.Fatalf("patch set 2 ref missing:\n%s", ls)
+	}
+
+	// Two commits in one push become a series of two changes.
+	withChangeIDAs(t, s, dir, "b.txt", "b\n", "Add b", changeID(2))
+	withChangeIDAs(t, s, dir, "c.txt", "c\n", "Add c", changeID(3))
+	out = s.mustGit(t, dir, "", "push", "-o", "wip", s.httpURL("alice", "alice-pw", "rev"), "HEAD:refs/for/main")
+	if !strings.Contains(out, "new: 2") || !strings.Contains(out, "Add b [NEW] [WIP]") || !strings.Contains(out, "Add c [NEW] [WIP]") {
+		t.Fatalf("series push output:\n%s", out)
+	}
+
+	// Rejections with Gerrit's texts.
+	cases := []struct {
+		desc, ref, want string
+		prepare         func()
+	}{
+		{"missing Change-Id", "HEAD:refs/for/main", "missing Change-Id in message footer", func() { aliceCommit(t, s, dir, "d.txt", "d\n") }},
+		{"missing branch", "HEAD:refs/for/nope", "branch nope not found", func() { withChangeIDAs(t, s, dir, "e.txt", "e\n", "Add e", changeID(5)) }},
+		{"bad option", "HEAD:refs/for/main%frobnicate", `"--frobnicate" is not a valid option`, nil},
+		{"wip and ready", "HEAD:refs/for/main%wip,ready", "the options 'wip' and 'ready' are mutually exclusive", nil},
+		{"bad Change-Id", "HEAD:refs/for/main", "invalid Change-Id line format in message footer", func() {
+			s.mustGit(t, dir, "", "reset", "-q", "--hard", "HEAD~2") // drop the commits of the cases above
+			withChangeIDAs(t, s, dir, "f.txt", "f\n", "Add f", "I0000000000000000000000000000000000000000")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.desc, func(t *testing.T) {
+			if tc.prepare != nil {
+				tc.prepare()
+			}
+			out, err := s.git(t, dir, "", "push", s.httpURL("alice", "alice-pw", "rev"), tc.ref)
+			if err == nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("push %s: err=%v\n%s", tc.ref, err, out)
+			}
+		})
+	}
+}
+
+// withChangeIDAs commits as alice with a Change-Id footer.
+func withChangeIDAs(t testing.TB, s *server, dir, file, content, subject, id string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitAs(t, s, dir, "alice", "add", ".")
+	gitAs(t, s, dir, "alice", "commit", "-q", "-m", subject+"\n\nSome body.\n\nChange-Id: "+id)
+	return strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "HEAD"))
+}
+
+func amendAs(t testing.TB, s *server, dir string) {
+	t.Helper()
+	gitAs(t, s, dir, "alice", "commit", "-q", "--amend", "--no-edit")
+}
+
+// gitAs runs git with user's identity (user@example.com).
+func gitAs(t testing.TB, s *server, dir, user string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = s.gitEnv("")
+	name := strings.ToUpper(user[:1]) + user[1:]
+	cmd.Env = append(cmd.Env, "GIT_AUTHOR_NAME="+name, "GIT_AUTHOR_EMAIL="+user+"@example.com",
+		"GIT_COMMITTER_NAME="+name, "GIT_COMMITTER_EMAIL="+user+"@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}

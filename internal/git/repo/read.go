@@ -1,0 +1,218 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"tandem/internal/git"
+	"tandem/internal/git/catfile"
+)
+
+// Signature is an author or committer line of a commit.
+type Signature struct {
+	Name  string
+	Email string
+	When  time.Time
+	TZ    int // minutes east of UTC
+}
+
+// Commit is a parsed commit object.
+type Commit struct {
+	OID       string
+	Tree      string
+	Parents   []string
+	Author    Signature
+	Committer Signature
+	Message   string
+}
+
+// Subject returns the first line of the message.
+func (c *Commit) Subject() string {
+	s, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
+	return strings.TrimSpace(s)
+}
+
+// ReadCommit reads and parses a commit through the repository's pooled
+// cat-file reader.
+func (r *Repo) ReadCommit(ctx context.Context, rev string) (*Commit, error) {
+	b, err := r.batch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.release(b)
+	info, data, err := b.Read(rev)
+	switch {
+	case errors.Is(err, catfile.ErrNotFound), errors.Is(err, catfile.ErrInvalidRevision):
+		return nil, fmt.Errorf("commit %q in %q: %w", rev, r.Name, ErrNotFound)
+	case err != nil:
+		return nil, err
+	case info.Type != "commit":
+		return nil, fmt.Errorf("%s in %q is a %s, not a commit", rev, r.Name, info.Type)
+	}
+	c, err := ParseCommit(data)
+	if err != nil {
+		return nil, err
+	}
+	c.OID = info.OID
+	return c, nil
+}
+
+// ParseCommit parses a raw commit object.
+func ParseCommit(data []byte) (*Commit, error) {
+	c := &Commit{}
+	header, msg, _ := bytes.Cut(data, []byte("\n\n"))
+	c.Message = string(msg)
+	for _, line := range strings.Split(string(header), "\n") {
+		key, val, _ := strings.Cut(line, " ")
+		switch key {
+		case "tree":
+			c.Tree = val
+		case "parent":
+			c.Parents = append(c.Parents, val)
+		case "author":
+			c.Author = parseSignature(val)
+		case "committer":
+			c.Committer = parseSignature(val)
+		}
+	}
+	if c.Tree == "" {
+		return nil, errors.New("malformed commit: no tree")
+	}
+	return c, nil
+}
+
+// parseSignature parses "Name <email> 1700000000 +0100".
+func parseSignature(s string) Signature {
+	var sig Signature
+	lt, gt := strings.IndexByte(s, '<'), strings.LastIndexByte(s, '>')
+	if lt < 0 || gt < lt {
+		sig.Name = strings.TrimSpace(s)
+		return sig
+	}
+	sig.Name = strings.TrimSpace(s[:lt])
+	sig.Email = s[lt+1 : gt]
+	f := strings.Fields(s[gt+1:])
+	if len(f) >= 1 {
+		if secs, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			sig.When = time.Unix(secs, 0).UTC()
+		}
+	}
+	if len(f) >= 2 && len(f[1]) == 5 {
+		h, _ := strconv.Atoi(f[1][1:3])
+		m, _ := strconv.Atoi(f[1][3:5])
+		sig.TZ = h*60 + m
+		if f[1][0] == '-' {
+			sig.TZ = -sig.TZ
+		}
+	}
+	return sig
+}
+
+// FileChange is one file changed between two commits.
+type FileChange struct {
+	Path       string
+	OldPath    string // renames and copies
+	Status     string // A, D, M, R, C, T
+	Binary     bool
+	Insertions int
+	Deletions  int
+	OldSize    int64
+	NewSize    int64
+}
+
+// DiffFiles lists the files changed from parent to commit (parent "" means
+// the empty tree), with line counts and rename detection, in one git call.
+func (r *Repo) DiffFiles(ctx context.Context, parent, commit string) ([]FileChange, error) {
+	args := []string{parent, commit}
+	flags := []string{"-r", "-M", "--raw", "--numstat", "-z", "--no-commit-id"}
+	if parent == "" {
+		args = []string{commit}
+		flags = append(flags, "--root")
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "diff-tree", Flags: flags, Args: args})
+	if err != nil {
+		return nil, err
+	}
+	return parseRawNumstat(out)
+}
+
+// parseRawNumstat parses `diff-tree --raw --numstat -z` output: first the
+// raw records, then the numstat records, in the same order.
+func parseRawNumstat(out []byte) ([]FileChange, error) {
+	fields := strings.Split(string(out), "\x00")
+	var files []FileChange
+	i := 0
+	for i < len(fields) && strings.HasPrefix(fields[i], ":") {
+		meta := strings.Fields(fields[i][1:])
+		if len(meta) < 5 {
+			return nil, fmt.Errorf("malformed diff record %q", fields[i])
+		}
+		f := FileChange{Status: meta[4][:1]}
+		i++
+		if f.Status == "R" || f.Status == "C" {
+			f.OldPath, f.Path = fields[i], fields[i+1]
+			i += 2
+		} else {
+			f.Path = fields[i]
+			i++
+		}
+		files = append(files, f)
+	}
+	for n := 0; n < len(files) && i < len(fields); n++ {
+		// numstat: "ins\tdel\tpath" or, for renames, "ins\tdel\t" then old, new.
+		parts := strings.SplitN(fields[i], "\t", 3)
+		i++
+		if len(parts) < 3 {
+			return nil, fmt.Errorf("malformed numstat record %q", fields[i-1])
+		}
+		if parts[2] == "" {
+			i += 2
+		}
+		if parts[0] == "-" {
+			files[n].Binary = true
+			continue
+		}
+		files[n].Insertions, _ = strconv.Atoi(parts[0])
+		files[n].Deletions, _ = strconv.Atoi(parts[1])
+	}
+	return files, nil
+}
+
+// RevList lists the commits reachable from tip and not from any of the
+// refs matching exclude patterns (e.g. "refs/heads/*"), oldest first.
+func (r *Repo) RevList(ctx context.Context, tip string, excludeRefs ...string) ([]string, error) {
+	flags := []string{"--reverse", "--topo-order"}
+	for _, p := range excludeRefs {
+		flags = append(flags, "--not", "--glob="+p, "--not")
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: flags, Args: []string{tip}})
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// RevListExcluding lists the commits reachable from tip and not from any of
+// the given commits, oldest first.
+func (r *Repo) RevListExcluding(ctx context.Context, tip string, exclude []string) ([]string, error) {
+	args := []string{tip}
+	for _, e := range exclude {
+		args = append(args, "^"+e)
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: []string{"--reverse", "--topo-order"}, Args: args})
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// Patch returns the unified diff from parent to commit.
+func (r *Repo) Patch(ctx context.Context, parent, commit string) (string, error) {
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "diff-tree", Flags: []string{"-p", "--no-commit-id", "-M", "--full-index"}, Args: []string{parent, commit}})
+	return string(out), err
+}

@@ -1,0 +1,695 @@
+package receive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"tandem/internal/access"
+	"tandem/internal/account"
+	"tandem/internal/change"
+	"tandem/internal/clock"
+	"tandem/internal/db"
+	"tandem/internal/fail"
+	"tandem/internal/git/refupdate"
+	"tandem/internal/git/repo"
+	"tandem/internal/project"
+)
+
+// Accounts resolves reviewer names given with r= and cc=.
+type Accounts interface {
+	Resolve(ctx context.Context, id string) (*account.Account, error)
+}
+
+// Uploads are the parts a push for review needs beyond direct pushes.
+type Uploads struct {
+	DB       *db.DB
+	Changes  *change.Store
+	Accounts Accounts
+	Clock    clock.Clock
+	WebURL   string // gerrit.canonicalWebUrl, ending in "/"
+	// Committed is called after a push's changes are committed, with their
+	// numbers (the events of the push are already in the log).
+	Committed func()
+}
+
+// EnableUploads turns on pushes for review (refs/for/...).
+func (rc *Receiver) EnableUploads(u *Uploads) {
+	if u.Clock == nil {
+		u.Clock = clock.Real{}
+	}
+	rc.uploads = u
+}
+
+// maxUploadCommits bounds the commits one push may turn into changes.
+const maxUploadCommits = 500
+
+// outcome is what one push for review did, for the push's output.
+type outcome struct {
+	project string
+	number  int64
+	subject string
+	isNew   bool
+	wip     bool
+	private bool
+}
+
+// upload handles one refs/for/ command.
+func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Checker, state *project.State, c *command, pushOptions []string, msgs io.Writer) ([]outcome, error) {
+	if rc.uploads == nil {
+		c.reject = "upload for review is not enabled on this server"
+		return nil, nil
+	}
+	target := strings.TrimPrefix(c.ref, "refs/for/")
+	dest, optText, _ := strings.Cut(target, "%")
+	branch := dest
+	if !strings.HasPrefix(branch, "refs/") {
+		branch = "refs/heads/" + branch
+	}
+	opts, err := parseUploadOptions(optText, pushOptions)
+	if err != nil {
+		c.reject = err.Error()
+		return nil, nil
+	}
+	if dest == "" || !validRefName(branch) {
+		c.reject = "not valid ref"
+		return nil, nil
+	}
+	if c.isDelete() {
+		c.reject = "cannot delete references"
+		return nil, nil
+	}
+	if !chk.Can("refs/for/"+branch, project.PermPush) {
+		c.reject = fmt.Sprintf("prohibited by Gerrit: not permitted: create change on %s", branch)
+		return nil, nil
+	}
+	r := push.Repo
+	if blocking, err := r.Refs(ctx, "refs/for/"); err != nil {
+		return nil, err
+	} else if len(blocking) > 0 {
+		c.reject = "One or more refs/for/ names blocks change upload"
+		return nil, nil
+	}
+	if _, err := r.Resolve(ctx, branch); err != nil {
+		head, herr := r.Head(ctx)
+		if !errors.Is(err, repo.ErrNotFound) || herr != nil || (head != branch && branch != project.ConfigRef) {
+			c.reject = fmt.Sprintf("branch %s not found", strings.TrimPrefix(branch, "refs/heads/"))
+			return nil, nil
+		}
+	}
+
+	exclude := []string{"refs/heads/*"}
+	shas, err := r.RevList(ctx, c.new, exclude...)
+	if err != nil {
+		return nil, fmt.Errorf("list new commits: %w", err)
+	}
+	if len(opts.base) > 0 {
+		shas, err = rc.excludeBases(ctx, r, c.new, opts.base)
+		if err != nil {
+			c.reject = err.Error()
+			return nil, nil
+		}
+	}
+	if len(shas) > maxUploadCommits {
+		c.reject = "too many commits"
+		return nil, nil
+	}
+	known, err := rc.uploads.Changes.PatchSetsByCommit(ctx, rc.uploads.DB, shas)
+	if err != nil {
+		return nil, err
+	}
+	knownSet := map[string]bool{}
+	for _, ps := range known {
+		// A commit is known when it is a patch set of a change of this
+		// project; the same commit in another project is new here.
+		if ch, err := rc.uploads.Changes.Get(ctx, rc.uploads.DB, ps.Change); err == nil && ch.Project == push.Project {
+			knownSet[ps.Commit] = true
+		}
+	}
+	var fresh []string
+	for _, s := range shas {
+		if !knownSet[s] {
+			fresh = append(fresh, s)
+		}
+	}
+	if len(fresh) == 0 {
+		c.reject = "no new changes"
+		return nil, nil
+	}
+
+	requireChangeID := effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Receive.RequireChangeID }, true)
+	d := &decider{rc: rc, ctx: ctx, push: push, chk: chk, state: state, msgs: msgs}
+	type planned struct {
+		commit *repo.Commit
+		key    string
+		target *change.Change // nil: new change
+	}
+	var plan []planned
+	seen := map[string]bool{}
+	for _, sha := range fresh {
+		commit, err := r.ReadCommit(ctx, sha)
+		if err != nil {
+			return nil, err
+		}
+		if reason, err := d.validateCommits(branch, sha, "commit"); err != nil {
+			return nil, err
+		} else if reason != "" {
+			c.reject = reason
+			return nil, nil
+		}
+		key, reason := rc.changeIDOf(commit, requireChangeID, true, msgs)
+		if reason != "" {
+			c.reject = reason
+			return nil, nil
+		}
+		if seen[key] {
+			c.reject = "same Change-Id in multiple changes.\nSquash the commits with the same Change-Id or ensure Change-Ids are unique for each commit"
+			return nil, nil
+		}
+		seen[key] = true
+		existing, err := rc.uploads.Changes.ByKey(ctx, rc.uploads.DB, push.Project, branch, key)
+		if err != nil {
+			return nil, err
+		}
+		var target *change.Change
+		for _, ch := range existing {
+			if ch.Status.Open() {
+				target = ch
+			}
+		}
+		if target == nil && len(existing) > 0 {
+			c.reject = fmt.Sprintf("change %s closed", rc.changeURL(push.Project, existing[0].Number))
+			return nil, nil
+		}
+		if target == nil {
+			if err := change.CheckNewChangeID(key); err != nil {
+				c.reject = err.Error()
+				return nil, nil
+			}
+		}
+		if target != nil && target.OwnerID != push.Caller.ID && !chk.Can("refs/for/"+branch, project.PermAddPatchSet) {
+			c.reject = fmt.Sprintf("cannot add patch set to %d.", target.Number)
+			return nil, nil
+		}
+		plan = append(plan, planned{commit: commit, key: key, target: target})
+	}
+
+	reviewers, err := rc.resolveAll(ctx, opts.reviewers)
+	if err != nil {
+		c.reject = err.Error()
+		return nil, nil
+	}
+	ccs, err := rc.resolveAll(ctx, opts.ccs)
+	if err != nil {
+		c.reject = err.Error()
+		return nil, nil
+	}
+	labels := project.EffectiveLabels(state.Chain)
+	for name, v := range opts.labels {
+		if reason := checkVote(chk, branch, labels, name, v); reason != "" {
+			c.reject = reason
+			return nil, nil
+		}
+	}
+
+	var outcomes []outcome
+	u := rc.uploads
+	err = u.DB.Tx(ctx, func(tx *db.Tx) error {
+		outcomes = outcomes[:0]
+		now := u.Clock.Now().UTC().Truncate(time.Microsecond)
+		var refs []refupdate.Update
+		for _, p := range plan {
+			ps := &change.PatchSet{
+				Commit:     p.commit.OID,
+				Parents:    p.commit.Parents,
+				UploaderID: push.Caller.ID,
+				Created:    now,
+				Kind:       change.KindRework,
+				Author:     person(p.commit.Author),
+				Committer:  person(p.commit.Committer),
+				Message:    p.commit.Message,
+			}
+			files, err := rc.diffFiles(ctx, r, p.commit)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				ps.Insertions += f.Insertions
+				ps.Deletions += f.Deletions
+			}
+			ch := p.target
+			isNew := ch == nil
+			if isNew {
+				n, err := u.Changes.NextNumber(ctx, tx)
+				if err != nil {
+					return err
+				}
+				ch = &change.Change{
+					Number: n, Project: push.Project, Branch: branch, Key: p.key, OwnerID: push.Caller.ID,
+					Status: change.StatusNew, Subject: p.commit.Subject(), Topic: opts.topic, CurrentPS: 1,
+					WIP: opts.wip || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
+					Private: opts.private || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.PrivateByDefault }, false) && !opts.removePrivate,
+					Created: now, Updated: now,
+				}
+				if err := u.Changes.Insert(ctx, tx, ch); err != nil {
+					return err
+				}
+				ps.Number = 1
+			} else {
+				fresh, err := u.Changes.Get(ctx, tx, ch.Number)
+				if err != nil {
+					return err
+				}
+				ch = fresh
+				prev, err := rc.currentPatchSet(ctx, tx, ch)
+				if err != nil {
+					return err
+				}
+				ps.Number = ch.CurrentPS + 1
+				ps.Kind, err = rc.patchSetKind(ctx, r, prev, p.commit)
+				if err != nil {
+					return err
+				}
+				if ps.Kind == change.KindNoChange {
+					fmt.Fprintf(msgs, "warning: no changes between prior commit %s and new commit %s\n", short(prev.Commit), short(p.commit.OID))
+				}
+				ch.CurrentPS = ps.Number
+				ch.Subject = p.commit.Subject()
+				ch.Updated = now
+				if opts.topicSet {
+					ch.Topic = opts.topic
+				}
+				if opts.wip {
+					ch.WIP = true
+				}
+				if opts.ready {
+					ch.WIP = false
+				}
+				if opts.private {
+					ch.Private = true
+				}
+				if opts.removePrivate {
+					ch.Private = false
+				}
+				if err := u.Changes.Update(ctx, tx, ch); err != nil {
+					return err
+				}
+			}
+			ps.Change = ch.Number
+			ps.Description = opts.message
+			if err := u.Changes.InsertPatchSet(ctx, tx, ps, toChangeFiles(files)); err != nil {
+				return err
+			}
+			if err := u.Changes.EditHashtags(ctx, tx, ch.Number, opts.hashtags, nil); err != nil {
+				return err
+			}
+			for _, a := range reviewers {
+				if a.ID != ch.OwnerID {
+					if err := u.Changes.SetReviewer(ctx, tx, ch.Number, a.ID, change.StateReviewer, now); err != nil {
+						return err
+					}
+				}
+			}
+			for _, a := range ccs {
+				if a.ID != ch.OwnerID {
+					if err := u.Changes.SetReviewer(ctx, tx, ch.Number, a.ID, change.StateCC, now); err != nil {
+						return err
+					}
+				}
+			}
+			msg := fmt.Sprintf("Uploaded patch set %d", ps.Number)
+			if votes := formatVotes(opts.labels); votes != "" {
+				msg += ": " + votes
+				for name, v := range opts.labels {
+					if err := u.Changes.SetApproval(ctx, tx, change.Vote{Change: ch.Number, PatchSet: ps.Number,
+						AccountID: push.Caller.ID, Label: canonicalLabel(labels, name), Value: v, Granted: now}); err != nil {
+						return err
+					}
+				}
+			}
+			msg += "."
+			if opts.message != "" {
+				msg += "\n\n" + opts.message
+			}
+			if err := u.Changes.AddMessage(ctx, tx, &change.ChangeMessage{Change: ch.Number, PatchSet: ps.Number,
+				AuthorID: push.Caller.ID, Message: msg, Tag: "autogenerated:gerrit:newPatchSet", Created: now}); err != nil {
+				return err
+			}
+			refs = append(refs, refupdate.Update{Ref: ps.Ref(), Old: refupdate.ZeroOID, New: ps.Commit})
+			outcomes = append(outcomes, outcome{project: ch.Project, number: ch.Number, subject: ch.Subject, isNew: isNew, wip: ch.WIP, private: ch.Private})
+		}
+		// The refs go in before the rows commit: a change never exists
+		// without its patch-set ref. A retried transaction finds its own
+		// refs already there, which is fine.
+		if err := refupdate.Apply(ctx, rc.runner, r.Path, refs...); err != nil {
+			var mm *refupdate.MismatchError
+			if !errors.As(err, &mm) || !rc.refsInPlace(ctx, r, refs) {
+				return fmt.Errorf("write patch-set refs: %w", err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, change.ErrConcurrentUpdate) {
+		c.reject = "change updated concurrently; push again"
+		return nil, nil
+	}
+	if fail.KindOf(err) == fail.Conflict {
+		c.reject = fail.Message(err, "conflict")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Committed != nil {
+		u.Committed()
+	}
+	for _, o := range outcomes {
+		rc.log.Info("change uploaded", "project", push.Project, "change", o.number, "new", o.isNew, "account_id", push.Caller.ID)
+	}
+	if opts.submit {
+		fmt.Fprintf(msgs, "ERROR: submit on push is not available yet; submit the change from its page or with gerrit review --submit\n")
+	}
+	return outcomes, nil
+}
+
+// refsInPlace reports whether every update's ref already holds its new
+// value (a retried transaction that wrote them the first time).
+func (rc *Receiver) refsInPlace(ctx context.Context, r *repo.Repo, ups []refupdate.Update) bool {
+	for _, u := range ups {
+		oid, err := r.Resolve(ctx, u.Ref)
+		if err != nil || oid != u.New {
+			return false
+		}
+	}
+	return true
+}
+
+func (rc *Receiver) currentPatchSet(ctx context.Context, q db.Querier, ch *change.Change) (*change.PatchSet, error) {
+	all, err := rc.uploads.Changes.PatchSets(ctx, q, ch.Number)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range all {
+		if ps.Number == ch.CurrentPS {
+			return ps, nil
+		}
+	}
+	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
+}
+
+// patchSetKind classifies a new patch set against the previous one.
+func (rc *Receiver) patchSetKind(ctx context.Context, r *repo.Repo, prev *change.PatchSet, next *repo.Commit) (string, error) {
+	old, err := r.ReadCommit(ctx, prev.Commit)
+	if err != nil {
+		return "", err
+	}
+	sameParents := strings.Join(old.Parents, " ") == strings.Join(next.Parents, " ")
+	sameMessage := strings.TrimSpace(old.Message) == strings.TrimSpace(next.Message)
+	switch {
+	case old.Tree == next.Tree && sameParents && sameMessage:
+		return change.KindNoChange, nil
+	case old.Tree == next.Tree && sameParents:
+		return change.KindNoCodeChange, nil
+	case sameParents:
+		return change.KindRework, nil
+	}
+	same, err := rc.samePatch(ctx, r, old, next)
+	if err != nil || !same {
+		return change.KindRework, err
+	}
+	if sameMessage {
+		return change.KindTrivialRebase, nil
+	}
+	return change.KindTrivialRebaseWithMessageUpdate, nil
+}
+
+// samePatch reports whether two commits make the same change to their
+// first parents (a trivial rebase), by comparing their file diffs.
+func (rc *Receiver) samePatch(ctx context.Context, r *repo.Repo, a, b *repo.Commit) (bool, error) {
+	if len(a.Parents) != 1 || len(b.Parents) != 1 {
+		return false, nil
+	}
+	da, err := r.Patch(ctx, a.Parents[0], a.OID)
+	if err != nil {
+		return false, err
+	}
+	db, err := r.Patch(ctx, b.Parents[0], b.OID)
+	if err != nil {
+		return false, err
+	}
+	return patchBody(da) == patchBody(db), nil
+}
+
+// patchBody drops the "index" lines and hunk positions of a diff, which
+// change with the base though the patch is the same.
+func patchBody(p string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(p, "\n") {
+		switch {
+		case strings.HasPrefix(line, "index "):
+		case strings.HasPrefix(line, "@@"):
+			b.WriteString("@@\n")
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (rc *Receiver) diffFiles(ctx context.Context, r *repo.Repo, c *repo.Commit) ([]repo.FileChange, error) {
+	parent := ""
+	if len(c.Parents) > 0 {
+		parent = c.Parents[0]
+	}
+	return r.DiffFiles(ctx, parent, c.OID)
+}
+
+func toChangeFiles(fs []repo.FileChange) []change.File {
+	out := make([]change.File, 0, len(fs))
+	for _, f := range fs {
+		status := f.Status
+		if status == "T" {
+			status = "M"
+		}
+		out = append(out, change.File{Path: f.Path, OldPath: f.OldPath, Status: status, Binary: f.Binary,
+			Insertions: f.Insertions, Deletions: f.Deletions})
+	}
+	return out
+}
+
+func person(s repo.Signature) change.Person {
+	return change.Person{Name: s.Name, Email: s.Email, When: s.When, TZ: s.TZ}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// excludeBases lists the commits of tip not reachable from the given bases.
+func (rc *Receiver) excludeBases(ctx context.Context, r *repo.Repo, tip string, bases []string) ([]string, error) {
+	var ids []string
+	for _, b := range bases {
+		oid, err := r.Resolve(ctx, b)
+		if err != nil {
+			return nil, fmt.Errorf("base %s doesn't represent a valid SHA-1", b)
+		}
+		ids = append(ids, oid)
+	}
+	return r.RevListExcluding(ctx, tip, ids)
+}
+
+func (rc *Receiver) resolveAll(ctx context.Context, names []string) ([]*account.Account, error) {
+	var out []*account.Account
+	for _, n := range names {
+		a, err := rc.uploads.Accounts.Resolve(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("account '%s' not found", n)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// checkVote validates a vote given with l=.
+func checkVote(chk *access.Checker, branch string, labels []project.LabelType, name string, v int) string {
+	for _, l := range labels {
+		if !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		if _, ok := l.Value(v); !ok {
+			return fmt.Sprintf("label \"%s\": %d is not a valid value", l.Name, v)
+		}
+		lo, hi, ok := chk.Range(branch, "label-"+l.Name)
+		if !ok || v < lo || v > hi {
+			return fmt.Sprintf("prohibited by Gerrit: not permitted: label %s%s", l.Name, project.FormatLabelValue(v))
+		}
+		return ""
+	}
+	return fmt.Sprintf("label \"%s\" is not a configured label", name)
+}
+
+func canonicalLabel(labels []project.LabelType, name string) string {
+	for _, l := range labels {
+		if strings.EqualFold(l.Name, name) {
+			return l.Name
+		}
+	}
+	return name
+}
+
+// formatVotes renders votes as change messages do: "Code-Review+2 Verified+1".
+func formatVotes(votes map[string]int) string {
+	var parts []string
+	for name, v := range votes {
+		if v == 0 {
+			parts = append(parts, "-"+name)
+			continue
+		}
+		parts = append(parts, name+strings.TrimSpace(project.FormatLabelValue(v)))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// effectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting along a
+// configuration chain.
+func effectiveBool(chain []*project.Config, get func(*project.Config) string, def bool) bool {
+	for _, cfg := range chain {
+		switch strings.ToUpper(get(cfg)) {
+		case project.BoolTrue:
+			return true
+		case project.BoolFalse:
+			return false
+		}
+	}
+	return def
+}
+
+// changeURL is the change's web URL as push output and events show it.
+func (rc *Receiver) changeURL(projectName string, n int64) string {
+	return fmt.Sprintf("%sc/%s/+/%d", rc.uploads.WebURL, projectName, n)
+}
+
+func (u *Uploads) changeURLFor(o outcome) string {
+	return fmt.Sprintf("%sc/%s/+/%d", u.WebURL, o.project, o.number)
+}
+
+// changeIDOf applies the Change-Id rules to a commit pushed for review and
+// returns its Change-Id, inventing one (as Gerrit does, with a warning)
+// where the project does not require it; reason is the rejection text.
+func (rc *Receiver) changeIDOf(c *repo.Commit, required, isNew bool, msgs io.Writer) (id, reason string) {
+	id, err := change.CheckChangeID(c.Message, change.ChangeIDRules{Required: required, WebURL: rc.uploads.WebURL})
+	var cerr change.ChangeIDError
+	switch {
+	case errors.As(err, &cerr):
+		fmt.Fprintf(msgs, "ERROR: %s\n", cerr.Reason(c.OID))
+		if hint := cerr.Hint(change.HookCommandHTTP(rc.uploads.WebURL)); hint != "" {
+			for _, line := range strings.Split(strings.TrimRight(hint, "\n"), "\n") {
+				fmt.Fprintf(msgs, "hint: %s\n", strings.TrimPrefix(line, "Hint: "))
+			}
+		}
+		return "", cerr.Reason(c.OID)
+	case err != nil:
+		return "", err.Error()
+	case id == "":
+		parent := ""
+		if len(c.Parents) > 0 {
+			parent = c.Parents[0]
+		}
+		id = change.GenerateChangeID(change.IDSource{Tree: c.Tree, Parent: parent,
+			Author: identLine(c.Author), Committer: identLine(c.Committer), Message: c.Message})
+		fmt.Fprintf(msgs, "warning: pushing without Change-Id is deprecated\n")
+	}
+	return id, ""
+}
+
+func identLine(s repo.Signature) string {
+	sign, tz := '+', s.TZ
+	if tz < 0 {
+		sign, tz = '-', -tz
+	}
+	return fmt.Sprintf("%s <%s> %d %c%02d%02d", s.Name, s.Email, s.When.Unix(), sign, tz/60, tz%60)
+}
+
+// uploadAll handles the refs/for/ commands of a push.
+func (rc *Receiver) uploadAll(ctx context.Context, push *Session, cmds []*command, options []string, msgs io.Writer) []outcome {
+	rejectAll := func(reason string) []outcome {
+		for _, c := range cmds {
+			c.reject = reason
+		}
+		return nil
+	}
+	if push.Caller == nil {
+		return rejectAll("internal server error")
+	}
+	subject := access.Subject{AccountID: push.Caller.ID, Username: push.Caller.Username, Groups: push.Groups}
+	chk, state, err := rc.access.Check(ctx, push.Project, subject)
+	if err != nil {
+		rc.log.Error("load access", "project", push.Project, "err", err)
+		return rejectAll("internal server error")
+	}
+	if state.Config != nil && state.Config.StateOrDefault() != project.StateActive {
+		return rejectAll("prohibited by Gerrit: project state does not permit write")
+	}
+	var all []outcome
+	for _, c := range cmds {
+		out, err := rc.upload(ctx, push, chk, state, c, options, msgs)
+		if err != nil {
+			rc.log.Error("upload", "project", push.Project, "ref", c.ref, "err", err)
+			c.reject = "internal server error"
+			continue
+		}
+		all = append(all, out...)
+	}
+	return all
+}
+
+// printSummary writes Gerrit 3.x's push summary: the progress line, then
+// SUCCESS and one line per change.
+func printSummary(w io.Writer, refs int, outcomes []outcome, u *Uploads) {
+	counts := fmt.Sprintf("refs: %d", refs)
+	created, updated := 0, 0
+	for _, o := range outcomes {
+		if o.isNew {
+			created++
+		} else {
+			updated++
+		}
+	}
+	if created > 0 {
+		counts += fmt.Sprintf(", new: %d", created)
+	}
+	if updated > 0 {
+		counts += fmt.Sprintf(", updated: %d", updated)
+	}
+	fmt.Fprintf(w, "Processing changes: %s, done    \n", counts)
+	if len(outcomes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nSUCCESS\n\n")
+	for _, o := range outcomes {
+		subject := o.subject
+		if len(subject) > 80 {
+			subject = subject[:77] + "..."
+		}
+		line := fmt.Sprintf("  %s %s", u.changeURLFor(o), subject)
+		if o.isNew {
+			line += " [NEW]"
+		}
+		if o.private {
+			line += " [PRIVATE]"
+		}
+		if o.wip {
+			line += " [WIP]"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w)
+}
