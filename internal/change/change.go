@@ -145,13 +145,13 @@ type Reviewer struct {
 
 // ChangeMessage is a message on a change's history.
 type ChangeMessage struct {
-	ID        int64
-	Change    int64
-	PatchSet  int
-	AuthorID  int64 // 0: Tandem itself
-	Message   string
-	Tag       string
-	Created   time.Time
+	ID       int64
+	Change   int64
+	PatchSet int
+	AuthorID int64 // 0: Tandem itself
+	Message  string
+	Tag      string
+	Created  time.Time
 }
 
 // Range is the part of a file an inline comment is about.

@@ -251,7 +251,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				ch = &change.Change{
 					Number: n, Project: push.Project, Branch: branch, Key: p.key, OwnerID: push.Caller.ID,
 					Status: change.StatusNew, Subject: p.commit.Subject(), Topic: opts.topic, CurrentPS: 1,
-					WIP: opts.wip || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
+					WIP:     opts.wip || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
 					Private: opts.private || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.PrivateByDefault }, false) && !opts.removePrivate,
 					Created: now, Updated: now,
 				}
