@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
@@ -48,6 +49,11 @@ type DB struct {
 	// handler polls with sleeps of up to 100ms, which wastes the lock's idle
 	// time. Nil on PostgreSQL.
 	writer chan struct{}
+
+	// locks are the named locks of Lock on SQLite, where this process is
+	// the only master.
+	locksMu sync.Mutex
+	locks   map[string]chan struct{}
 }
 
 // Open opens the database described by o and checks that it answers.

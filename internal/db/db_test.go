@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tandem/internal/db"
 	"tandem/internal/db/dbtest"
@@ -571,4 +572,37 @@ func addAccount(t testing.TB, d *db.DB, id int64, username string) {
 		"INSERT INTO accounts (id, username, created_on) VALUES ($1, $2, 0)", id, username); err != nil {
 		t.Fatalf("add account %s: %v", username, err)
 	}
+}
+
+func TestLock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		unlock, err := d.Lock(ctx, "refs/heads/main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A second taker waits until the first lets go.
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		if _, err := d.Lock(short, "refs/heads/main"); err == nil {
+			t.Fatal("second Lock succeeded while the first holds it")
+		}
+		other, err := d.Lock(ctx, "refs/heads/other")
+		if err != nil {
+			t.Fatalf("a different key must not wait: %v", err)
+		}
+		other()
+		got := make(chan error, 1)
+		go func() {
+			u, err := d.Lock(ctx, "refs/heads/main")
+			if err == nil {
+				u()
+			}
+			got <- err
+		}()
+		unlock()
+		if err := <-got; err != nil {
+			t.Fatalf("Lock after unlock: %v", err)
+		}
+	})
 }
