@@ -1,6 +1,8 @@
 // Package httpd is Tandem's HTTP server: it listens on httpd.listenUrl,
-// sends git smart-HTTP paths to githttp, /metrics to the registry and
-// everything else to the REST API, and records requests by route and status.
+// sends git smart-HTTP paths to githttp, /metrics to the registry, the
+// commit-msg hook under /tools/ (and /a/tools/, without authentication) to
+// the hook package and everything else to the REST API, and records
+// requests by route and status.
 // Shutdown stops accepting and waits for requests in flight.
 package httpd
 
@@ -101,9 +103,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	route := routeOf(r)
+	tool, isTool := toolsPath(r)
 	switch {
 	case route == "git":
 		s.opts.Git.ServeHTTP(rec, r)
+	case isTool:
+		serveTool(rec, r, tool)
 	case r.URL.Path == "/metrics":
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.opts.Metrics.Write(rec)

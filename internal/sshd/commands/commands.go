@@ -22,6 +22,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/change/hook"
 	"tandem/internal/fail"
 	"tandem/internal/git"
 	"tandem/internal/metrics"
@@ -90,6 +91,8 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit create-project": c.createProject,
 		"gerrit ls-projects":    c.lsProjects,
 		"gerrit create-branch":  c.createBranch,
+		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
+		"scp": sshd.SCPSource(hook.File),
 	}
 }
 
