@@ -1,0 +1,550 @@
+// Package submit merges changes into their branch.
+//
+// Submits to one branch are serialized cluster-wide by a database lock
+// (db.Lock); a submit first records a durable intent (old tip, new tip, the
+// changes), then moves the branch with a compare-and-swap ref update, then
+// marks the changes merged. Any master can finish or roll back an intent
+// whose master died (Recover): a change is MERGED exactly when its commit is
+// on the branch. A Service is safe for concurrent use.
+package submit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"tandem/internal/access"
+	"tandem/internal/account"
+	"tandem/internal/change"
+	"tandem/internal/clock"
+	"tandem/internal/db"
+	"tandem/internal/fail"
+	"tandem/internal/git"
+	"tandem/internal/git/refupdate"
+	"tandem/internal/git/repo"
+	"tandem/internal/merge"
+	"tandem/internal/project"
+)
+
+// Projects is what submit needs of project storage.
+type Projects interface {
+	Load(ctx context.Context, name string) (*project.State, error)
+	Open(ctx context.Context, name string) (*repo.Repo, error)
+}
+
+// Access answers permission questions.
+type Access interface {
+	Check(ctx context.Context, name string, s access.Subject) (*access.Checker, *project.State, error)
+}
+
+// Reviews tells whether changes may be submitted and who approved them.
+type Reviews interface {
+	// Submittable returns Gerrit's problem texts ("submit requirement
+	// 'Code-Review' is unsatisfied"); none means submittable.
+	Submittable(ctx context.Context, q db.Querier, ch *change.Change) ([]string, error)
+}
+
+// Accounts names the people in footers.
+type Accounts interface {
+	Get(ctx context.Context, id int64) (*account.Account, error)
+}
+
+// Events records what a submit did, inside its transaction.
+type Events interface {
+	ChangeMerged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, submitter int64, newTip string) error
+	RefUpdated(ctx context.Context, q db.Querier, projectName, ref, oldRev, newRev string, submitter int64) error
+}
+
+// Options are a Service's dependencies.
+type Options struct {
+	DB       *db.DB
+	Runner   *git.Runner
+	Changes  *change.Store
+	Projects Projects
+	Access   Access
+	Reviews  Reviews
+	Accounts Accounts
+	Events   Events // may be nil
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	NodeID   string
+	WebURL   string // canonical web URL ending in "/"
+	Server   repo.Ident
+}
+
+// Service submits changes.
+type Service struct{ o Options }
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	o.Logger = o.Logger.With("component", "submit")
+	return &Service{o: o}
+}
+
+// Caller is who submits.
+type Caller struct {
+	Account *account.Account
+	Groups  map[string]bool
+}
+
+func (c Caller) subject() access.Subject {
+	return access.Subject{AccountID: c.Account.ID, Username: c.Account.Username, Groups: c.Groups}
+}
+
+// Submit merges change n (and its open ancestors) into its branch.
+// revision, when not empty, must be the current patch set's commit.
+func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision string) (*change.Change, error) {
+	ch, err := s.o.Changes.Get(ctx, s.o.DB, n)
+	if err != nil {
+		return nil, err
+	}
+	chk, st, err := s.o.Access.Check(ctx, ch.Project, caller.subject())
+	if err != nil {
+		return nil, err
+	}
+	if err := closedError(ch); err != nil {
+		return nil, err
+	}
+	current, err := s.currentPatchSet(ctx, s.o.DB, ch)
+	if err != nil {
+		return nil, err
+	}
+	if revision != "" && revision != current.Commit {
+		return nil, fail.Errorf(fail.Conflict, "revision %s is not current revision", revision)
+	}
+	if !chk.Can(ch.Branch, project.PermSubmit) {
+		return nil, fail.Errorf(fail.Forbidden, "submit not permitted")
+	}
+	strategy, err := merge.ParseStrategy(project.EffectiveSubmitType(st.Chain))
+	if err != nil {
+		strategy = merge.MergeIfNecessary
+	}
+
+	unlock, err := s.o.DB.Lock(ctx, "submit "+ch.Project+" "+ch.Branch)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	set, err := s.submissionSet(ctx, ch, strategy)
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	for _, c := range set {
+		if c.change.WIP {
+			problems = append(problems, fmt.Sprintf("Change %d: Change %d is work in progress", c.change.Number, c.change.Number))
+			continue
+		}
+		ps, err := s.o.Reviews.Submittable(ctx, s.o.DB, c.change)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			problems = append(problems, fmt.Sprintf("Change %d: %s", c.change.Number, p))
+		}
+	}
+	if len(problems) > 0 {
+		noun := "change"
+		if len(set) > 1 {
+			noun = "changes"
+		}
+		return nil, fail.Errorf(fail.Conflict, "Failed to submit %d %s due to the following problems:\n%s", len(set), noun, strings.Join(problems, "\n"))
+	}
+
+	r, err := s.o.Projects.Open(ctx, ch.Project)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := r.Resolve(ctx, ch.Branch)
+	if errors.Is(err, repo.ErrNotFound) {
+		head, herr := r.Head(ctx)
+		if herr != nil || head != ch.Branch {
+			return nil, fail.Errorf(fail.Conflict, "destination branch \"%s\" not found.", ch.Branch)
+		}
+		tip = ""
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.o.Clock.Now().UTC().Truncate(time.Microsecond)
+	in := merge.Input{
+		Repo:         r,
+		Strategy:     strategy,
+		Branch:       ch.Branch,
+		Tip:          tip,
+		Committer:    repo.Ident{Name: caller.Account.DisplayName(), Email: caller.Account.PreferredEmail, When: now},
+		Server:       s.o.Server,
+		MergeContent: effectiveBool(st.Chain, func(c *project.Config) string { return c.Submit.MergeContent }, true),
+	}
+	for _, c := range set {
+		footers, err := s.footers(ctx, c.change)
+		if err != nil {
+			return nil, err
+		}
+		in.Changes = append(in.Changes, merge.ChangeInput{Number: int(c.change.Number), Commit: c.ps.Commit,
+			ChangeID: c.change.Key, Topic: c.change.Topic, Footers: footers})
+	}
+	res, err := merge.Apply(ctx, s.o.Runner, in)
+	var conflict *merge.ConflictError
+	if errors.As(err, &conflict) {
+		return nil, fail.Errorf(fail.Conflict, "%s", conflict.Msg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+
+	it := &intent{Project: ch.Project, Branch: ch.Branch, OldTip: tip, NewTip: res.NewTip, Submitter: caller.Account.ID}
+	for _, c := range set {
+		n := int(c.change.Number)
+		it.Changes = append(it.Changes, landed{Number: c.change.Number, Commit: res.Commits[n], Rewritten: res.Rewritten[n],
+			Status: string(res.Status[n]), Message: landedMessage(res.Status[n], res.Commits[n])})
+	}
+	if err := s.writeIntent(ctx, it); err != nil {
+		return nil, err
+	}
+	if err := s.moveBranch(ctx, r, it); err != nil {
+		s.abort(ctx, it)
+		return nil, err
+	}
+	if err := s.finish(ctx, it); err != nil {
+		// The branch moved: Recover completes the intent later.
+		return nil, err
+	}
+	s.o.Logger.Info("submitted", "project", ch.Project, "branch", ch.Branch, "change", ch.Number, "new_tip", res.NewTip, "account_id", caller.Account.ID)
+	return s.o.Changes.Get(ctx, s.o.DB, n)
+}
+
+// landedMessage is the change message of a merged change, naming the new
+// commit when the strategy made one.
+func landedMessage(st merge.Status, commit string) string {
+	switch st {
+	case merge.CleanPick, merge.CleanRebase:
+		return st.Message() + " as " + commit
+	}
+	return st.Message()
+}
+
+func closedError(ch *change.Change) error {
+	switch ch.Status {
+	case change.StatusMerged:
+		return fail.Errorf(fail.Conflict, "change is merged")
+	case change.StatusAbandoned:
+		return fail.Errorf(fail.Conflict, "change is abandoned")
+	}
+	return nil
+}
+
+func (s *Service) currentPatchSet(ctx context.Context, q db.Querier, ch *change.Change) (*change.PatchSet, error) {
+	all, err := s.o.Changes.PatchSets(ctx, q, ch.Number)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range all {
+		if ps.Number == ch.CurrentPS {
+			return ps, nil
+		}
+	}
+	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
+}
+
+type member struct {
+	change *change.Change
+	ps     *change.PatchSet
+}
+
+// submissionSet returns the change and its open ancestors on the same
+// branch, ancestors first. CHERRY_PICK takes the change alone.
+func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy merge.Strategy) ([]member, error) {
+	ps, err := s.currentPatchSet(ctx, s.o.DB, ch)
+	if err != nil {
+		return nil, err
+	}
+	set := []member{{ch, ps}}
+	if strategy == merge.CherryPick {
+		return set, nil
+	}
+	seen := map[int64]bool{ch.Number: true}
+	queue := append([]string(nil), ps.Parents...)
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		found, err := s.o.Changes.PatchSetsByCommit(ctx, s.o.DB, []string{parent})
+		if err != nil {
+			return nil, err
+		}
+		for _, fps := range found {
+			anc, err := s.o.Changes.Get(ctx, s.o.DB, fps.Change)
+			if err != nil {
+				return nil, err
+			}
+			if seen[anc.Number] || anc.Project != ch.Project || anc.Branch != ch.Branch || !anc.Status.Open() {
+				continue
+			}
+			if fps.Number != anc.CurrentPS {
+				return nil, fail.Errorf(fail.Conflict, "Failed to submit 1 change due to the following problems:\nChange %d: depends on change that was not submitted: change %d has a newer patch set", ch.Number, anc.Number)
+			}
+			seen[anc.Number] = true
+			set = append([]member{{anc, fps}}, set...)
+			queue = append(queue, fps.Parents...)
+		}
+	}
+	return set, nil
+}
+
+// footers are the lines Gerrit adds to a commit it rewrites.
+func (s *Service) footers(ctx context.Context, ch *change.Change) ([]string, error) {
+	out := []string{fmt.Sprintf("Reviewed-on: %sc/%s/+/%d", s.o.WebURL, ch.Project, ch.Number)}
+	votes, err := s.o.Changes.Approvals(ctx, s.o.DB, ch.Number)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range votes {
+		if v.PatchSet != ch.CurrentPS || v.Value <= 0 {
+			continue
+		}
+		a, err := s.o.Accounts.Get(ctx, v.AccountID)
+		if err != nil {
+			continue
+		}
+		key := v.Label
+		switch v.Label {
+		case "Code-Review":
+			key = "Reviewed-by"
+		case "Verified":
+			key = "Tested-by"
+		}
+		out = append(out, fmt.Sprintf("%s: %s <%s>", key, a.DisplayName(), a.PreferredEmail))
+	}
+	return out, nil
+}
+
+// intent is a submit recorded before the branch moves.
+type intent struct {
+	ID        int64
+	Project   string
+	Branch    string
+	OldTip    string
+	NewTip    string
+	Submitter int64
+	Changes   []landed
+}
+
+type landed struct {
+	Number    int64  `json:"number"`
+	Commit    string `json:"commit"`
+	Rewritten bool   `json:"rewritten,omitempty"`
+	Status    string `json:"status,omitempty"`
+	Message   string `json:"message,omitempty"`
+}
+
+func (s *Service) writeIntent(ctx context.Context, it *intent) error {
+	changes, err := json.Marshal(it.Changes)
+	if err != nil {
+		return err
+	}
+	return s.o.DB.Tx(ctx, func(tx *db.Tx) error {
+		id, err := s.o.DB.NextID(ctx, tx, "intent_ids")
+		if err != nil {
+			return err
+		}
+		it.ID = id
+		_, err = tx.Exec(ctx, `INSERT INTO submit_intents (id, project, branch, old_tip, new_tip, changes, submitter_id, node, state, created_on)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', $9)`,
+			id, it.Project, it.Branch, it.OldTip, it.NewTip, string(changes), it.Submitter, s.o.NodeID, s.o.Clock.Now().UnixMicro())
+		return err
+	})
+}
+
+// moveBranch writes the new tip and the patch-set refs of rewritten
+// commits in one ref transaction.
+func (s *Service) moveBranch(ctx context.Context, r *repo.Repo, it *intent) error {
+	old := it.OldTip
+	if old == "" {
+		old = refupdate.ZeroOID
+	}
+	ups := []refupdate.Update{}
+	if it.NewTip != it.OldTip {
+		ups = append(ups, refupdate.Update{Ref: it.Branch, Old: old, New: it.NewTip})
+	}
+	for _, l := range it.Changes {
+		if l.Rewritten {
+			ch, err := s.o.Changes.Get(ctx, s.o.DB, l.Number)
+			if err != nil {
+				return err
+			}
+			ups = append(ups, refupdate.Update{Ref: change.PatchSetRef(int(l.Number), ch.CurrentPS+1), Old: refupdate.ZeroOID, New: l.Commit})
+		}
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	err := refupdate.Apply(ctx, s.o.Runner, r.Path, ups...)
+	var mm *refupdate.MismatchError
+	if errors.As(err, &mm) {
+		return fail.Errorf(fail.Conflict, "branch %s moved while submitting; try again", it.Branch)
+	}
+	return err
+}
+
+func (s *Service) abort(ctx context.Context, it *intent) {
+	if _, err := s.o.DB.Exec(context.WithoutCancel(ctx), `UPDATE submit_intents SET state = 'ABORTED' WHERE id = $1`, it.ID); err != nil {
+		s.o.Logger.Error("abort submit intent", "intent", it.ID, "err", err)
+	}
+}
+
+// finish marks the intent's changes merged, with their messages and
+// events, and closes the intent, in one transaction. It is idempotent.
+func (s *Service) finish(ctx context.Context, it *intent) error {
+	return s.o.DB.Tx(ctx, func(tx *db.Tx) error {
+		now := s.o.Clock.Now().UTC().Truncate(time.Microsecond)
+		submission := fmt.Sprint(it.Changes[len(it.Changes)-1].Number)
+		for _, l := range it.Changes {
+			ch, err := s.o.Changes.Get(ctx, tx, l.Number)
+			if err != nil {
+				return err
+			}
+			if !ch.Status.Open() {
+				continue
+			}
+			ps, err := s.currentPatchSet(ctx, tx, ch)
+			if err != nil {
+				return err
+			}
+			if l.Rewritten {
+				next := *ps
+				next.Number = ps.Number + 1
+				next.Commit = l.Commit
+				next.UploaderID = it.Submitter
+				next.Created = now
+				next.Kind = change.KindRework
+				if r, err := s.o.Projects.Open(ctx, ch.Project); err == nil {
+					if c, err := r.ReadCommit(ctx, l.Commit); err == nil {
+						next.Parents, next.Message = c.Parents, c.Message
+						next.Committer = change.Person{Name: c.Committer.Name, Email: c.Committer.Email, When: c.Committer.When, TZ: c.Committer.TZ}
+					}
+				}
+				files, err := s.o.Changes.Files(ctx, tx, ch.Number, ps.Number)
+				if err != nil {
+					return err
+				}
+				if err := s.o.Changes.InsertPatchSet(ctx, tx, &next, files); err != nil {
+					return err
+				}
+				ch.CurrentPS = next.Number
+				ps = &next
+			}
+			ch.Status = change.StatusMerged
+			ch.Submitted, ch.Updated = now, now
+			ch.SubmitterID = it.Submitter
+			ch.SubmissionID = submission
+			if err := s.o.Changes.Update(ctx, tx, ch); err != nil {
+				return err
+			}
+			msg := l.Message
+			if msg == "" {
+				msg = "Change has been successfully merged"
+			}
+			if err := s.o.Changes.AddMessage(ctx, tx, &change.ChangeMessage{Change: ch.Number, PatchSet: ch.CurrentPS,
+				AuthorID: it.Submitter, Message: msg, Tag: "autogenerated:gerrit:merged", Created: now}); err != nil {
+				return err
+			}
+			if s.o.Events != nil {
+				if err := s.o.Events.ChangeMerged(ctx, tx, ch, ps, it.Submitter, it.NewTip); err != nil {
+					return err
+				}
+			}
+		}
+		if s.o.Events != nil && it.NewTip != it.OldTip {
+			if err := s.o.Events.RefUpdated(ctx, tx, it.Project, it.Branch, it.OldTip, it.NewTip, it.Submitter); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `UPDATE submit_intents SET state = 'DONE' WHERE id = $1`, it.ID)
+		return err
+	})
+}
+
+// Recover finishes or rolls back the pending intents of masters that died
+// mid-submit. Safe to run on every master at any time: an intent whose
+// submit is still running is protected by its branch lock.
+func (s *Service) Recover(ctx context.Context) error {
+	rows, err := s.o.DB.Query(ctx, `SELECT id FROM submit_intents WHERE state = 'PENDING' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.recoverOne(ctx, id); err != nil {
+			s.o.Logger.Error("recover submit intent", "intent", id, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) recoverOne(ctx context.Context, id int64) error {
+	it := &intent{ID: id}
+	var changes, state string
+	if err := s.o.DB.QueryRow(ctx, `SELECT project, branch, old_tip, new_tip, changes, submitter_id, state FROM submit_intents WHERE id = $1`, id).
+		Scan(&it.Project, &it.Branch, &it.OldTip, &it.NewTip, &changes, &it.Submitter, &state); err != nil {
+		return err
+	}
+	unlock, err := s.o.DB.Lock(ctx, "submit "+it.Project+" "+it.Branch)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.o.DB.QueryRow(ctx, `SELECT state FROM submit_intents WHERE id = $1`, id).Scan(&state); err != nil || state != "PENDING" {
+		return err
+	}
+	if err := json.Unmarshal([]byte(changes), &it.Changes); err != nil {
+		return err
+	}
+	r, err := s.o.Projects.Open(ctx, it.Project)
+	if err != nil {
+		return err
+	}
+	tip, err := r.Resolve(ctx, it.Branch)
+	if err != nil && !errors.Is(err, repo.ErrNotFound) {
+		return err
+	}
+	landed := tip == it.NewTip
+	if !landed && tip != "" && it.NewTip != "" {
+		landed, _ = r.IsAncestor(ctx, it.NewTip, tip)
+	}
+	if landed {
+		s.o.Logger.Info("completing submit of a master that stopped", "intent", id, "project", it.Project, "branch", it.Branch)
+		return s.finish(ctx, it)
+	}
+	s.o.Logger.Info("rolling back submit of a master that stopped", "intent", id, "project", it.Project, "branch", it.Branch)
+	s.abort(ctx, it)
+	return nil
+}
+
+// effectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting.
+func effectiveBool(chain []*project.Config, get func(*project.Config) string, def bool) bool {
+	for _, cfg := range chain {
+		switch strings.ToUpper(get(cfg)) {
+		case project.BoolTrue:
+			return true
+		case project.BoolFalse:
+			return false
+		}
+	}
+	return def
+}
