@@ -13,6 +13,7 @@ import (
 	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
+	"tandem/internal/events"
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
@@ -31,6 +32,7 @@ type components struct {
 	projects *project.Service
 	access   *access.Control
 	changes  *change.Store
+	events   *events.Log
 }
 
 // hooksDir is where this master keeps its git hook scripts.
@@ -63,6 +65,7 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		return nil, err
 	}
 	c.repos = repo.NewStore(cfg.BasePath, c.runner)
+	c.events = events.NewLog(events.Options{DB: d, Clock: clock.Real{}, Logger: log})
 	c.accounts = account.New(account.Options{
 		DB:        d,
 		Clock:     clock.Real{},
@@ -77,6 +80,7 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		Clock:      clock.Real{},
 		Logger:     log,
 		CacheLimit: int(cfg.CacheLimit("projects", 1024)),
+		Events:     c.events,
 	})
 	c.access = access.NewControl(c.projects)
 	c.changes = change.NewStore(d)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"tandem/internal/events/webhooks"
 	"tandem/internal/httpd"
 	"tandem/internal/httpd/auth"
 	"tandem/internal/httpd/githttp"
@@ -69,6 +70,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 
 	receiver := receive.NewReceiver(c.runner, c.projects, c.access, log)
+	receiver.SetEvents(c.events)
 	receiver.EnableUploads(&receive.Uploads{
 		DB:       c.db,
 		Changes:  c.changes,
@@ -110,6 +112,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Auth:     authn,
 		Logger:   log,
 		Health:   health,
+		Changes:  c.changes,
+		DB:       c.db,
 		Server: restapi.ServerInfo{
 			Version:         GerritVersion,
 			TandemVersion:   Version,
@@ -150,6 +154,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cmds := commands.New(commands.Options{
 			Runner: c.runner, Accounts: c.accounts, Projects: c.projects, Access: c.access,
 			Pushes: bridge, Logger: log, Metrics: reg, Version: GerritVersion,
+			Events: c.events, Changes: c.changes,
 		})
 		mux := sshd.NewMux()
 		cmds.Register(mux)
@@ -176,7 +181,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	start := func(name string, fn func() error) {
 		wg.Add(1)
 		go func() {
@@ -187,6 +192,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}()
 	}
 	start("hook bridge", func() error { return bridge.Serve(runCtx) })
+	hooks := webhooks.New(webhooks.Options{DB: c.db, Log: c.events, Projects: c.projects, Poster: newWebhookPoster(), Logger: log})
+	start("webhooks", func() error { return hooks.Run(runCtx) })
 	start("http", web.Serve)
 	if sshServer != nil {
 		start("sshd", func() error { return sshServer.Serve(runCtx) })
@@ -206,6 +213,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log.Info("draining")
 	draining.Store(true)
+	c.events.Shutdown() // ends stream-events sessions, which would hold up the drain
 	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	web.Shutdown(sctx)

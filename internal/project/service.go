@@ -35,6 +35,8 @@ type Options struct {
 	DefaultBranch string
 	// CacheLimit bounds parsed configurations kept in memory (0 disables).
 	CacheLimit int
+	// Events, when set, gets a project-created event for each project made.
+	Events Publisher
 }
 
 // Service manages projects and their refs/meta/config. The parsed
@@ -50,6 +52,8 @@ type Service struct {
 	defaultBranch string
 
 	cache *configCache
+
+	events Publisher // may be nil
 }
 
 // New returns a Service.
@@ -75,6 +79,7 @@ func New(o Options) *Service {
 		ident:         o.ServerIdent,
 		defaultBranch: o.DefaultBranch,
 		cache:         newConfigCache(o.CacheLimit),
+		events:        o.Events,
 	}
 }
 
@@ -162,6 +167,7 @@ func (s *Service) Create(ctx context.Context, in Input) error {
 		return err
 	}
 	s.log.Info("project created", "project", name)
+	s.publishCreated(ctx, name, branches[0])
 	return nil
 }
 

@@ -49,6 +49,8 @@ type Receiver struct {
 	access   Access
 	log      *slog.Logger
 	uploads  *Uploads // nil: pushes for review are refused
+
+	events Publisher // nil: no events; see SetEvents
 }
 
 // NewReceiver returns a Receiver.
@@ -659,6 +661,7 @@ func (rc *Receiver) update(ctx context.Context, push *Session, group []*command)
 		for _, c := range group {
 			rc.log.Info("ref updated", "project", push.Project, "ref", c.ref, "old", c.old, "new", c.new, "account_id", push.Caller.ID)
 		}
+		rc.publishRefUpdates(ctx, push, group)
 		return
 	}
 	var mm *refupdate.MismatchError

@@ -64,6 +64,8 @@ func (a *API) serveAccounts(q *request) error {
 			return err
 		}
 		return a.serveSSHKeys(q, acct, rest[1:])
+	case "starred.changes":
+		return a.serveStarredChanges(q, acct, rest[1:])
 	case "password.http":
 		if err := a.requireSignedIn(q); err != nil {
 			return err

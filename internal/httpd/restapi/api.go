@@ -25,6 +25,8 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/change"
+	"tandem/internal/db"
 	"tandem/internal/fail"
 	"tandem/internal/httpd/auth"
 	"tandem/internal/project"
@@ -43,6 +45,16 @@ type Options struct {
 	Server   ServerInfo
 	// Health runs the health checks; nil means always healthy.
 	Health func(r *http.Request) (map[string]any, bool)
+	// The change API (changes*.go). Without Changes and DB, /changes/ is
+	// empty; without one of the interfaces, its endpoints are refused.
+	Changes      *change.Store
+	DB           *db.DB
+	Query        ChangeQuery  // nil: a built-in query of the basic operators
+	Requirements Requirements // nil: no submit requirements are reported
+	Labeler      Labeler      // nil: labels summarised from votes and access
+	Reviews      Reviews
+	Submitter    Submitter
+	Mergeability Mergeability
 }
 
 // ServerInfo is what /config/server/* reports.
@@ -64,6 +76,15 @@ type API struct {
 	log      *slog.Logger
 	info     ServerInfo
 	health   func(r *http.Request) (map[string]any, bool)
+
+	changes      *change.Store
+	db           *db.DB
+	query        ChangeQuery
+	requirements Requirements
+	labeler      Labeler
+	reviews      Reviews
+	submitter    Submitter
+	mergeability Mergeability
 }
 
 // New returns the REST API handler.
@@ -79,6 +100,15 @@ func New(o Options) *API {
 		log:      o.Logger.With("component", "restapi"),
 		info:     o.Server,
 		health:   o.Health,
+
+		changes:      o.Changes,
+		db:           o.DB,
+		query:        o.Query,
+		requirements: o.Requirements,
+		labeler:      o.Labeler,
+		reviews:      o.Reviews,
+		submitter:    o.Submitter,
+		mergeability: o.Mergeability,
 	}
 }
 
@@ -158,6 +188,8 @@ func (a *API) route(q *request) error {
 		return a.serveGroups(q)
 	case "projects":
 		return a.serveProjects(q)
+	case "changes":
+		return a.serveChanges(q)
 	case "ssh_info":
 		if a.info.SSHAddress == "" {
 			return writeText(q, "NOT_AVAILABLE")

@@ -54,6 +54,8 @@ func (a *API) serveProjects(q *request) error {
 		return a.serveAccess(q, chk, st)
 	case "config":
 		return writeJSON(q, http.StatusOK, a.configInfo(st))
+	case "commits":
+		return a.serveProjectCommit(q, chk, st, rest[1:])
 	}
 	return notFound(q.r.URL.Path)
 }

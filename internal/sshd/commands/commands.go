@@ -22,7 +22,9 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/change"
 	"tandem/internal/change/hook"
+	"tandem/internal/events"
 	"tandem/internal/fail"
 	"tandem/internal/git"
 	"tandem/internal/metrics"
@@ -42,6 +44,12 @@ type Options struct {
 	Logger   *slog.Logger
 	Metrics  *metrics.Registry
 	Version  string // Gerrit-style version reported by `gerrit version`
+
+	// Events is the log stream-events reads; nil disables the command.
+	Events *events.Log
+	// Changes tells stream-events who may see a change; nil shows events
+	// about existing changes to nobody.
+	Changes *change.Store
 }
 
 // Commands holds the handlers.
@@ -55,12 +63,16 @@ type Commands struct {
 	version  string
 	ops      *metrics.Counter
 	seconds  *metrics.Histogram
+
+	events  *events.Log
+	changes *change.Store
 }
 
 // New returns the commands.
 func New(o Options) *Commands {
 	c := &Commands{runner: o.Runner, accounts: o.Accounts, projects: o.Projects, access: o.Access,
 		pushes: o.Pushes, log: o.Logger.With("component", "sshcmd"), version: o.Version}
+	c.events, c.changes = o.Events, o.Changes
 	if o.Metrics != nil {
 		c.ops = o.Metrics.NewCounter("tandem_ssh_commands_total", "SSH commands run, by command and result.", "command", "result")
 		c.seconds = o.Metrics.NewHistogram("tandem_ssh_command_seconds", "Duration of SSH commands.", nil, "command")
@@ -91,6 +103,7 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit create-project": c.createProject,
 		"gerrit ls-projects":    c.lsProjects,
 		"gerrit create-branch":  c.createBranch,
+		"gerrit stream-events":  c.streamEvents,
 		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
 		"scp": sshd.SCPSource(hook.File),
 	}

@@ -167,6 +167,13 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt);
 
+-- How far the log's durable readers (the webhook worker) have got, so a
+-- restart resumes where the reader stopped instead of at the start or end.
+CREATE TABLE event_cursors (
+	name     TEXT PRIMARY KEY,
+	position BIGINT NOT NULL
+);
+
 -- A submit writes its intent before moving the branch, so any master can
 -- finish or roll back the submit of a master that died.
 CREATE TABLE submit_intents (

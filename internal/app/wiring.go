@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"tandem/internal/change"
+	"tandem/internal/merge"
+	"tandem/internal/project"
+	"tandem/internal/query"
+	"tandem/internal/review"
+)
+
+// The adapters below connect domain packages through the small interfaces
+// each declares; none of them holds state beyond a parse cache.
+
+// queryResolver resolves the names in queries.
+type queryResolver struct{ c *components }
+
+func (r queryResolver) Accounts(ctx context.Context, name string) ([]int64, error) {
+	a, err := r.c.accounts.Resolve(ctx, name)
+	if err != nil {
+		return nil, query.ErrNotFound
+	}
+	return []int64{a.ID}, nil
+}
+
+func (r queryResolver) GroupMembers(ctx context.Context, name string) ([]int64, error) {
+	g, err := r.c.accounts.ResolveGroup(ctx, name)
+	if err != nil {
+		return nil, query.ErrNotFound
+	}
+	members, err := r.c.accounts.MembersRecursive(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(members))
+	for _, m := range members {
+		ids = append(ids, m.ID)
+	}
+	return ids, nil
+}
+
+func (r queryResolver) Labels(ctx context.Context, projectName string) ([]query.LabelType, error) {
+	st, err := r.c.projects.Load(ctx, projectName)
+	if err != nil {
+		return nil, err
+	}
+	return queryLabels(project.EffectiveLabels(st.Chain)), nil
+}
+
+func queryLabels(ls []project.LabelType) []query.LabelType {
+	out := make([]query.LabelType, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, query.LabelType{Name: l.Name, Min: l.Min(), Max: l.Max()})
+	}
+	return out
+}
+
+// requirementMatcher evaluates submit requirement expressions with the
+// query language's in-memory matcher; parsed expressions are cached by
+// their text, which never goes stale.
+type requirementMatcher struct {
+	resolver query.Resolver
+	mu       sync.Mutex
+	parsed   map[string]*query.Node
+}
+
+func (m *requirementMatcher) Match(ctx context.Context, expr string, f *review.Facts) (review.MatchResult, error) {
+	m.mu.Lock()
+	n, ok := m.parsed[expr]
+	m.mu.Unlock()
+	if !ok {
+		var err error
+		if n, err = query.Parse(expr); err != nil {
+			return review.MatchResult{}, err
+		}
+		m.mu.Lock()
+		if m.parsed == nil {
+			m.parsed = map[string]*query.Node{}
+		}
+		m.parsed[expr] = n
+		m.mu.Unlock()
+	}
+	facts := &query.StaticFacts{C: f.Change, LabelTypes: queryLabels(f.Labels), FileList: f.Files}
+	for _, ps := range f.PatchSets {
+		if ps.Number == f.Change.CurrentPS {
+			facts.PS = ps
+		}
+	}
+	for _, v := range f.Votes {
+		if v.PatchSet == f.Change.CurrentPS {
+			facts.Approvals = append(facts.Approvals, v)
+		}
+	}
+	facts.Unresolved = unresolvedThreads(f.Comments)
+	ok, err := (&query.Matcher{Resolver: m.resolver}).Match(ctx, n, facts)
+	return review.MatchResult{Matched: ok}, err
+}
+
+// unresolvedThreads counts comment threads whose latest comment is
+// unresolved.
+func unresolvedThreads(comments []change.Comment) int {
+	replied := map[string]bool{}
+	for _, c := range comments {
+		if c.InReplyTo != "" {
+			replied[c.InReplyTo] = true
+		}
+	}
+	n := 0
+	for _, c := range comments {
+		if !replied[c.ID] && c.Unresolved {
+			n++
+		}
+	}
+	return n
+}
+
+// evaluator answers the query operators that need evaluation in Go.
+type evaluator struct {
+	c       *components
+	reviews *review.Service
+}
+
+func (e evaluator) Submittable(ctx context.Context, ch *change.Change) (bool, error) {
+	return e.reviews.Submittable(ctx, ch)
+}
+
+func (e evaluator) LabelStatus(ctx context.Context, ch *change.Change, label string) (string, int64, error) {
+	return e.reviews.LabelStatus(ctx, ch, label)
+}
+
+func (e evaluator) Mergeable(ctx context.Context, ch *change.Change) (bool, error) {
+	return e.c.mergeable(ctx, ch)
+}
+
+// mergeable reports whether the change's current patch set would submit
+// cleanly onto its branch now.
+func (c *components) mergeable(ctx context.Context, ch *change.Change) (bool, error) {
+	if !ch.Status.Open() {
+		return false, nil
+	}
+	st, err := c.projects.Load(ctx, ch.Project)
+	if err != nil {
+		return false, err
+	}
+	r, err := c.projects.Open(ctx, ch.Project)
+	if err != nil {
+		return false, err
+	}
+	pss, err := c.changes.PatchSets(ctx, c.db, ch.Number)
+	if err != nil {
+		return false, err
+	}
+	commit := ""
+	for _, ps := range pss {
+		if ps.Number == ch.CurrentPS {
+			commit = ps.Commit
+		}
+	}
+	tip, _ := r.Resolve(ctx, ch.Branch)
+	strategy, err := merge.ParseStrategy(project.EffectiveSubmitType(st.Chain))
+	if err != nil {
+		strategy = merge.MergeIfNecessary
+	}
+	return merge.Mergeable(ctx, c.runner, r, strategy, true, tip, commit)
+}

@@ -1,0 +1,226 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"tandem/internal/access"
+	"tandem/internal/change"
+	"tandem/internal/events"
+	"tandem/internal/fail"
+	"tandem/internal/project"
+	"tandem/internal/sshd"
+	"tandem/internal/sshd/cmdflag"
+)
+
+// streamRetry is the pause after the event log could not be read, before
+// the stream tries again from where it was.
+const streamRetry = time.Second
+
+// streamEvents is `gerrit stream-events`: Gerrit's events as one JSON
+// object per line, from the moment the command starts until the client
+// goes away. Events come from the durable log, so a slow listener misses
+// nothing; each is passed on only if the listener may see what it is
+// about, as of the moment it is sent.
+func (c *Commands) streamEvents(ctx context.Context, s *sshd.Session) error {
+	var types []string
+	fs := cmdflag.New("gerrit stream-events")
+	fs.Strings(&types, "--subscribe|-s", "SUBSCRIBE", "subscribe to specific stream-events")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, project.CapStreamEvents, "stream events"); err != nil {
+		return err
+	}
+	if c.events == nil {
+		return die("stream-events is not available")
+	}
+	head, err := c.events.Head(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, t := range types {
+		want[t] = true
+	}
+	tail := c.events.Tail(head)
+	log := c.log.With("account_id", cl.account.ID, "conn", s.ConnID)
+	for {
+		recs, err := tail.Next(ctx)
+		if ctx.Err() != nil || errors.Is(err, events.ErrShutdown) {
+			return nil // the client went away, or the server is stopping
+		}
+		if err != nil {
+			log.Error("stream-events: read event log", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(streamRetry):
+			}
+			continue
+		}
+		// Group memberships are read again for each batch, so a listener
+		// removed from a group stops seeing what the group let it see; the
+		// batch waits until they can be read.
+		for {
+			groups, err := c.accounts.GroupsOf(ctx, cl.account.ID)
+			if err == nil {
+				cl.groups = groups
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Error("stream-events: reload groups", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(streamRetry):
+			}
+		}
+		v := &visibility{c: c, subject: cl.subject(), checkers: map[string]*access.Checker{}}
+		var out []byte
+		for _, r := range recs {
+			if !events.IsGerritType(r.Type) || len(want) > 0 && !want[r.Type] {
+				continue
+			}
+			if !v.visible(ctx, r) {
+				continue
+			}
+			out = append(out, r.Payload...)
+			out = append(out, '\n')
+		}
+		if len(out) == 0 {
+			continue
+		}
+		if _, err := s.Stdout.Write(out); err != nil {
+			return nil // the client went away
+		}
+	}
+}
+
+// visibility decides which events one listener may see; it caches the
+// listener's Checker per project for one batch.
+type visibility struct {
+	c        *Commands
+	subject  access.Subject
+	checkers map[string]*access.Checker // nil value: project invisible or gone
+}
+
+func (v *visibility) checker(ctx context.Context, name string) *access.Checker {
+	if chk, ok := v.checkers[name]; ok {
+		return chk
+	}
+	chk, _, err := v.c.access.Check(ctx, name, v.subject)
+	if err != nil {
+		if !fail.Is(err, fail.NotFound) {
+			v.c.log.Error("stream-events: load access", "project", name, "err", err)
+		}
+		chk = nil
+	}
+	v.checkers[name] = chk
+	return chk
+}
+
+// visible applies Gerrit's rules: an event about a change needs the
+// change to be visible, a ref-updated event read access to its ref (a
+// patch-set ref: to its change), a project event access to the project.
+func (v *visibility) visible(ctx context.Context, r events.Record) bool {
+	if r.Project == "" {
+		return true
+	}
+	chk := v.checker(ctx, r.Project)
+	switch {
+	case chk == nil:
+		return false
+	case r.Change != 0:
+		return v.changeVisible(ctx, chk, r.Change, r.Ref, r.Payload)
+	case strings.HasPrefix(r.Ref, "refs/changes/"):
+		n, ok := changeNumber(r.Ref)
+		if !ok {
+			return chk.Can(r.Ref, project.PermRead)
+		}
+		return v.changeVisible(ctx, chk, n, "", nil)
+	case r.Ref != "":
+		return chk.Can(r.Ref, project.PermRead)
+	}
+	return chk.Visible()
+}
+
+// changeVisible reports whether change n (destination branch, when known
+// from the event) may be seen: read access to its branch and, when it is
+// private, being its owner, a reviewer or CC, or holding
+// viewPrivateChanges. A change that no longer exists (change-deleted) is
+// judged by the event's own copy of it.
+func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n int64, branch string, payload []byte) bool {
+	var c *change.Change
+	var err error
+	if v.c.changes != nil {
+		c, err = v.c.changes.Get(ctx, v.c.changes.DB(), n)
+	}
+	switch {
+	case err == nil && c != nil:
+		branch = c.Branch
+	case fail.Is(err, fail.NotFound) || v.c.changes == nil:
+		return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
+	default:
+		v.c.log.Error("stream-events: load change", "change", n, "err", err)
+		return false
+	}
+	if !chk.Can(branch, project.PermRead) {
+		return false
+	}
+	if !c.Private || c.OwnerID == v.subject.AccountID || chk.Can(branch, project.PermViewPrivateChanges) {
+		return true
+	}
+	reviewers, err := v.c.changes.Reviewers(ctx, v.c.changes.DB(), n)
+	if err != nil {
+		v.c.log.Error("stream-events: load reviewers", "change", n, "err", err)
+		return false
+	}
+	for _, r := range reviewers {
+		if r.AccountID == v.subject.AccountID && r.State != change.StateRemoved {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshotVisible judges a change known only from an event: a private one
+// only by its owner or holders of viewPrivateChanges.
+func (v *visibility) snapshotVisible(chk *access.Checker, branch string, payload []byte) bool {
+	var ev struct {
+		Change *struct {
+			Private bool `json:"private"`
+			Owner   *struct {
+				Username string `json:"username"`
+			} `json:"owner"`
+		} `json:"change"`
+	}
+	if json.Unmarshal(payload, &ev) != nil || ev.Change == nil {
+		return false
+	}
+	if !ev.Change.Private || chk.Can(branch, project.PermViewPrivateChanges) {
+		return true
+	}
+	return ev.Change.Owner != nil && ev.Change.Owner.Username != "" && ev.Change.Owner.Username == v.subject.Username
+}
+
+// changeNumber returns the change of a patch-set ref, refs/changes/NN/C/P.
+func changeNumber(ref string) (int64, bool) {
+	parts := strings.Split(strings.TrimPrefix(ref, "refs/changes/"), "/")
+	if len(parts) < 2 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(parts[1], 10, 64)
+	return n, err == nil && n > 0
+}

@@ -1,0 +1,150 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"tandem/internal/access"
+	"tandem/internal/account"
+	"tandem/internal/change"
+	"tandem/internal/clock"
+	"tandem/internal/db"
+	"tandem/internal/db/dbtest"
+	"tandem/internal/events"
+	"tandem/internal/git"
+	"tandem/internal/git/repo"
+	"tandem/internal/project"
+)
+
+// TestStreamEventsVisibility checks which events a listener is given:
+// change events need the change to be visible (private ones to their
+// owner, reviewers and CCs only), ref-updated needs read access to the ref
+// (for a patch-set ref, to its change), project events access to the
+// project.
+func TestStreamEventsVisibility(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := dbtest.Open(t, db.SQLite)
+	runner, err := git.NewRunner(ctx, git.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos := repo.NewStore(filepath.Join(t.TempDir(), "git"), runner)
+	t.Cleanup(func() { repos.Close() })
+	accounts := account.New(account.Options{DB: d, Clock: clock.Real{}, Logger: log, ParseKey: ParseKey})
+	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Logger: log})
+	admins, err := accounts.CreateGroup(ctx, account.GroupInput{Name: account.Administrators})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminsRef := project.GroupRef{UUID: admins.UUID, Name: admins.Name}
+	if err := projects.CreateRoot(ctx, project.AllProjects, project.DefaultAllProjects(adminsRef, project.GroupRef{}, project.GroupRef{})); err != nil {
+		t.Fatal(err)
+	}
+	if err := projects.Create(ctx, project.Input{Name: "p", CreateEmptyCommit: true}); err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]*account.Account{}
+	for _, name := range []string{"admin", "alice", "bob", "carol", "dave"} {
+		a, err := accounts.Create(ctx, account.Input{Username: name, Email: name + "@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[name] = a
+	}
+	if _, err := accounts.AddMember(ctx, admins, users["admin"].ID); err != nil {
+		t.Fatal(err)
+	}
+	changes := change.NewStore(d)
+	c := New(Options{Accounts: accounts, Projects: projects, Access: access.NewControl(projects), Logger: log, Changes: changes})
+
+	now := time.Now()
+	newChange := func(n int64, private bool) *change.Change {
+		ch := &change.Change{Number: n, Project: "p", Branch: "refs/heads/main", Key: fmt.Sprintf("I%040d", n),
+			OwnerID: users["alice"].ID, Status: change.StatusNew, Subject: "s", CurrentPS: 1, Private: private,
+			Created: now, Updated: now}
+		if err := changes.Insert(ctx, d, ch); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	public := newChange(1, false)
+	private := newChange(2, true)
+	for name, state := range map[string]string{"carol": change.StateCC, "dave": change.StateRemoved} {
+		if err := changes.SetReviewer(ctx, d, private.Number, users[name].ID, state, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := &change.Change{Number: 99, Project: "p", Branch: "refs/heads/main", Key: "I0000000000000000000000000000000000000099",
+		OwnerID: users["alice"].ID, Status: change.StatusNew, Private: true, Created: now}
+
+	record := func(ev events.Event) events.Record {
+		t.Helper()
+		payload, err := events.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r events.Record
+		switch e := ev.(type) {
+		case *events.RefUpdated:
+			r = events.Record{Type: events.TypeRefUpdated, Project: e.RefUpdate.Project, Ref: e.RefUpdate.RefName}
+		case *events.ProjectCreated:
+			r = events.Record{Type: events.TypeProjectCreated, Project: e.ProjectName}
+		}
+		r.Payload = payload
+		return r
+	}
+	changeRecord := func(ch *change.Change) events.Record {
+		t.Helper()
+		ca := events.ChangeAttribute(ch, users["alice"], "http://h/")
+		payload, err := events.Marshal(&events.ChangeDeleted{ChangeEvent: events.ForChange(ca)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return events.Record{Type: events.TypeChangeDeleted, Project: ch.Project, Ref: ch.Branch, Change: ch.Number, Payload: payload}
+	}
+	refUpdated := func(project, ref string) events.Record {
+		return record(&events.RefUpdated{RefUpdate: events.RefUpdateAttr{Project: project, RefName: ref}})
+	}
+
+	tests := []struct {
+		desc    string
+		rec     events.Record
+		seen    []string // the users who get the event
+		notSeen []string
+	}{
+		{"public change", changeRecord(public), []string{"alice", "bob", "admin"}, nil},
+		{"private change: owner, CC", changeRecord(private), []string{"alice", "carol"}, []string{"bob", "dave", "admin"}},
+		{"deleted private change, judged by the event", changeRecord(gone), []string{"alice"}, []string{"bob", "carol"}},
+		{"branch update", refUpdated("p", "refs/heads/main"), []string{"bob", "admin"}, nil},
+		{"patch-set ref of a private change", refUpdated("p", change.PatchSetRef(int(private.Number), 1)), []string{"alice", "carol"}, []string{"bob"}},
+		{"refs/meta/config", refUpdated("p", project.ConfigRef), []string{"admin"}, []string{"bob"}},
+		{"project created", record(&events.ProjectCreated{ProjectName: "p", ProjectHead: "refs/heads/main"}), []string{"bob"}, nil},
+		{"project that does not exist", refUpdated("nope", "refs/heads/main"), nil, []string{"admin", "bob"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			for _, who := range append(append([]string{}, tc.seen...), tc.notSeen...) {
+				a := users[who]
+				groups, err := accounts.GroupsOf(ctx, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := &visibility{c: c, subject: access.Subject{AccountID: a.ID, Username: a.Username, Groups: groups},
+					checkers: map[string]*access.Checker{}}
+				want := false
+				for _, s := range tc.seen {
+					want = want || s == who
+				}
+				if got := v.visible(ctx, tc.rec); got != want {
+					t.Errorf("%s sees the event: %v, want %v", who, got, want)
+				}
+			}
+		})
+	}
+}
