@@ -17,6 +17,9 @@ import (
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
+	"tandem/internal/query"
+	"tandem/internal/review"
+	"tandem/internal/submit"
 	"tandem/internal/site"
 	"tandem/internal/sshd/commands"
 )
@@ -33,6 +36,11 @@ type components struct {
 	access   *access.Control
 	changes  *change.Store
 	events   *events.Log
+	recorder *events.Recorder
+	reviews  *review.Service
+	submit   *submit.Service
+	// queryOptions are the query language's dependencies for a caller.
+	queryOptions func(caller int64) query.Options
 }
 
 // hooksDir is where this master keeps its git hook scripts.
@@ -84,6 +92,28 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 	})
 	c.access = access.NewControl(c.projects)
 	c.changes = change.NewStore(d)
+	c.recorder = events.NewRecorder(c.events, c.accounts, c.changes, cfg.CanonicalWebURL)
+	resolver := queryResolver{c}
+	c.reviews = review.New(review.Options{
+		DB:        d,
+		Changes:   c.changes,
+		Policies:  c.access,
+		Accounts:  c.accounts,
+		Matcher:   &requirementMatcher{resolver: resolver},
+		Events:    reviewEvents{c.recorder},
+		Clock:     clock.Real{},
+		Logger:    log,
+		Committed: c.events.Notify,
+	})
+	c.submit = submit.New(submit.Options{
+		DB: d, Runner: c.runner, Changes: c.changes, Projects: c.projects, Access: c.access,
+		Reviews: submitReviews{c.reviews}, Accounts: c.accounts, Events: c.recorder,
+		Clock: clock.Real{}, Logger: log, NodeID: cfg.NodeID, WebURL: cfg.CanonicalWebURL,
+		Server: repo.Ident{Name: "Tandem Code Review", Email: "tandem@" + hostOf(cfg.CanonicalWebURL)},
+	})
+	c.queryOptions = func(caller int64) query.Options {
+		return query.Options{Caller: caller, Resolver: resolver, Evaluator: evaluator{c, c.reviews}}
+	}
 	return c, nil
 }
 

@@ -74,8 +74,11 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	receiver.EnableUploads(&receive.Uploads{
 		DB:       c.db,
 		Changes:  c.changes,
-		Accounts: c.accounts,
-		WebURL:   cfg.CanonicalWebURL,
+		Accounts:  c.accounts,
+		WebURL:    cfg.CanonicalWebURL,
+		Events:    c.recorder,
+		Votes:     c.reviews,
+		Committed: c.events.Notify,
 	})
 	bridge, err := receive.NewBridge(receiver, log)
 	if err != nil {

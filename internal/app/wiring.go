@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"sync"
 
 	"tandem/internal/change"
+	"tandem/internal/db"
+	"tandem/internal/events"
 	"tandem/internal/merge"
 	"tandem/internal/project"
 	"tandem/internal/query"
@@ -164,4 +168,54 @@ func (c *components) mergeable(ctx context.Context, ch *change.Change) (bool, er
 		strategy = merge.MergeIfNecessary
 	}
 	return merge.Mergeable(ctx, c.runner, r, strategy, true, tip, commit)
+}
+
+// reviewEvents turns review's events into Gerrit's through the recorder.
+type reviewEvents struct{ r *events.Recorder }
+
+func (e reviewEvents) Append(ctx context.Context, q db.Querier, ev review.Event) error {
+	r := e.r
+	switch ev.Type {
+	case review.EventCommentAdded:
+		return r.CommentAdded(ctx, q, ev.Change, ev.PatchSet, ev.Actor, ev.Message, eventApprovals(ev.Approvals))
+	case review.EventReviewerAdded:
+		return r.ReviewerAdded(ctx, q, ev.Change, ev.PatchSet, ev.Reviewer, ev.Actor)
+	case review.EventReviewerDeleted:
+		return r.ReviewerDeleted(ctx, q, ev.Change, ev.PatchSet, ev.Reviewer, ev.Actor, ev.Message, eventApprovals(ev.Approvals))
+	case review.EventChangeAbandoned:
+		return r.ChangeAbandoned(ctx, q, ev.Change, ev.PatchSet, ev.Actor, ev.Message)
+	case review.EventChangeRestored:
+		return r.ChangeRestored(ctx, q, ev.Change, ev.PatchSet, ev.Actor, ev.Message)
+	case review.EventTopicChanged:
+		return r.TopicChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor, ev.OldTopic)
+	case review.EventHashtagsChanged:
+		return r.HashtagsChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor, ev.Added, ev.Removed, ev.Hashtags)
+	case review.EventWIPStateChanged:
+		return r.WIPStateChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor)
+	case review.EventPrivateStateChanged:
+		return r.PrivateStateChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor)
+	}
+	return fmt.Errorf("unknown review event %q", ev.Type)
+}
+
+// submitReviews tells submit whether changes are submittable.
+type submitReviews struct{ r *review.Service }
+
+func (s submitReviews) Submittable(ctx context.Context, q db.Querier, ch *change.Change) ([]string, error) {
+	return s.r.SubmitProblems(ctx, ch)
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Hostname() != "" {
+		return p.Hostname()
+	}
+	return "localhost"
+}
+
+func eventApprovals(as []review.EventApproval) []events.ApprovalAttr {
+	out := make([]events.ApprovalAttr, 0, len(as))
+	for _, a := range as {
+		out = append(out, events.Approval(a.Label, a.Value, a.OldValue))
+	}
+	return out
 }
