@@ -19,9 +19,9 @@ import (
 	"tandem/internal/project"
 	"tandem/internal/query"
 	"tandem/internal/review"
-	"tandem/internal/submit"
 	"tandem/internal/site"
 	"tandem/internal/sshd/commands"
+	"tandem/internal/submit"
 )
 
 // components are the parts shared by init and the daemon.

@@ -72,8 +72,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	receiver := receive.NewReceiver(c.runner, c.projects, c.access, log)
 	receiver.SetEvents(c.events)
 	receiver.EnableUploads(&receive.Uploads{
-		DB:       c.db,
-		Changes:  c.changes,
+		DB:        c.db,
+		Changes:   c.changes,
 		Accounts:  c.accounts,
 		WebURL:    cfg.CanonicalWebURL,
 		Events:    c.recorder,
