@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"tandem/internal/db"
@@ -537,4 +538,40 @@ func inList[T any](col string, values []T) (string, []any) {
 	}
 	b.WriteString(")")
 	return b.String(), args
+}
+
+// BranchOf returns, for a project, a function mapping a patch-set ref
+// (refs/changes/NN/C/P) to its change's destination branch, for deciding
+// who may fetch it. Private changes map only for their owner (viewer).
+// The changes are read once, on the first call that needs them.
+func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) func(ref string) (string, bool) {
+	var (
+		mu       sync.Mutex
+		branches map[int]string
+	)
+	return func(ref string) (string, bool) {
+		n, _, ok := ParsePatchSetRef(ref)
+		if !ok {
+			return "", false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if branches == nil {
+			branches = map[int]string{}
+			rows, err := s.db.Query(ctx, `SELECT id, branch FROM changes WHERE project = $1 AND (private = FALSE OR owner_id = $2)`, projectName, viewer)
+			if err != nil {
+				return "", false
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int
+				var branch string
+				if rows.Scan(&id, &branch) == nil {
+					branches[id] = branch
+				}
+			}
+		}
+		b, ok := branches[n]
+		return b, ok
+	}
 }

@@ -45,6 +45,13 @@ func testPushForReview(t *testing.T, s *server) {
 		t.Fatalf("patch set ref missing:\n%s", ls)
 	}
 
+	// Anyone who can read the branch can fetch its changes' patch sets.
+	anonLs := s.mustGit(t, "", "", "ls-remote", s.httpURL("", "", "rev"), "refs/changes/*")
+	if !strings.Contains(anonLs, "refs/changes/0"+n+"/"+n+"/1") {
+		t.Fatalf("anonymous ls-remote does not advertise the patch set:\n%s", anonLs)
+	}
+	s.mustGit(t, dir, "", "fetch", "-q", s.httpURL("", "", "rev"), "refs/changes/0"+n+"/"+n+"/1")
+
 	// Pushing the same commit again: no new changes.
 	out, err := s.git(t, dir, "", "push", s.httpURL("alice", "alice-pw", "rev"), "HEAD:refs/for/main")
 	if err == nil || !strings.Contains(out, "no new changes") {

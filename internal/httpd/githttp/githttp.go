@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tandem/internal/access"
+	"tandem/internal/change"
 	"tandem/internal/fail"
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
@@ -35,6 +36,7 @@ type Options struct {
 	Access   *access.Control
 	Auth     *auth.Authenticator
 	Pushes   *receive.Bridge
+	Changes  *change.Store
 	Logger   *slog.Logger
 	Metrics  *metrics.Registry
 }
@@ -46,6 +48,7 @@ type Handler struct {
 	access   *access.Control
 	auth     *auth.Authenticator
 	pushes   *receive.Bridge
+	changes  *change.Store
 	log      *slog.Logger
 	ops      *metrics.Counter
 	seconds  *metrics.Histogram
@@ -53,7 +56,7 @@ type Handler struct {
 
 // New returns the git HTTP handler.
 func New(o Options) *Handler {
-	h := &Handler{runner: o.Runner, projects: o.Projects, access: o.Access, auth: o.Auth, pushes: o.Pushes, log: o.Logger.With("component", "githttp")}
+	h := &Handler{runner: o.Runner, projects: o.Projects, access: o.Access, auth: o.Auth, pushes: o.Pushes, changes: o.Changes, log: o.Logger.With("component", "githttp")}
 	if o.Metrics != nil {
 		h.ops = o.Metrics.NewCounter("tandem_git_operations_total", "Git operations served, by transport, service and result.", "transport", "service", "result")
 		h.seconds = o.Metrics.NewHistogram("tandem_git_operation_seconds", "Duration of git operations.", nil, "transport", "service")
@@ -158,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Protocol:  r.Header.Get("Git-Protocol"),
 		Stateless: true,
 		Advertise: op == "info/refs",
-		Visible:   chk.Visibility(),
+		Visible:   chk.VisibilityWithChanges(h.changes.BranchOf(r.Context(), name, caller.ID())),
 		Stdin:     body,
 	}
 	if svc == service.ReceivePack {

@@ -47,7 +47,7 @@ func (c *Commands) serveGit(ctx context.Context, s *sshd.Session, svc string) er
 		Service:  svc,
 		Repo:     rp,
 		Protocol: s.Env["GIT_PROTOCOL"],
-		Visible:  chk.Visibility(),
+		Visible:  chk.VisibilityWithChanges(c.changes.BranchOf(ctx, name, cl.account.ID)),
 		Stdin:    s.Stdin,
 		Stdout:   s.Stdout,
 		Stderr:   s.Stderr,
