@@ -117,6 +117,13 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Health:   health,
 		Changes:  c.changes,
 		DB:       c.db,
+		// The change API's domain services (restwiring.go).
+		Query:        restQuery{c},
+		Labeler:      restLabels{c},
+		Requirements: restRequirements{c},
+		Reviews:      restReviews{c},
+		Submitter:    restSubmitter{c},
+		Mergeability: restMergeability{c},
 		Server: restapi.ServerInfo{
 			Version:         GerritVersion,
 			TandemVersion:   Version,
@@ -127,7 +134,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		},
 	})
 	gitHTTP := githttp.New(githttp.Options{
-		Runner: c.runner, Projects: c.projects, Access: c.access, Auth: authn, Pushes: bridge, Logger: log, Metrics: reg,
+		Runner: c.runner, Projects: c.projects, Access: c.access, Auth: authn, Pushes: bridge, Changes: c.changes, Logger: log, Metrics: reg,
 	})
 	web := httpd.New(httpd.Options{
 		Listen:  cfg.Listen,
@@ -158,6 +165,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			Runner: c.runner, Accounts: c.accounts, Projects: c.projects, Access: c.access,
 			Pushes: bridge, Logger: log, Metrics: reg, Version: GerritVersion,
 			Events: c.events, Changes: c.changes,
+			Review: commands.ReviewOptions{Reviews: c.reviews, Submitter: c.submit, Query: c.queryOptions,
+				NewPatchSet: c.patchSetRebased, WebURL: cfg.CanonicalWebURL},
 		})
 		mux := sshd.NewMux()
 		cmds.Register(mux)

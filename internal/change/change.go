@@ -60,11 +60,11 @@ func (c *Change) TripletID() string {
 // ID is Gerrit 3.x's "project~number" id.
 func (c *Change) ID() string { return escapeProject(c.Project) + "~" + fmt.Sprint(c.Number) }
 
-// escapeProject URL-escapes what Gerrit escapes in ids: "/" and "~".
-func escapeProject(s string) string {
-	r := strings.NewReplacer("%", "%25", "/", "%2F", "~", "%7E", " ", "%20")
-	return r.Replace(s)
-}
+// idEscaper URL-escapes what Gerrit escapes in ids: "/" and "~" (and "%"
+// and " " so the result decodes back). A Replacer is safe for concurrent use.
+var idEscaper = strings.NewReplacer("%", "%25", "/", "%2F", "~", "%7E", " ", "%20")
+
+func escapeProject(s string) string { return idEscaper.Replace(s) }
 
 // Person is an author or committer of a commit.
 type Person struct {

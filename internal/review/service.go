@@ -345,7 +345,7 @@ func hasNegative(votes []change.Vote, account int64) bool {
 // and, for a private change, being its owner, a reviewer or CC, or holding
 // viewPrivateChanges.
 func (a *actor) canSee(reviewers []change.Reviewer) bool {
-	if !a.can(project.PermRead) {
+	if a.chk.IsHidden() || !a.can(project.PermRead) {
 		return false
 	}
 	if !a.c.Private || a.isOwner() || a.can(project.PermViewPrivateChanges) {
@@ -408,6 +408,44 @@ func (s *Service) Visible(ctx context.Context, q db.Querier, subj access.Subject
 		}
 	}
 	return pol.actor(subj, c).canSee(reviewers), nil
+}
+
+// VisibleTo returns Visible for subj as a predicate over many changes, for
+// one query: each project's policy is compiled for subj once, and the
+// reviewers are read only for private changes subj does not own. A change
+// of a project that no longer exists is invisible. The predicate is not
+// safe for concurrent use.
+func (s *Service) VisibleTo(subj access.Subject) func(ctx context.Context, c *change.Change) (bool, error) {
+	checkers := map[string]*access.Checker{}
+	return func(ctx context.Context, c *change.Change) (bool, error) {
+		chk, seen := checkers[c.Project]
+		if !seen {
+			p, _, err := s.policies.Project(ctx, c.Project)
+			switch {
+			case fail.Is(err, fail.NotFound):
+			case err != nil:
+				return false, fmt.Errorf("load project %q: %w", c.Project, err)
+			default:
+				chk = p.For(subj)
+			}
+			checkers[c.Project] = chk
+		}
+		if chk == nil {
+			return false, nil
+		}
+		a := &actor{subj: subj, chk: chk, c: c}
+		if a.isOwner() {
+			a.chk = chk.AsChangeOwner()
+		}
+		var reviewers []change.Reviewer
+		if c.Private && !a.isOwner() && subj.AccountID != 0 {
+			var err error
+			if reviewers, err = s.changes.Reviewers(ctx, s.db, c.Number); err != nil {
+				return false, err
+			}
+		}
+		return a.canSee(reviewers), nil
+	}
 }
 
 // subjectOf builds the access subject of another account (a reviewer to

@@ -202,6 +202,10 @@ func TestWorkInProgressAndPrivate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The predicate for queries agrees.
+			if many, err := e.svc.VisibleTo(e.subj(a))(e.ctx, e.get(c.Number)); err != nil || many != ok {
+				t.Fatalf("VisibleTo = %v, %v; Visible = %v", many, err, ok)
+			}
 			return ok
 		}
 		if !visible(e.bob) {

@@ -46,12 +46,14 @@ type Options struct {
 	// Health runs the health checks; nil means always healthy.
 	Health func(r *http.Request) (map[string]any, bool)
 	// The change API (changes*.go). Without Changes and DB, /changes/ is
-	// empty; without one of the interfaces, its endpoints are refused.
+	// empty. With them, Query and Labeler are required (New panics
+	// without them): queries and labels are evaluated by the domain only.
+	// Without one of the other interfaces, its endpoints are refused.
 	Changes      *change.Store
 	DB           *db.DB
-	Query        ChangeQuery  // nil: a built-in query of the basic operators
+	Query        ChangeQuery
+	Labeler      Labeler
 	Requirements Requirements // nil: no submit requirements are reported
-	Labeler      Labeler      // nil: labels summarised from votes and access
 	Reviews      Reviews
 	Submitter    Submitter
 	Mergeability Mergeability
@@ -87,8 +89,12 @@ type API struct {
 	mergeability Mergeability
 }
 
-// New returns the REST API handler.
+// New returns the REST API handler. It panics when Options.Changes is
+// set without Options.Query and Options.Labeler, a wiring mistake.
 func New(o Options) *API {
+	if o.Changes != nil && (o.Query == nil || o.Labeler == nil) {
+		panic("restapi: Options.Changes needs Options.Query and Options.Labeler")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

@@ -59,8 +59,7 @@ type Requirements interface {
 }
 
 // Labeler computes a change's labels with the project's label rules
-// (internal/review). Without one, labels are summarised from the votes and
-// the caller's access ranges here.
+// (internal/review); this package has no label rules of its own.
 type Labeler interface {
 	// Labels returns the change's LabelInfo by label name (accounts by id
 	// only; they are rendered here), the viewer's permitted_labels (nil
@@ -98,6 +97,11 @@ type Reviews interface {
 	RemoveReviewer(ctx context.Context, by Actor, c *change.Change, accountID int64) error
 	SetWorkInProgress(ctx context.Context, by Actor, c *change.Change, wip bool, message string) error
 	SetPrivate(ctx context.Context, by Actor, c *change.Change, private bool, message string) error
+	// SaveDraft creates (in.ID empty) or replaces one of the caller's
+	// draft comments on patch set ps; in.Path is the file.
+	SaveDraft(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, in CommentInput) (*change.Comment, error)
+	DeleteDraft(ctx context.Context, by Actor, c *change.Change, id string) error
+	SetStar(ctx context.Context, by Actor, c *change.Change, on bool) error
 }
 
 // Submitter submits and rebases changes (internal/submit).
@@ -214,14 +218,17 @@ var detailOptions = optionsOf(optLabels, optDetailedLabels, optDetailedAccounts,
 
 // serveChanges handles /changes/...
 func (a *API) serveChanges(q *request) error {
+	if a.changes == nil {
+		if len(q.segs) == 1 || q.segs[1] == "" {
+			return writeJSON(q, http.StatusOK, []*ChangeInfo{})
+		}
+		return notFound(q.segs[1])
+	}
 	if len(q.segs) == 1 || q.segs[1] == "" {
 		if q.method() != http.MethodGet {
 			return methodNotAllowed()
 		}
 		return a.queryChanges(q)
-	}
-	if a.changes == nil {
-		return notFound(q.segs[1])
 	}
 	rc, err := a.resolveChange(q, rawSegment(q, 1))
 	if err != nil {
@@ -229,13 +236,10 @@ func (a *API) serveChanges(q *request) error {
 	}
 	rest := q.segs[2:]
 	if len(rest) == 0 {
-		switch q.method() {
-		case http.MethodGet:
-			return a.writeChange(q, rc.change, parseChangeOptions(q.query, a.log))
-		case http.MethodDelete:
+		if q.method() != http.MethodGet {
 			return methodNotAllowed()
 		}
-		return methodNotAllowed()
+		return a.writeChange(q, rc.change, parseChangeOptions(q.query, a.log))
 	}
 	switch rest[0] {
 	case "detail":
@@ -327,15 +331,7 @@ func (a *API) queryChanges(q *request) error {
 	viewer := q.caller.Subject()
 	results := make([][]*ChangeInfo, 0, len(queries))
 	for _, text := range queries {
-		var (
-			cs   []*change.Change
-			more bool
-		)
-		if a.query != nil {
-			cs, more, err = a.query.Run(ctx, viewer, text, start, limit)
-		} else {
-			cs, more, err = a.fallbackQuery(q, text, start, limit)
-		}
+		cs, more, err := a.query.Run(ctx, viewer, text, start, limit)
 		if err != nil {
 			return err
 		}

@@ -2,15 +2,10 @@ package restapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"tandem/internal/change"
-	"tandem/internal/fail"
 )
 
 // commentInfo renders a comment; withPatchSet is set for change-level
@@ -105,14 +100,14 @@ func commentMap(comments []change.Comment, withPatchSet bool, acct func(int64) A
 
 // serveDrafts answers the caller's draft comments: GET to list or read
 // one, PUT on a revision to create one, PUT/DELETE on a draft to update or
-// delete it. Drafts are private to their author and raise no events.
+// delete it. Drafts are private to their author and raise no events; the
+// domain (Reviews) validates and stores them.
 func (a *API) serveDrafts(q *request, rc *resolvedChange, ps *change.PatchSet, rest []string) error {
 	if err := a.requireSignedIn(q); err != nil {
 		return err
 	}
 	ctx := q.r.Context()
-	me := q.caller.ID()
-	drafts, acct, err := a.commentsOf(ctx, rc, ps, me)
+	drafts, acct, err := a.commentsOf(ctx, rc, ps, q.caller.ID())
 	if err != nil {
 		return err
 	}
@@ -124,22 +119,19 @@ func (a *API) serveDrafts(q *request, rc *resolvedChange, ps *change.PatchSet, r
 			if ps == nil {
 				return methodNotAllowed()
 			}
+			if err := needs(a.reviews); err != nil {
+				return err
+			}
 			var in CommentInput
 			if err := readJSON(q, &in); err != nil {
 				return err
 			}
-			d := change.Comment{ID: newCommentID(), Change: rc.change.Number, PatchSet: ps.Number, AuthorID: me,
-				Draft: true, CommitID: ps.Commit}
-			if in.InReplyTo != "" {
-				d.Unresolved = a.threadUnresolved(ctx, rc, in.InReplyTo)
-			}
-			if err := applyCommentInput(&d, in); err != nil {
+			in.ID = ""
+			d, err := a.reviews.SaveDraft(ctx, actorOf(q), rc.change, ps, in)
+			if err != nil {
 				return err
 			}
-			if err := a.changes.PutComment(ctx, a.db, &d); err != nil {
-				return err
-			}
-			return writeJSON(q, http.StatusCreated, commentInfo(d, false, true, acct))
+			return writeJSON(q, http.StatusCreated, commentInfo(*d, false, true, acct))
 		}
 		return methodNotAllowed()
 	}
@@ -156,19 +148,33 @@ func (a *API) serveDrafts(q *request, rc *resolvedChange, ps *change.PatchSet, r
 	case http.MethodGet:
 		return writeJSON(q, http.StatusOK, commentInfo(*draft, ps == nil, true, acct))
 	case http.MethodPut:
+		if err := needs(a.reviews); err != nil {
+			return err
+		}
 		var in CommentInput
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		if err := applyCommentInput(draft, in); err != nil {
+		on := ps
+		if on == nil {
+			pss, err := a.patchSetsOf(ctx, rc)
+			if err != nil {
+				return err
+			}
+			if on = patchSetNumbered(pss, draft.PatchSet); on == nil {
+				return notFound(rest[0])
+			}
+		}
+		d, err := a.reviews.SaveDraft(ctx, actorOf(q), rc.change, on, draftUpdate(*draft, in))
+		if err != nil {
 			return err
 		}
-		if err := a.changes.PutComment(ctx, a.db, draft); err != nil {
-			return err
-		}
-		return writeJSON(q, http.StatusOK, commentInfo(*draft, false, true, acct))
+		return writeJSON(q, http.StatusOK, commentInfo(*d, false, true, acct))
 	case http.MethodDelete:
-		if err := a.changes.DeleteComment(ctx, a.db, draft.ID); err != nil {
+		if err := needs(a.reviews); err != nil {
+			return err
+		}
+		if err := a.reviews.DeleteDraft(ctx, actorOf(q), rc.change, draft.ID); err != nil {
 			return err
 		}
 		return noContent(q)
@@ -176,74 +182,38 @@ func (a *API) serveDrafts(q *request, rc *resolvedChange, ps *change.PatchSet, r
 	return methodNotAllowed()
 }
 
-// threadUnresolved is the default "unresolved" of a reply: that of the
-// comment replied to.
-func (a *API) threadUnresolved(ctx context.Context, rc *resolvedChange, id string) bool {
-	all, err := a.changes.Comments(ctx, a.db, rc.change.Number, 0)
-	if err != nil {
-		return false
+// draftUpdate is the whole input that replaces draft d: the fields in
+// sets, the others as they are, as Gerrit updates a draft.
+func draftUpdate(d change.Comment, in CommentInput) CommentInput {
+	out := CommentInput{ID: d.ID, Path: d.Path, Line: d.Line, InReplyTo: d.InReplyTo, Message: d.Message, Tag: d.Tag}
+	unresolved := d.Unresolved
+	out.Unresolved = &unresolved
+	if d.Side > 0 {
+		out.Side, out.Parent = "PARENT", d.Side
 	}
-	for _, c := range all {
-		if c.ID == id {
-			return c.Unresolved
-		}
+	if r := d.Range; r != nil {
+		out.Range = &CommentRange{StartLine: r.StartLine, StartCharacter: r.StartCharacter, EndLine: r.EndLine, EndCharacter: r.EndCharacter}
 	}
-	return false
-}
-
-// applyCommentInput copies the fields of a CommentInput that are set.
-func applyCommentInput(c *change.Comment, in CommentInput) error {
 	if in.Path != "" {
-		c.Path = in.Path
+		out.Path = in.Path
 	}
-	if c.Path == "" {
-		return fail.Errorf(fail.Invalid, "path must be non-empty")
+	if in.Side != "" {
+		out.Side, out.Parent = in.Side, in.Parent
 	}
-	if in.Line < 0 {
-		return fail.Errorf(fail.Invalid, "line must be >= 0")
-	}
-	if in.Line > 0 || in.Range != nil {
-		c.Line = in.Line
-	}
-	if in.Range != nil {
-		r := in.Range
-		if r.StartLine <= 0 || r.EndLine < r.StartLine {
-			return fail.Errorf(fail.Invalid, "invalid range")
-		}
-		c.Range = &change.Range{StartLine: r.StartLine, StartCharacter: r.StartCharacter, EndLine: r.EndLine, EndCharacter: r.EndCharacter}
-		if c.Line == 0 {
-			c.Line = r.EndLine
-		}
-	}
-	switch strings.ToUpper(in.Side) {
-	case "", "REVISION":
-		if in.Side != "" {
-			c.Side = 0
-		}
-	case "PARENT":
-		c.Side = max(in.Parent, 1)
-	default:
-		return fail.Errorf(fail.Invalid, "invalid side %q", in.Side)
+	if in.Line != 0 || in.Range != nil {
+		out.Line, out.Range = in.Line, in.Range
 	}
 	if in.InReplyTo != "" {
-		c.InReplyTo = in.InReplyTo
+		out.InReplyTo = in.InReplyTo
 	}
 	if in.Message != "" {
-		c.Message = strings.TrimRight(in.Message, " \t\n")
+		out.Message = in.Message
 	}
 	if in.Tag != "" {
-		c.Tag = in.Tag
+		out.Tag = in.Tag
 	}
 	if in.Unresolved != nil {
-		c.Unresolved = *in.Unresolved
+		out.Unresolved = in.Unresolved
 	}
-	c.Written = time.Now().UTC()
-	return nil
-}
-
-// newCommentID makes a random comment id.
-func newCommentID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return out
 }

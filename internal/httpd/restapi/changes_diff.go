@@ -54,10 +54,21 @@ func (a *API) getDiff(q *request, rc *resolvedChange, ps *change.PatchSet, file 
 		if err != nil {
 			return err
 		}
-		// Renames and copies are known from the file list.
-		fcs, err := r.DiffFiles(ctx, base.commit, ps.Commit)
-		if err != nil {
-			return err
+		// Renames and copies are known from the file list: the stored one
+		// against the first parent, else git's.
+		var fcs []change.File
+		if base.ps == nil && base.commit == firstParent(ps) {
+			if fcs, err = a.changes.Files(ctx, a.db, ps.Change, ps.Number); err != nil {
+				return err
+			}
+		} else {
+			changed, err := r.DiffFiles(ctx, base.commit, ps.Commit)
+			if err != nil {
+				return err
+			}
+			for _, f := range changed {
+				fcs = append(fcs, change.File{Path: f.Path, OldPath: f.OldPath, Status: f.Status})
+			}
 		}
 		for _, f := range fcs {
 			if f.Path == file {

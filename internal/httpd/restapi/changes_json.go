@@ -325,7 +325,7 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		info.Starred = b.starred[c.Number]
 	}
 	if o.anyOf(optLabels, optDetailedLabels) {
-		if err := b.labels(info, c, pv); err != nil {
+		if err := b.labels(info, c); err != nil {
 			return nil, err
 		}
 	}
@@ -350,7 +350,7 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		}
 		if o.has(optSubmitRequirements) {
 			info.SubmitRequirements = eval.Requirements
-			info.SubmitRecords = eval.Records
+			info.SubmitRecords = b.renderRecords(eval.Records)
 		}
 		if o.anyOf(optSubmittable, optSubmitRequirements) {
 			info.SubmitType = eval.SubmitType
@@ -384,6 +384,22 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		}
 	}
 	return info, nil
+}
+
+// renderRecords copies submit records with their applied_by accounts
+// rendered for this page.
+func (b *pageBuilder) renderRecords(recs []SubmitRecordInfo) []SubmitRecordInfo {
+	out := make([]SubmitRecordInfo, len(recs))
+	for i, r := range recs {
+		r.Labels = append([]SubmitRecordLabelInfo(nil), r.Labels...)
+		for j := range r.Labels {
+			if by := r.Labels[j].AppliedBy; by != nil {
+				r.Labels[j].AppliedBy = b.accountPtr(by.ID)
+			}
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // reviewedBy reports Gerrit's "reviewed" flag: the change is open and the

@@ -2,8 +2,6 @@ package restapi
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"tandem/internal/access"
 	"tandem/internal/change"
@@ -12,53 +10,24 @@ import (
 
 // labels fills a ChangeInfo's labels and reviewers (LABELS,
 // DETAILED_LABELS), and with DETAILED_LABELS also permitted_labels and
-// removable_reviewers for the caller.
-func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change, pv *projectView) error {
+// removable_reviewers for the caller, as the Labeler computed them.
+func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change) error {
 	detailed := b.opts.has(optDetailedLabels)
-	votes := currentVotes(b.votes[c.Number], c.CurrentPS)
-	reviewers := b.reviewers[c.Number]
-	info.Reviewers = reviewerMap(reviewers, votes, b.account)
-	if b.a.labeler != nil {
-		res, err := b.a.labeler.Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
-		if err != nil {
-			return err
-		}
-		info.Labels = res.Labels
-		if info.Labels == nil {
-			info.Labels = map[string]*LabelInfo{}
-		}
-		for _, li := range info.Labels {
-			b.renderLabelAccounts(li)
-		}
-		if detailed && b.signedIn() {
-			info.PermittedLabels = res.Permitted
-			for _, id := range res.Removable {
-				info.RemovableReviewers = append(info.RemovableReviewers, b.account(id))
-			}
-		}
-		return nil
+	info.Reviewers = reviewerMap(b.reviewers[c.Number], currentVotes(b.votes[c.Number], c.CurrentPS), b.account)
+	res, err := b.a.labeler.Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
+	if err != nil {
+		return err
 	}
-	info.Labels = map[string]*LabelInfo{}
-	var reviewerIDs []int64
-	for _, r := range reviewers {
-		if r.State == change.StateReviewer {
-			reviewerIDs = append(reviewerIDs, r.AccountID)
-		}
+	info.Labels = res.Labels
+	if info.Labels == nil {
+		info.Labels = map[string]*LabelInfo{}
 	}
-	for _, lt := range applicableLabels(pv.labels, c.Branch) {
-		info.Labels[lt.Name] = labelInfo(lt, votes, reviewerIDs, b.account, detailed)
+	for _, li := range info.Labels {
+		b.renderLabelAccounts(li)
 	}
 	if detailed && b.signedIn() {
-		chk := b.callerChecker(c, pv.chk)
-		info.PermittedLabels = permittedLabels(c, applicableLabels(pv.labels, c.Branch), votes, b.q.caller.ID(),
-			func(name string) (int, int) {
-				lo, hi, ok := chk.Range(c.Branch, project.PermLabel+name)
-				if !ok {
-					return 0, 0
-				}
-				return lo, hi
-			})
-		for _, id := range removableReviewers(c, reviewers, votes, b.q.caller.ID(), canRemoveAnyReviewer(chk, c)) {
+		info.PermittedLabels = res.Permitted
+		for _, id := range res.Removable {
 			info.RemovableReviewers = append(info.RemovableReviewers, b.account(id))
 		}
 	}
@@ -66,7 +35,8 @@ func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change, pv *projectView
 }
 
 // renderLabelAccounts replaces the bare accounts of a Labeler's LabelInfo
-// with this page's rendering (detailed with DETAILED_ACCOUNTS).
+// with this page's rendering (detailed with DETAILED_ACCOUNTS) and dates
+// its approvals.
 func (b *pageBuilder) renderLabelAccounts(li *LabelInfo) {
 	if li == nil {
 		return
@@ -78,17 +48,12 @@ func (b *pageBuilder) renderLabelAccounts(li *LabelInfo) {
 		}
 	}
 	for i := range li.All {
-		li.All[i].AccountInfo = b.account(li.All[i].ID)
+		ai := &li.All[i]
+		ai.AccountInfo = b.account(ai.ID)
+		if !ai.Granted.IsZero() {
+			ai.Date = timestamp(ai.Granted)
+		}
 	}
-}
-
-// callerChecker is chk, as the change's owner when the caller owns it, so
-// rules for the Change Owner group apply.
-func (b *pageBuilder) callerChecker(c *change.Change, chk *access.Checker) *access.Checker {
-	if b.q.caller.ID() == c.OwnerID {
-		return chk.AsChangeOwner()
-	}
-	return chk
 }
 
 // currentVotes returns the non-zero votes on patch set ps.
@@ -106,113 +71,11 @@ func currentVotes(votes []change.Vote, ps int) []change.Vote {
 func applicableLabels(labels []project.LabelType, branch string) []project.LabelType {
 	var out []project.LabelType
 	for _, l := range labels {
-		if len(l.Branches) == 0 || matchesAnyRef(l.Branches, branch) {
+		if l.AppliesTo(branch) {
 			out = append(out, l)
 		}
 	}
 	return out
-}
-
-// matchesAnyRef reports whether ref matches one of Gerrit's ref patterns:
-// an exact ref, "prefix/*", or a regular expression starting with "^".
-func matchesAnyRef(patterns []string, ref string) bool {
-	for _, p := range patterns {
-		switch {
-		case strings.HasPrefix(p, "^"):
-			if re, err := regexp.Compile(p); err == nil && re.MatchString(ref) {
-				return true
-			}
-		case strings.HasSuffix(p, "/*"):
-			if strings.HasPrefix(ref, strings.TrimSuffix(p, "*")) {
-				return true
-			}
-		case p == ref:
-			return true
-		}
-	}
-	return false
-}
-
-// labelRange returns the lowest and highest values of a label.
-func labelRange(lt project.LabelType) (lo, hi int) {
-	if len(lt.Values) == 0 {
-		return 0, 0
-	}
-	lo, hi = lt.Values[0].Value, lt.Values[0].Value
-	for _, v := range lt.Values {
-		lo, hi = min(lo, v.Value), max(hi, v.Value)
-	}
-	return lo, hi
-}
-
-// blocks reports whether a label function makes the lowest vote block
-// submission.
-func blocks(function string) bool {
-	switch function {
-	case "", project.FunctionMaxWithBlock, project.FunctionAnyWithBlock:
-		return true
-	}
-	return false
-}
-
-// labelInfo summarises the votes on one label as Gerrit does: the lowest
-// vote "rejected" (blocking when the function blocks), the highest
-// "approved", others "disliked" or "recommended"; with details, every
-// reviewer's and voter's approval and the label's values.
-func labelInfo(lt project.LabelType, votes []change.Vote, reviewerIDs []int64, acct func(int64) AccountInfo, detailed bool) *LabelInfo {
-	li := &LabelInfo{}
-	if lt.Function == project.FunctionNoOp || lt.Function == project.FunctionNoBlock {
-		li.Optional = true
-	}
-	lo, hi := labelRange(lt)
-	var mine []change.Vote
-	for _, v := range votes {
-		if !strings.EqualFold(v.Label, lt.Name) {
-			continue
-		}
-		mine = append(mine, v)
-		a := acct(v.AccountID)
-		switch {
-		case v.Value == lo && lo < 0:
-			li.Rejected = &a
-		case v.Value == hi && hi > 0:
-			li.Approved = &a
-		case v.Value < 0:
-			li.Disliked, li.Value = &a, v.Value
-		case v.Value > 0 && li.Disliked == nil:
-			li.Recommended, li.Value = &a, v.Value
-		}
-	}
-	li.Blocking = li.Rejected != nil && blocks(lt.Function)
-	if !detailed {
-		return li
-	}
-	li.Description = lt.Description
-	def := lt.DefaultValue
-	li.DefaultValue = &def
-	li.Values = map[string]string{}
-	for _, v := range lt.Values {
-		li.Values[project.FormatLabelValue(v.Value)] = v.Text
-	}
-	byAccount := map[int64]change.Vote{}
-	ids := append([]int64(nil), reviewerIDs...)
-	for _, v := range mine {
-		byAccount[v.AccountID] = v
-		ids = append(ids, v.AccountID)
-	}
-	for _, id := range uniqueIDs(ids) {
-		ai := ApprovalInfo{AccountInfo: acct(id)}
-		val := 0
-		if v, ok := byAccount[id]; ok {
-			val = v.Value
-			ai.Date = timestamp(v.Granted)
-			ai.Tag = v.Tag
-			ai.PostSubmit = v.PostSubmit
-		}
-		ai.Value = &val
-		li.All = append(li.All, ai)
-	}
-	return li
 }
 
 // reviewerMap groups a change's reviewers by state; voters who are not on
@@ -234,73 +97,6 @@ func reviewerMap(reviewers []change.Reviewer, votes []change.Vote, acct func(int
 		return nil
 	}
 	return out
-}
-
-// permittedLabels lists, per label, the values the caller may vote: those
-// in the caller's permitted range on an open change; on a merged change
-// only labels allowing post-submit votes and no value below the caller's
-// current vote; nothing on an abandoned change.
-func permittedLabels(c *change.Change, labels []project.LabelType, votes []change.Vote, caller int64, rangeOf func(label string) (int, int)) map[string][]string {
-	out := map[string][]string{}
-	if c.Status == change.StatusAbandoned {
-		return out
-	}
-	for _, lt := range labels {
-		lo, hi := rangeOf(lt.Name)
-		lo, hi = min(lo, 0), max(hi, 0)
-		if c.Status == change.StatusMerged {
-			if !lt.AllowPostSubmit {
-				continue
-			}
-			for _, v := range votes {
-				if v.AccountID == caller && strings.EqualFold(v.Label, lt.Name) {
-					lo = max(lo, v.Value)
-				}
-			}
-		}
-		var vals []string
-		for _, v := range lt.Values {
-			if v.Value >= lo && v.Value <= hi {
-				vals = append(vals, project.FormatLabelValue(v.Value))
-			}
-		}
-		if len(vals) > 0 {
-			out[lt.Name] = vals
-		}
-	}
-	return out
-}
-
-// removableReviewers lists the reviewers (and voters) the caller may
-// remove: anyone with removeReviewer rights or ownership of the branch;
-// the change owner those without negative votes; everyone themselves.
-func removableReviewers(c *change.Change, reviewers []change.Reviewer, votes []change.Vote, caller int64, any bool) []int64 {
-	negative := map[int64]bool{}
-	for _, v := range votes {
-		if v.Value < 0 {
-			negative[v.AccountID] = true
-		}
-	}
-	var ids []int64
-	for _, r := range reviewers {
-		if r.State != change.StateRemoved {
-			ids = append(ids, r.AccountID)
-		}
-	}
-	for _, v := range votes {
-		ids = append(ids, v.AccountID)
-	}
-	var out []int64
-	for _, id := range uniqueIDs(ids) {
-		if any || id == caller || caller == c.OwnerID && !negative[id] {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func canRemoveAnyReviewer(chk *access.Checker, c *change.Change) bool {
-	return chk.Can(c.Branch, project.PermRemoveReviewer) || chk.IsRefOwner(c.Branch)
 }
 
 // changeActions are the change-level actions the caller may take.

@@ -74,8 +74,8 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 	return notFound(q.r.URL.Path)
 }
 
-// view is the project of a resolved change as the caller sees it, with a
-// builder for one change.
+// builderFor returns a builder for one resolved change, its project seen
+// through the checker it was resolved with.
 func (a *API) builderFor(q *request, rc *resolvedChange, opts changeOptions) *pageBuilder {
 	pv := &projectView{name: rc.change.Project, chk: rc.chk, state: rc.state,
 		labels: project.EffectiveLabels(rc.state.Chain)}

@@ -165,94 +165,12 @@ func vote(acct int64, label string, v int) change.Vote {
 		Granted: time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)}
 }
 
-func TestLabelInfo(t *testing.T) {
-	ptr := func(a AccountInfo) *AccountInfo { return &a }
-	tests := []struct {
-		desc      string
-		lt        project.LabelType
-		votes     []change.Vote
-		reviewers []int64
-		detailed  bool
-		want      *LabelInfo
-	}{
-		{"no votes", codeReview, nil, nil, false, &LabelInfo{}},
-		{"approved", codeReview, []change.Vote{vote(1, "Code-Review", 2)}, nil, false,
-			&LabelInfo{Approved: ptr(bareAccount(1))}},
-		{"rejected blocks", codeReview, []change.Vote{vote(1, "Code-Review", 2), vote(2, "Code-Review", -2)}, nil, false,
-			&LabelInfo{Approved: ptr(bareAccount(1)), Rejected: ptr(bareAccount(2)), Blocking: true}},
-		{"recommended", codeReview, []change.Vote{vote(3, "code-review", 1)}, nil, false,
-			&LabelInfo{Recommended: ptr(bareAccount(3)), Value: 1}},
-		{"disliked wins over recommended", codeReview, []change.Vote{vote(3, "Code-Review", -1), vote(4, "Code-Review", 1)}, nil, false,
-			&LabelInfo{Disliked: ptr(bareAccount(3)), Value: -1}},
-		{"other label ignored", codeReview, []change.Vote{vote(1, "Verified", 1)}, nil, false, &LabelInfo{}},
-		{"no block function", project.LabelType{Name: "X", Function: project.FunctionNoBlock,
-			Values: []project.LabelValue{{Value: -1}, {Value: 0}, {Value: 1}}},
-			[]change.Vote{vote(1, "X", -1)}, nil, false, &LabelInfo{Optional: true, Rejected: ptr(bareAccount(1))}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.desc, func(t *testing.T) {
-			got := labelInfo(tc.lt, tc.votes, tc.reviewers, bareAccount, tc.detailed)
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("labelInfo = %s\nwant %s", js(got), js(tc.want))
-			}
-		})
-	}
-
-	got := labelInfo(codeReview, []change.Vote{vote(2, "Code-Review", 1)}, []int64{3, 2}, bareAccount, true)
-	zero, one := 0, 1
-	want := &LabelInfo{
-		Recommended: ptr(bareAccount(2)), Value: 1, DefaultValue: &zero,
-		Values: map[string]string{"-2": "Do not submit", "-1": "No", " 0": "No score", "+1": "Looks good", "+2": "Approved"},
-		All: []ApprovalInfo{
-			{AccountInfo: bareAccount(2), Value: &one, Date: "2024-01-02 03:04:05.000006000"},
-			{AccountInfo: bareAccount(3), Value: &zero},
-		},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("detailed labelInfo = %s\nwant %s", js(got), js(want))
-	}
-	if s := js(&LabelInfo{}); s != "{}" {
-		t.Fatalf("empty LabelInfo marshals as %s", s)
-	}
-}
-
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
 
-func TestPermittedLabels(t *testing.T) {
-	verified := project.LabelType{Name: "Verified", AllowPostSubmit: false,
-		Values: []project.LabelValue{{Value: -1}, {Value: 0}, {Value: 1}}}
-	labels := []project.LabelType{codeReview, verified}
-	ranges := func(label string) (int, int) {
-		if label == "Code-Review" {
-			return -1, 1
-		}
-		return 0, 0
-	}
-	tests := []struct {
-		desc   string
-		status change.Status
-		votes  []change.Vote
-		want   map[string][]string
-	}{
-		{"open", change.StatusNew, nil, map[string][]string{"Code-Review": {"-1", " 0", "+1"}, "Verified": {" 0"}}},
-		{"merged: post-submit labels, not below the vote", change.StatusMerged, []change.Vote{vote(7, "Code-Review", 1)},
-			map[string][]string{"Code-Review": {"+1"}}},
-		{"abandoned", change.StatusAbandoned, nil, map[string][]string{}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.desc, func(t *testing.T) {
-			c := &change.Change{Status: tc.status}
-			if got := permittedLabels(c, labels, tc.votes, 7, ranges); !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("permitted = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestReviewersAndRemovable(t *testing.T) {
+func TestReviewerMap(t *testing.T) {
 	reviewers := []change.Reviewer{{AccountID: 5, State: change.StateReviewer}, {AccountID: 6, State: change.StateCC},
 		{AccountID: 8, State: change.StateRemoved}}
 	votes := []change.Vote{vote(5, "Code-Review", -1), vote(9, "Code-Review", 1)}
@@ -265,46 +183,6 @@ func TestReviewersAndRemovable(t *testing.T) {
 	}
 	if reviewerMap(nil, nil, bareAccount) != nil {
 		t.Fatal("reviewerMap of nobody is not nil")
-	}
-	c := &change.Change{OwnerID: 1}
-	tests := []struct {
-		desc   string
-		caller int64
-		any    bool
-		want   []int64
-	}{
-		{"owner: all but negative voters", 1, false, []int64{6, 9}},
-		{"reviewer: self", 5, false, []int64{5}},
-		{"stranger", 42, false, nil},
-		{"with removeReviewer", 42, true, []int64{5, 6, 9}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.desc, func(t *testing.T) {
-			if got := removableReviewers(c, reviewers, votes, tc.caller, tc.any); !reflect.DeepEqual(got, tc.want) {
-				t.Fatalf("removable = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestMatchesAnyRef(t *testing.T) {
-	tests := []struct {
-		patterns []string
-		ref      string
-		want     bool
-	}{
-		{[]string{"refs/heads/main"}, "refs/heads/main", true},
-		{[]string{"refs/heads/main"}, "refs/heads/maint", false},
-		{[]string{"refs/heads/rel/*"}, "refs/heads/rel/1.0", true},
-		{[]string{"refs/heads/rel/*"}, "refs/heads/main", false},
-		{[]string{"^refs/heads/v[0-9]+"}, "refs/heads/v12", true},
-		{[]string{"^refs/heads/v[0-9]+"}, "refs/heads/x", false},
-		{[]string{"^[bad"}, "refs/heads/x", false},
-	}
-	for _, tc := range tests {
-		if got := matchesAnyRef(tc.patterns, tc.ref); got != tc.want {
-			t.Errorf("matchesAnyRef(%v, %q) = %v", tc.patterns, tc.ref, got)
-		}
 	}
 }
 
@@ -565,7 +443,7 @@ func TestBuildChange(t *testing.T) {
 		Kind: change.KindTrivialRebase}
 	owner := &account.Account{ID: 1000000, Username: "jo", FullName: "Jo", PreferredEmail: "jo@x"}
 	newBuilder := func(opts changeOptions) *pageBuilder {
-		a := &API{info: ServerInfo{CanonicalWebURL: "http://h/"}, log: slog.New(slog.DiscardHandler)}
+		a := &API{info: ServerInfo{CanonicalWebURL: "http://h/"}, log: slog.New(slog.DiscardHandler), labeler: &fakeLabeler{}}
 		return &pageBuilder{a: a, q: testRequest(nil), opts: opts,
 			patchSets: map[int64][]*change.PatchSet{12: {ps1, ps2}},
 			hashtags:  map[int64][]string{},
@@ -615,8 +493,8 @@ func TestBuildChange(t *testing.T) {
 		t.Fatalf("labels %s reviewers %v", js(info.Labels), info.Reviewers)
 	}
 
-	// A Labeler's labels replace the built-in summary; their accounts are
-	// rendered like the page's.
+	// The Labeler's labels are shown; their accounts are rendered like the
+	// page's.
 	b := newBuilder(optionsOf(optLabels, optDetailedAccounts))
 	fl := &fakeLabeler{}
 	b.a.labeler = fl
@@ -651,16 +529,23 @@ func TestCommentInfo(t *testing.T) {
 	if got != want {
 		t.Fatalf("CommentInfo\n%s\nwant\n%s", got, want)
 	}
-	var d change.Comment
-	yes := true
-	if err := applyCommentInput(&d, CommentInput{Path: "f", Line: 2, Side: "PARENT", Message: "hi \n", Unresolved: &yes}); err != nil ||
-		d.Side != 1 || d.Line != 2 || d.Message != "hi" || !d.Unresolved {
-		t.Fatalf("applied %+v, %v", d, err)
+
+	// Updating a draft keeps what the input does not set.
+	yes, no := true, false
+	draft := change.Comment{ID: "d1", Path: "f.go", Side: 1, Line: 4, Message: "old", Unresolved: true}
+	tests := []struct {
+		desc string
+		in   CommentInput
+		want CommentInput
+	}{
+		{"message only", CommentInput{Message: "new"},
+			CommentInput{ID: "d1", Path: "f.go", Side: "PARENT", Parent: 1, Line: 4, Message: "new", Unresolved: &yes}},
+		{"moved and resolved", CommentInput{Path: "g.go", Side: "REVISION", Line: 9, Unresolved: &no},
+			CommentInput{ID: "d1", Path: "g.go", Side: "REVISION", Line: 9, Message: "old", Unresolved: &no}},
 	}
-	for _, in := range []CommentInput{{}, {Path: "f", Line: -1}, {Path: "f", Side: "LEFT"}, {Path: "f", Range: &CommentRange{StartLine: 3, EndLine: 2}}} {
-		var d change.Comment
-		if err := applyCommentInput(&d, in); err == nil {
-			t.Errorf("input %+v accepted", in)
+	for _, tc := range tests {
+		if got := draftUpdate(draft, tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: draftUpdate = %s, want %s", tc.desc, js(got), js(tc.want))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ChangeInfo is Gerrit's ChangeInfo. Fields Gerrit leaves unset are
@@ -152,11 +153,21 @@ type LabelInfo struct {
 // reviewer who may not vote on the label.
 type ApprovalInfo struct {
 	AccountInfo
-	Value *int   `json:"value,omitempty"`
-	Date  string `json:"date,omitempty"`
-	Tag   string `json:"tag,omitempty"`
+	Value                *int             `json:"value,omitempty"`
+	PermittedVotingRange *VotingRangeInfo `json:"permitted_voting_range,omitempty"`
+	Date                 string           `json:"date,omitempty"`
+	Tag                  string           `json:"tag,omitempty"`
 	// PostSubmit marks votes given after the change merged.
 	PostSubmit bool `json:"post_submit,omitempty"`
+	// Granted is when the vote was given (a Labeler sets it; Date is
+	// rendered from it).
+	Granted time.Time `json:"-"`
+}
+
+// VotingRangeInfo is the range of values an account may vote on a label.
+type VotingRangeInfo struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
 }
 
 // ChangeMessageInfo is one message of a change's history.
@@ -216,6 +227,7 @@ type SubmitRequirementExpressionResult struct {
 	Expression   string   `json:"expression"`
 	Fulfilled    bool     `json:"fulfilled"`
 	Status       string   `json:"status"`
+	ErrorMessage string   `json:"error_message,omitempty"`
 	PassingAtoms []string `json:"passing_atoms,omitempty"`
 	FailingAtoms []string `json:"failing_atoms,omitempty"`
 }
@@ -327,10 +339,13 @@ type AddReviewerResult struct {
 }
 
 // ReviewerAdded is what Reviews.AddReviewer did: the accounts now
-// reviewers and CCs because of the request.
+// reviewers and CCs because of the request, or why nothing was added
+// (Error, and Confirm when adding a large group needs confirmation).
 type ReviewerAdded struct {
 	Reviewers []int64
 	CCs       []int64
+	Error     string
+	Confirm   bool
 }
 
 // MessageInput is the body of abandon, restore, wip, ready and private

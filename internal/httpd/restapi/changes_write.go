@@ -44,11 +44,49 @@ func (a *API) postReview(q *request, rc *resolvedChange, ps *change.PatchSet) er
 	if err := readJSON(q, &in); err != nil {
 		return err
 	}
-	res, err := a.reviews.Review(q.r.Context(), actorOf(q), rc.change, ps, in)
+	ctx := q.r.Context()
+	res, err := a.reviews.Review(ctx, actorOf(q), rc.change, ps, in)
 	if err != nil {
 		return err
 	}
-	return writeJSON(q, http.StatusOK, res)
+	if err := a.renderReviewerResults(ctx, res.Reviewers); err != nil {
+		return err
+	}
+	// A reviewer that could not be added fails the whole review, which
+	// wrote nothing; the result says why.
+	status := http.StatusOK
+	if res.Error != "" {
+		status = http.StatusBadRequest
+	}
+	return writeJSON(q, status, res)
+}
+
+// renderReviewerResults replaces the bare accounts of a review's reviewer
+// results with detailed ones.
+func (a *API) renderReviewerResults(ctx context.Context, results map[string]AddReviewerResult) error {
+	var ids []int64
+	for _, r := range results {
+		for _, ri := range append(r.Reviewers, r.CCs...) {
+			ids = append(ids, ri.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	accts, err := accountsOf(ctx, a.db, ids)
+	if err != nil {
+		return err
+	}
+	render := detailedAccount(accts)
+	for key, r := range results {
+		for _, list := range [][]ReviewerInfo{r.Reviewers, r.CCs} {
+			for i := range list {
+				list[i].AccountInfo = render(list[i].ID)
+			}
+		}
+		results[key] = r
+	}
+	return nil
 }
 
 // submit answers POST /changes/{id}/submit and …/revisions/{rev}/submit
@@ -276,6 +314,9 @@ func (a *API) serveReviewers(q *request, rc *resolvedChange, rest []string) erro
 			if err != nil {
 				return err
 			}
+			if added.Error != "" {
+				return writeJSON(q, http.StatusBadRequest, AddReviewerResult{Input: in.Reviewer, Error: added.Error, Confirm: added.Confirm})
+			}
 			return a.writeAddReviewerResult(q, rc, in.Reviewer, added)
 		}
 		return methodNotAllowed()
@@ -424,7 +465,10 @@ func (a *API) serveStarredChanges(q *request, acct *account.Account, rest []stri
 	}
 	switch q.method() {
 	case http.MethodPut, http.MethodDelete:
-		if err := a.changes.SetStar(ctx, a.db, acct.ID, rc.change.Number, q.method() == http.MethodPut); err != nil {
+		if err := needs(a.reviews); err != nil {
+			return err
+		}
+		if err := a.reviews.SetStar(ctx, actorOf(q), rc.change, q.method() == http.MethodPut); err != nil {
 			return err
 		}
 		return noContent(q)

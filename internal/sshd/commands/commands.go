@@ -50,6 +50,8 @@ type Options struct {
 	// Changes tells stream-events who may see a change; nil shows events
 	// about existing changes to nobody.
 	Changes *change.Store
+	// Review holds what query, review and set-reviewers need.
+	Review ReviewOptions
 }
 
 // Commands holds the handlers.
@@ -66,6 +68,7 @@ type Commands struct {
 
 	events  *events.Log
 	changes *change.Store
+	rv      ReviewOptions
 }
 
 // New returns the commands.
@@ -73,6 +76,7 @@ func New(o Options) *Commands {
 	c := &Commands{runner: o.Runner, accounts: o.Accounts, projects: o.Projects, access: o.Access,
 		pushes: o.Pushes, log: o.Logger.With("component", "sshcmd"), version: o.Version}
 	c.events, c.changes = o.Events, o.Changes
+	c.rv = o.Review
 	if o.Metrics != nil {
 		c.ops = o.Metrics.NewCounter("tandem_ssh_commands_total", "SSH commands run, by command and result.", "command", "result")
 		c.seconds = o.Metrics.NewHistogram("tandem_ssh_command_seconds", "Duration of SSH commands.", nil, "command")
@@ -104,6 +108,9 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit ls-projects":    c.lsProjects,
 		"gerrit create-branch":  c.createBranch,
 		"gerrit stream-events":  c.streamEvents,
+		"gerrit query":          c.query,
+		"gerrit review":         c.review,
+		"gerrit set-reviewers":  c.setReviewers,
 		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
 		"scp": sshd.SCPSource(hook.File),
 	}

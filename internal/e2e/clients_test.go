@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/build/gerrit"
+)
+
+// clientEnv makes git-review's ssh and scp use key without prompts.
+func (s *server) clientEnv(t testing.TB, key string) []string {
+	t.Helper()
+	sshDir := filepath.Join(s.home, ".ssh")
+	os.MkdirAll(sshDir, 0o700)
+	conf := "Host 127.0.0.1\n\tIdentityFile " + key + "\n\tIdentitiesOnly yes\n\tStrictHostKeyChecking no\n\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n\tBatchMode yes\n"
+	if err := os.WriteFile(filepath.Join(sshDir, "config"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// OpenSSH reads ~/.ssh/config from the password database, not $HOME, so
+	// wrappers first on PATH point ssh and scp at this one.
+	bin := filepath.Join(s.home, "bin")
+	os.MkdirAll(bin, 0o755)
+	wrapper := "#!/bin/sh\nexec /usr/bin/ssh -F " + filepath.Join(sshDir, "config") + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "ssh"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// scp runs /usr/bin/ssh itself, so it needs the -F too.
+	scpWrapper := "#!/bin/sh\nexec /usr/bin/scp -F " + filepath.Join(sshDir, "config") + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "scp"), []byte(scpWrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=" + s.home, "PATH=" + bin + ":" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "LANG=C.UTF-8",
+		"GIT_AUTHOR_NAME=Alice", "GIT_AUTHOR_EMAIL=alice@example.com", "GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=alice@example.com",
+		"USER=alice"}
+	return env
+}
+
+func runIn(t testing.TB, dir string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestGitReview drives Debian's git-review against Tandem: set-up over SSH
+// (hook by scp), an upload, listing, and downloading a change, then the
+// same upload over HTTP.
+func TestGitReview(t *testing.T) {
+	if _, err := exec.LookPath("git-review"); err != nil {
+		t.Fatal("git-review is not installed (Debian package git-review); .ci/run installs it")
+	}
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/gr", map[string]any{"create_empty_commit": true}), 201, "create project")
+	key := s.createUser(t, "alice")
+	env := s.clientEnv(t, key)
+	dir := filepath.Join(t.TempDir(), "gr")
+	if out, err := runIn(t, "", env, "git", "clone", "-q", s.httpURL("", "", "gr"), dir); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	gitreview := "[gerrit]\nhost=127.0.0.1\nport=" + s.sshPort + "\nproject=gr.git\ndefaultbranch=main\n"
+	if err := os.WriteFile(filepath.Join(dir, ".gitreview"), []byte(gitreview), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, filepath.Join(dir, ".git", "info", "exclude"), ".gitreview\n")
+	runIn(t, dir, env, "git", "config", "gitreview.username", "alice")
+	if out, err := runIn(t, dir, env, "git", "review", "-s"); err != nil {
+		t.Fatalf("git review -s: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git", "hooks", "commit-msg")); err != nil {
+		t.Fatalf("git review -s did not install the commit-msg hook: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "x.txt"), []byte("x\n"), 0o644)
+	runIn(t, dir, env, "git", "add", ".")
+	if out, err := runIn(t, dir, env, "git", "commit", "-q", "-m", "Add x via git-review"); err != nil {
+		t.Fatalf("commit: %v\n%s", err, out)
+	}
+	msg, _ := runIn(t, dir, env, "git", "log", "-1", "--format=%B")
+	if !regexp.MustCompile(`(?m)^Change-Id: I[0-9a-f]{40}$`).MatchString(msg) {
+		t.Fatalf("the installed hook added no Change-Id:\n%s", msg)
+	}
+	out, err := runIn(t, dir, env, "git", "review", "-y", "-t", "gr-topic")
+	m := regexp.MustCompile(`c/gr/\+/(\d+) Add x via git-review`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("git review: %v\n%s", err, out)
+	}
+	n := m[1]
+	out, err = runIn(t, dir, env, "git", "review", "-l")
+	if err != nil || !strings.Contains(out, n) || !strings.Contains(out, "Add x via git-review") {
+		t.Fatalf("git review -l: %v\n%s", err, out)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	runIn(t, "", env, "git", "clone", "-q", s.httpURL("", "", "gr"), other)
+	os.WriteFile(filepath.Join(other, ".gitreview"), []byte(gitreview), 0o644)
+	appendFile(t, filepath.Join(other, ".git", "info", "exclude"), ".gitreview\n")
+	runIn(t, other, env, "git", "config", "gitreview.username", "alice")
+	out, err = runIn(t, other, env, "git", "review", "-d", n)
+	if err != nil {
+		t.Fatalf("git review -d %s: %v\n%s", n, err, out)
+	}
+	head, _ := runIn(t, other, env, "git", "log", "-1", "--format=%s")
+	branch, _ := runIn(t, other, env, "git", "rev-parse", "--abbrev-ref", "HEAD")
+	if strings.TrimSpace(head) != "Add x via git-review" || !strings.HasPrefix(strings.TrimSpace(branch), "review/alice/") {
+		t.Fatalf("git review -d checked out %q on %q", head, branch)
+	}
+
+	// HTTP mode: credentials from git's store, remote without /a/.
+	httpDir := filepath.Join(t.TempDir(), "http")
+	runIn(t, "", env, "git", "clone", "-q", s.httpURL("", "", "gr"), httpDir)
+	port := strings.TrimSuffix(strings.TrimPrefix(s.web, "http://127.0.0.1:"), "/")
+	os.WriteFile(filepath.Join(httpDir, ".gitreview"), []byte("[gerrit]\nhost=127.0.0.1\nport="+port+"\nscheme=http\nproject=gr.git\ndefaultbranch=main\n"), 0o644)
+	appendFile(t, filepath.Join(httpDir, ".git", "info", "exclude"), ".gitreview\n")
+	os.WriteFile(filepath.Join(s.home, ".git-credentials"), []byte("http://alice:alice-pw@127.0.0.1%3a"+port+"\n"), 0o600)
+	runIn(t, httpDir, env, "git", "config", "credential.helper", "store")
+	runIn(t, httpDir, env, "git", "config", "gitreview.username", "alice")
+	if out, err := runIn(t, httpDir, env, "git", "review", "-s"); err != nil {
+		t.Fatalf("git review -s over HTTP: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(httpDir, "y.txt"), []byte("y\n"), 0o644)
+	runIn(t, httpDir, env, "git", "add", ".")
+	runIn(t, httpDir, env, "git", "commit", "-q", "-m", "Add y over HTTP")
+	out, err = runIn(t, httpDir, env, "git", "review", "-y")
+	if err != nil || !strings.Contains(out, "Add y over HTTP [NEW]") {
+		t.Fatalf("git review over HTTP: %v\n%s", err, out)
+	}
+}
+
+// pushChange uploads one commit for review as alice and returns its number.
+func pushChange(t testing.TB, s *server, project, file, subject string, id int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "w")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", project), dir)
+	withChangeIDAs(t, s, dir, file, subject+"\n", subject, changeID(id))
+	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", project), "HEAD:refs/for/main")
+	m := regexp.MustCompile(`c/` + regexp.QuoteMeta(project) + `/\+/(\d+) `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push output:\n%s", out)
+	}
+	return m[1]
+}
+
+// TestPygerrit2 lists, reviews, submits and abandons changes with Debian's
+// pygerrit2 under /usr/bin/python3.
+func TestPygerrit2(t *testing.T) {
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import pygerrit2.rest").CombinedOutput(); err != nil {
+		t.Fatalf("python3-pygerrit2 is not installed (.ci/run installs it): %v\n%s", err, out)
+	}
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/py", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	first := pushChange(t, s, "py", "one.txt", "First change", 101)
+	second := pushChange(t, s, "py", "two.txt", "Second change", 102)
+	script := `
+import json, sys
+from pygerrit2.rest import GerritRestAPI, GerritReview
+from requests.auth import HTTPBasicAuth
+url, first, second = sys.argv[1], sys.argv[2], sys.argv[3]
+alice = GerritRestAPI(url=url, auth=HTTPBasicAuth("alice", "alice-pw"))
+admin = GerritRestAPI(url=url, auth=HTTPBasicAuth("admin", "` + adminPassword + `"))
+out = {}
+out["mine"] = sorted(c["_number"] for c in alice.get("/changes/?q=owner:self%20status:open"))
+out["version"] = admin.get("/config/server/version")
+out["self"] = alice.get("/accounts/self")["username"]
+admin.review(first, "current", GerritReview(labels={"Code-Review": 2}, message="Looks good"))
+detail = admin.get("/changes/%s?o=CURRENT_REVISION&o=DETAILED_LABELS" % first)
+out["approved"] = "approved" in detail["labels"]["Code-Review"]
+out["submitted"] = admin.post("/changes/%s/submit" % first)["status"]
+out["abandoned"] = admin.post("/changes/%s/abandon" % second, json={"message": "not needed"})["status"]
+out["merged"] = [c["_number"] for c in admin.get("/changes/?q=project:py%20status:merged")]
+print(json.dumps(out))
+`
+	out, err := exec.Command("/usr/bin/python3", "-c", script, s.web, first, second).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pygerrit2 script: %v\n%s", err, out)
+	}
+	var got struct {
+		Mine      []int  `json:"mine"`
+		Version   string `json:"version"`
+		Self      string `json:"self"`
+		Approved  bool   `json:"approved"`
+		Submitted string `json:"submitted"`
+		Abandoned string `json:"abandoned"`
+		Merged    []int  `json:"merged"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("script output %q: %v", out, err)
+	}
+	if len(got.Mine) != 2 || got.Self != "alice" || !got.Approved || got.Submitted != "MERGED" || got.Abandoned != "ABANDONED" || len(got.Merged) != 1 {
+		t.Fatalf("pygerrit2 saw %+v", got)
+	}
+}
+
+// TestGoGerritClient drives golang.org/x/build/gerrit, the Go team's client.
+func TestGoGerritClient(t *testing.T) {
+	s := startServer(t, "sqlite")
+	ctx := context.Background()
+	admin := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("admin", adminPassword))
+	if _, err := admin.CreateProject(ctx, "goclient"); err != nil {
+		t.Fatalf("CreateProject: %v", err)
+	}
+	s.createUser(t, "alice")
+	n := pushChange(t, s, "goclient", "g.txt", "Go client change", 201)
+	changes, err := admin.QueryChanges(ctx, "project:goclient status:open", gerrit.QueryChangesOpt{Fields: []string{"CURRENT_REVISION"}})
+	if err != nil || len(changes) != 1 || changes[0].Subject != "Go client change" {
+		t.Fatalf("QueryChanges: %v %+v", err, changes)
+	}
+	detail, err := admin.GetChangeDetail(ctx, n)
+	if err != nil || detail.Owner == nil || detail.Owner.Username != "alice" {
+		t.Fatalf("GetChangeDetail: %v %+v", err, detail)
+	}
+	files, err := admin.ListFiles(ctx, n, "current")
+	if err != nil || files["g.txt"] == nil || files["/COMMIT_MSG"] == nil {
+		t.Fatalf("ListFiles: %v %+v", err, files)
+	}
+	if err := admin.SetReview(ctx, n, "current", gerrit.ReviewInput{Message: "ship it", Labels: map[string]int{"Code-Review": 2}}); err != nil {
+		t.Fatalf("SetReview: %v", err)
+	}
+	merged, err := admin.SubmitChange(ctx, n)
+	if err != nil || merged.Status != "MERGED" {
+		t.Fatalf("SubmitChange: %v %+v", err, merged)
+	}
+}
