@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sync"
 
+	"tandem/internal/account"
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/events"
@@ -13,6 +14,7 @@ import (
 	"tandem/internal/project"
 	"tandem/internal/query"
 	"tandem/internal/review"
+	"tandem/internal/submit"
 )
 
 // The adapters below connect domain packages through the small interfaces
@@ -218,4 +220,19 @@ func eventApprovals(as []review.EventApproval) []events.ApprovalAttr {
 		out = append(out, events.Approval(a.Label, a.Value, a.OldValue))
 	}
 	return out
+}
+
+// pushMerger closes and submits changes for pushes.
+type pushMerger struct{ c *components }
+
+func (m pushMerger) ClosePushed(ctx context.Context, projectName, branch string, pusher int64, newTip string, commits []string) error {
+	err := m.c.submit.ClosePushed(ctx, projectName, branch, pusher, newTip, commits)
+	m.c.events.Notify()
+	return err
+}
+
+func (m pushMerger) SubmitPushed(ctx context.Context, pusher *account.Account, groups map[string]bool, n int64, revision string) error {
+	_, err := m.c.submit.Submit(ctx, submit.Caller{Account: pusher, Groups: groups}, n, revision)
+	m.c.events.Notify()
+	return err
 }

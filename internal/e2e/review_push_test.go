@@ -139,3 +139,53 @@ func gitAs(t testing.TB, s *server, dir, user string, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestPushClosesAndSubmits: a direct push of a change's commit closes the
+// change as merged; %submit (with a vote) submits at once.
+func TestPushClosesAndSubmits(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/cl", map[string]any{"create_empty_commit": true}), 201, "create project")
+	dir := filepath.Join(t.TempDir(), "cl")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "cl"), dir)
+	admin := s.httpURL("admin", adminPassword, "cl")
+	status := func(n string) string {
+		r := s.admin(t, "GET", "/a/changes/"+n, nil)
+		expect(t, r, 200, "get change")
+		var ci map[string]any
+		r.json(t, &ci)
+		return ci["status"].(string)
+	}
+
+	commitWithID(t, s, dir, "a.txt", "Add a", changeID(900))
+	out := s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main")
+	n := regexp.MustCompile(`c/cl/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	s.mustGit(t, dir, "", "push", "-q", admin, "HEAD:refs/heads/main")
+	if got := status(n); got != "MERGED" {
+		t.Fatalf("after a direct push the change is %s, want MERGED", got)
+	}
+
+	tip := commitWithID(t, s, dir, "b.txt", "Add b", changeID(901))
+	out = s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main%submit,l=Code-Review+2")
+	m := regexp.MustCompile(`c/cl/\+/(\d+) Add b \[NEW\] \[MERGED\]`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("%%submit push output:\n%s", out)
+	}
+	if got := status(m[1]); got != "MERGED" {
+		t.Fatalf("after %%submit the change is %s", got)
+	}
+	ls := s.mustGit(t, "", "", "ls-remote", admin, "refs/heads/main")
+	if !strings.HasPrefix(ls, tip) {
+		t.Fatalf("main is %s, want %s", ls, tip)
+	}
+}
+
+// commitWithID commits file as the administrator with a Change-Id footer.
+func commitWithID(t testing.TB, s *server, dir, file, subject, id string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(subject+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.mustGit(t, dir, "", "add", ".")
+	s.mustGit(t, dir, "", "commit", "-q", "-m", subject+"\n\nChange-Id: "+id)
+	return strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "HEAD"))
+}

@@ -662,6 +662,7 @@ func (rc *Receiver) update(ctx context.Context, push *Session, group []*command)
 			rc.log.Info("ref updated", "project", push.Project, "ref", c.ref, "old", c.old, "new", c.new, "account_id", push.Caller.ID)
 		}
 		rc.publishRefUpdates(ctx, push, group)
+		rc.closePushed(ctx, push, group)
 		return
 	}
 	var mm *refupdate.MismatchError

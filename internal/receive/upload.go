@@ -38,6 +38,8 @@ type Uploads struct {
 	// Votes copies votes to new patch sets by their labels' copyCondition;
 	// may be nil.
 	Votes VoteCopier
+	// Merger closes changes pushed directly and submits on push; may be nil.
+	Merger Merger
 	// Committed is called after a push's changes are committed (their
 	// events are in the log by then), to wake the log's readers.
 	Committed func()
@@ -62,6 +64,41 @@ func (rc *Receiver) EnableUploads(u *Uploads) {
 	rc.uploads = u
 }
 
+// Merger closes and submits changes for pushes.
+type Merger interface {
+	// ClosePushed marks merged the open changes whose current patch set
+	// a direct push put on branch.
+	ClosePushed(ctx context.Context, project, branch string, pusher int64, newTip string, commits []string) error
+	// SubmitPushed submits change n at revision for the pusher (the
+	// push option submit).
+	SubmitPushed(ctx context.Context, pusher *account.Account, groups map[string]bool, n int64, revision string) error
+}
+
+// closePushed closes the changes a direct push to a branch merged.
+func (rc *Receiver) closePushed(ctx context.Context, push *Session, written []*command) {
+	if rc.uploads == nil || rc.uploads.Merger == nil {
+		return
+	}
+	for _, c := range written {
+		if !strings.HasPrefix(c.ref, "refs/heads/") || c.isDelete() {
+			continue
+		}
+		var commits []string
+		var err error
+		if c.isCreate() {
+			commits, err = push.Repo.RevList(ctx, c.new, "refs/heads/*")
+		} else {
+			commits, err = push.Repo.RevListExcluding(ctx, c.new, []string{c.old})
+		}
+		if err == nil && len(commits) <= maxUploadCommits {
+			err = rc.uploads.Merger.ClosePushed(context.WithoutCancel(ctx), push.Project, c.ref, push.Caller.ID, c.new, commits)
+		}
+		if err != nil {
+			rc.log.Error("close changes pushed directly", "project", push.Project, "ref", c.ref, "err", err)
+		}
+	}
+}
+
 // maxUploadCommits bounds the commits one push may turn into changes.
 const maxUploadCommits = 500
 
@@ -73,6 +110,7 @@ type outcome struct {
 	isNew   bool
 	wip     bool
 	private bool
+	merged  bool
 }
 
 // upload handles one refs/for/ command.
@@ -403,8 +441,20 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	for _, o := range outcomes {
 		rc.log.Info("change uploaded", "project", push.Project, "change", o.number, "new", o.isNew, "account_id", push.Caller.ID)
 	}
-	if opts.submit {
-		fmt.Fprintf(msgs, "ERROR: submit on push is not available yet; submit the change from its page or with gerrit review --submit\n")
+	if opts.submit && len(outcomes) > 0 {
+		if u.Merger == nil {
+			c.reject = "submit on push is not enabled on this server"
+			return nil, nil
+		}
+		last := plan[len(plan)-1]
+		if err := u.Merger.SubmitPushed(ctx, push.Caller, push.Groups, outcomes[len(outcomes)-1].number, last.commit.OID); err != nil {
+			c.reject = fmt.Sprintf("submit failed: %s", strings.SplitN(fail.Message(err, "internal server error"), "\n", 2)[0])
+			fmt.Fprintf(msgs, "ERROR: %s\n", fail.Message(err, "internal server error"))
+			return outcomes, nil
+		}
+		for i := range outcomes {
+			outcomes[i].merged = true
+		}
 	}
 	return outcomes, nil
 }
@@ -715,6 +765,9 @@ func printSummary(w io.Writer, refs int, outcomes []outcome, u *Uploads) {
 		line := fmt.Sprintf("  %s %s", u.changeURLFor(o), subject)
 		if o.isNew {
 			line += " [NEW]"
+		}
+		if o.merged {
+			line += " [MERGED]"
 		}
 		if o.private {
 			line += " [PRIVATE]"

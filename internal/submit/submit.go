@@ -678,3 +678,38 @@ func firstParent(c *repo.Commit) string {
 	}
 	return c.Parents[0]
 }
+
+// ClosePushed marks merged the open changes of a branch whose current
+// patch set a direct push just put on it (commits are the commits the push
+// added to the branch), as Gerrit does for changes pushed past review.
+func (s *Service) ClosePushed(ctx context.Context, projectName, branch string, pusher int64, newTip string, commits []string) error {
+	if len(commits) == 0 {
+		return nil
+	}
+	found, err := s.o.Changes.PatchSetsByCommit(ctx, s.o.DB, commits)
+	if err != nil {
+		return err
+	}
+	var closing []landed
+	for _, ps := range found {
+		ch, err := s.o.Changes.Get(ctx, s.o.DB, ps.Change)
+		if err != nil {
+			return err
+		}
+		if ch.Project != projectName || ch.Branch != branch || !ch.Status.Open() || ps.Number != ch.CurrentPS {
+			continue
+		}
+		closing = append(closing, landed{Number: ch.Number, Commit: ps.Commit, Message: "Change has been successfully pushed."})
+	}
+	if len(closing) == 0 {
+		return nil
+	}
+	it := &intent{ID: 0, Project: projectName, Branch: branch, OldTip: newTip, NewTip: newTip, Submitter: pusher, Changes: closing}
+	if err := s.finish(ctx, it); err != nil {
+		return err
+	}
+	for _, l := range closing {
+		s.o.Logger.Info("change closed by a direct push", "project", projectName, "branch", branch, "change", l.Number)
+	}
+	return nil
+}
