@@ -78,6 +78,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		WebURL:    cfg.CanonicalWebURL,
 		Events:    c.recorder,
 		Votes:     c.reviews,
+		Merger:    pushMerger{c},
 		Committed: c.events.Notify,
 	})
 	bridge, err := receive.NewBridge(receiver, log)
