@@ -194,3 +194,67 @@ func rssMiB(b *testing.B, pid int) float64 {
 	b.Fatal("no VmRSS")
 	return 0
 }
+
+// BenchmarkPushForReview compares a push for review of one new commit with
+// a raw push of the same commit to a bare repository on disk.
+func BenchmarkPushForReview(b *testing.B) {
+	s := startServer(b, "sqlite")
+	benchRepo(b, s, "review")
+	disk := filepath.Join(b.TempDir(), "disk.git")
+	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "review.git"), disk)
+	work := filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	samples := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s.mustGit(b, work, "", "reset", "-q", "--hard", "origin/main")
+		commitWithID(b, s, work, "review.txt", fmt.Sprintf("Review %d", i), fmt.Sprintf("I%040x", 0xbe000+i))
+		b.StartTimer()
+		samples["disk"] = append(samples["disk"], timeGit(b, s, work, "", "push", "-q", "file://"+disk, "HEAD:refs/heads/review"+strconv.Itoa(i)))
+		samples["http"] = append(samples["http"], timeGit(b, s, work, "", "push", "-q", s.httpURL("admin", adminPassword, "a/review"), "HEAD:refs/for/main"))
+		b.StopTimer()
+		// The same commit cannot be uploaded twice: amend for the SSH side.
+		commitWithID(b, s, work, "review.txt", fmt.Sprintf("Review %d over SSH", i), fmt.Sprintf("I%040x", 0xcf000+i))
+		b.StartTimer()
+		samples["ssh"] = append(samples["ssh"], timeGit(b, s, work, s.adminKey, "push", "-q", s.sshURL("admin", "review"), "HEAD:refs/for/main"))
+	}
+	b.StopTimer()
+	report(b, samples)
+}
+
+// BenchmarkChangePage fetches pages of 50 of 1,000 open changes with
+// o=LABELS&o=DETAILED_ACCOUNTS as one authenticated client, reporting
+// requests per second and the p50/p99 latency.
+func BenchmarkChangePage(b *testing.B) {
+	s := startServer(b, "sqlite")
+	expect(b, s.admin(b, "PUT", "/a/projects/page", map[string]any{"create_empty_commit": true}), 201, "create project")
+	work := filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", s.httpURL("", "", "page"), work)
+	for batch := 0; batch < 2; batch++ {
+		for i := 0; i < 500; i++ {
+			n := batch*500 + i
+			s.mustGit(b, work, "", "commit", "-q", "--allow-empty", "-m", fmt.Sprintf("Change %d\n\nChange-Id: I%040x", n, 0xa0000+n))
+		}
+		s.mustGit(b, work, "", "push", "-q", s.httpURL("admin", adminPassword, "a/page"), "HEAD:refs/for/main")
+	}
+	url := "/a/changes/?q=status:open+project:page&n=50&o=LABELS&o=DETAILED_ACCOUNTS"
+	expect(b, s.admin(b, "GET", url, nil), 200, "page")
+	var lat []time.Duration
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		r := s.admin(b, "GET", url, nil)
+		lat = append(lat, time.Since(t0))
+		if r.status != 200 {
+			b.Fatalf("status %d", r.status)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -169,10 +169,6 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			return nil, nil
 		}
 	}
-	if len(shas) > maxUploadCommits {
-		c.reject = "too many commits"
-		return nil, nil
-	}
 	known, err := rc.uploads.Changes.PatchSetsByCommit(ctx, rc.uploads.DB, shas)
 	if err != nil {
 		return nil, err
@@ -193,6 +189,10 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	}
 	if len(fresh) == 0 {
 		c.reject = "no new changes"
+		return nil, nil
+	}
+	if len(fresh) > maxUploadCommits {
+		c.reject = "too many commits"
 		return nil, nil
 	}
 
