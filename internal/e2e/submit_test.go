@@ -269,6 +269,11 @@ func testSubmitTypes(t *testing.T, s *server) {
 					bInfo.CurrentRevisionNumber != 2 {
 					t.Errorf("head %+v, want %s rebased onto %s as patch set 2 (%+v)", head, b, a, bInfo.CurrentRevision)
 				}
+				// The approval stays on the patch set that landed.
+				if ci := getChange(t, s, fmt.Sprintf("/changes/%d?o=LABELS", bInfo.Number)); ci.Labels["Code-Review"] == nil ||
+					ci.Labels["Code-Review"].Approved == nil {
+					t.Errorf("labels after the submit %+v", ci.Labels["Code-Review"])
+				}
 			}},
 		{desc: "rebase always", submitType: "REBASE_ALWAYS",
 			check: func(t *testing.T, head gitCommit, a, b, base string, bInfo restapi.ChangeInfo) {

@@ -437,6 +437,21 @@ func (s *Service) finish(ctx context.Context, it *intent) error {
 				if err := s.o.Changes.InsertPatchSet(ctx, tx, &next, files); err != nil {
 					return err
 				}
+				// The votes that submitted the change stay on the commit
+				// that landed.
+				votes, err := s.o.Changes.Approvals(ctx, tx, ch.Number)
+				if err != nil {
+					return err
+				}
+				for _, v := range votes {
+					if v.PatchSet != ps.Number || v.Value == 0 {
+						continue
+					}
+					v.PatchSet, v.Copied = next.Number, true
+					if err := s.o.Changes.SetApproval(ctx, tx, v); err != nil {
+						return err
+					}
+				}
 				ch.CurrentPS = next.Number
 				ps = &next
 			}
