@@ -122,9 +122,12 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		inner := visible
 		visible = func(ref string) bool { return !coveredBy(ref, req.HideAlways) && (inner == nil || inner(ref)) }
 	}
-	// A v2 advertisement lists capabilities only, no refs.
+	// A v2 advertisement lists capabilities only, no refs; the request
+	// half of an HTTP push advertises nothing, and Tandem's proc-receive
+	// hook decides every ref it updates.
 	v2Caps := req.Advertise && req.Service == UploadPack && V2(req.Protocol)
-	if visible != nil && !v2Caps {
+	pushBody := req.Service == ReceivePack && req.Stateless && !req.Advertise
+	if visible != nil && !v2Caps && !pushBody {
 		v, err := newView(ctx, r, req.Repo, visible)
 		if err != nil {
 			return err
