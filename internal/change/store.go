@@ -575,3 +575,17 @@ func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) 
 		return b, ok
 	}
 }
+
+// CurrentPatchSet returns the change's current patch set.
+func (s *Store) CurrentPatchSet(ctx context.Context, q db.Querier, ch *Change) (*PatchSet, error) {
+	all, err := s.PatchSets(ctx, q, ch.Number)
+	if err != nil {
+		return nil, err
+	}
+	for _, ps := range all {
+		if ps.Number == ch.CurrentPS {
+			return ps, nil
+		}
+	}
+	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
+}

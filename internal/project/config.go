@@ -1027,3 +1027,18 @@ func (w *configWriter) dropEmpty() {
 		}
 	}
 }
+
+// EffectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting along a
+// configuration chain (the project first): the first explicit value wins,
+// else def.
+func EffectiveBool(chain []*Config, get func(*Config) string, def bool) bool {
+	for _, cfg := range chain {
+		switch strings.ToUpper(get(cfg)) {
+		case BoolTrue:
+			return true
+		case BoolFalse:
+			return false
+		}
+	}
+	return def
+}

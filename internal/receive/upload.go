@@ -196,7 +196,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		return nil, nil
 	}
 
-	requireChangeID := effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Receive.RequireChangeID }, true)
+	requireChangeID := project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Receive.RequireChangeID }, true)
 	d := &decider{rc: rc, ctx: ctx, push: push, chk: chk, state: state, msgs: msgs}
 	type planned struct {
 		commit *repo.Commit
@@ -307,8 +307,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				ch = &change.Change{
 					Number: n, Project: push.Project, Branch: branch, Key: p.key, OwnerID: push.Caller.ID,
 					Status: change.StatusNew, Subject: p.commit.Subject(), Topic: opts.topic, CurrentPS: 1,
-					WIP:     opts.wip || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
-					Private: opts.private || effectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.PrivateByDefault }, false) && !opts.removePrivate,
+					WIP:     opts.wip || project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
+					Private: opts.private || project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.PrivateByDefault }, false) && !opts.removePrivate,
 					Created: now, Updated: now,
 				}
 				ch.Reviewed = !ch.WIP
@@ -322,7 +322,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 				ch = fresh
-				prev, err := rc.currentPatchSet(ctx, tx, ch)
+				prev, err := rc.uploads.Changes.CurrentPatchSet(ctx, tx, ch)
 				if err != nil {
 					return err
 				}
@@ -469,19 +469,6 @@ func (rc *Receiver) refsInPlace(ctx context.Context, r *repo.Repo, ups []refupda
 		}
 	}
 	return true
-}
-
-func (rc *Receiver) currentPatchSet(ctx context.Context, q db.Querier, ch *change.Change) (*change.PatchSet, error) {
-	all, err := rc.uploads.Changes.PatchSets(ctx, q, ch.Number)
-	if err != nil {
-		return nil, err
-	}
-	for _, ps := range all {
-		if ps.Number == ch.CurrentPS {
-			return ps, nil
-		}
-	}
-	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
 }
 
 // patchSetKind classifies a new patch set against the previous one.
@@ -639,20 +626,6 @@ func formatVotes(votes map[string]int) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
-}
-
-// effectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting along a
-// configuration chain.
-func effectiveBool(chain []*project.Config, get func(*project.Config) string, def bool) bool {
-	for _, cfg := range chain {
-		switch strings.ToUpper(get(cfg)) {
-		case project.BoolTrue:
-			return true
-		case project.BoolFalse:
-			return false
-		}
-	}
-	return def
 }
 
 // changeURL is the change's web URL as push output and events show it.

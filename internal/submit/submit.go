@@ -112,7 +112,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 	if err := closedError(ch); err != nil {
 		return nil, err
 	}
-	current, err := s.currentPatchSet(ctx, s.o.DB, ch)
+	current, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		Tip:          tip,
 		Committer:    repo.Ident{Name: caller.Account.DisplayName(), Email: caller.Account.PreferredEmail, When: now},
 		Server:       s.o.Server,
-		MergeContent: effectiveBool(st.Chain, func(c *project.Config) string { return c.Submit.MergeContent }, true),
+		MergeContent: project.EffectiveBool(st.Chain, func(c *project.Config) string { return c.Submit.MergeContent }, true),
 	}
 	for _, c := range set {
 		footers, err := s.footers(ctx, c.change)
@@ -241,19 +241,6 @@ func closedError(ch *change.Change) error {
 	return nil
 }
 
-func (s *Service) currentPatchSet(ctx context.Context, q db.Querier, ch *change.Change) (*change.PatchSet, error) {
-	all, err := s.o.Changes.PatchSets(ctx, q, ch.Number)
-	if err != nil {
-		return nil, err
-	}
-	for _, ps := range all {
-		if ps.Number == ch.CurrentPS {
-			return ps, nil
-		}
-	}
-	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
-}
-
 type member struct {
 	change *change.Change
 	ps     *change.PatchSet
@@ -262,7 +249,7 @@ type member struct {
 // submissionSet returns the change and its open ancestors on the same
 // branch, ancestors first. CHERRY_PICK takes the change alone.
 func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy merge.Strategy) ([]member, error) {
-	ps, err := s.currentPatchSet(ctx, s.o.DB, ch)
+	ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +400,7 @@ func (s *Service) finish(ctx context.Context, it *intent) error {
 			if !ch.Status.Open() {
 				continue
 			}
-			ps, err := s.currentPatchSet(ctx, tx, ch)
+			ps, err := s.o.Changes.CurrentPatchSet(ctx, tx, ch)
 			if err != nil {
 				return err
 			}
@@ -551,19 +538,6 @@ func (s *Service) recoverOne(ctx context.Context, id int64) error {
 	return nil
 }
 
-// effectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting.
-func effectiveBool(chain []*project.Config, get func(*project.Config) string, def bool) bool {
-	for _, cfg := range chain {
-		switch strings.ToUpper(get(cfg)) {
-		case project.BoolTrue:
-			return true
-		case project.BoolFalse:
-			return false
-		}
-	}
-	return def
-}
-
 // Rebase makes a new patch set of change n that applies its current patch
 // set onto base (the branch tip when empty). The new patch set's votes are
 // left to the caller's copy rules through newPatchSet.
@@ -586,7 +560,7 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.currentPatchSet(ctx, s.o.DB, ch)
+	ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -679,7 +653,7 @@ func (s *Service) resolveBase(ctx context.Context, r *repo.Repo, base string) (s
 	var n int64
 	if _, err := fmt.Sscan(base, &n); err == nil {
 		if ch, err := s.o.Changes.Get(ctx, s.o.DB, n); err == nil {
-			if ps, err := s.currentPatchSet(ctx, s.o.DB, ch); err == nil {
+			if ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch); err == nil {
 				return ps.Commit, nil
 			}
 		}
