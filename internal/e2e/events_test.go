@@ -335,3 +335,33 @@ func TestWebhooks(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamEventsReview follows a change through stream-events as a CI
+// bot would: patchset-created on push, comment-added with the vote on
+// review, change-merged on submit.
+func TestStreamEventsReview(t *testing.T) {
+	s := startServer(t, "sqlite")
+	stream := s.streamEvents(t, "admin", s.adminKey, "-s patchset-created -s comment-added -s change-merged -s project-created")
+	s.sync(t, stream)
+	expect(t, s.admin(t, "PUT", "/a/projects/ev", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	n := pushChange(t, s, "ev", "e.txt", "Evented change", 301)
+	isType := func(typ string) func(event) bool { return func(e event) bool { return e.typ() == typ } }
+	evs := stream.until(t, isType("patchset-created"))
+	created := evs[len(evs)-1]
+	if created.str("change", "subject") != "Evented change" || created.str("uploader", "username") != "alice" || created.str("patchSet", "ref") != "refs/changes/"+fmt.Sprintf("%02s", n)+"/"+n+"/1" {
+		t.Fatalf("patchset-created = %v", created)
+	}
+	expect(t, s.admin(t, "POST", "/a/changes/"+n+"/revisions/current/review", map[string]any{"labels": map[string]int{"Code-Review": 2}, "message": "LGTM"}), 200, "review")
+	evs = stream.until(t, isType("comment-added"))
+	added := evs[len(evs)-1]
+	if !strings.Contains(added.str("comment"), "Code-Review+2") || !strings.Contains(added.str("comment"), "LGTM") {
+		t.Fatalf("comment-added = %v", added)
+	}
+	expect(t, s.admin(t, "POST", "/a/changes/"+n+"/submit", nil), 200, "submit")
+	evs = stream.until(t, isType("change-merged"))
+	merged := evs[len(evs)-1]
+	if merged.str("change", "status") != "MERGED" || merged.str("newRev") == "" || merged.str("submitter", "username") != "admin" {
+		t.Fatalf("change-merged = %v", merged)
+	}
+}
