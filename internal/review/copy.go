@@ -98,7 +98,7 @@ func copyAtom(a atom, cc CopyContext) (bool, error) {
 		}
 		n, err := strconv.Atoi(strings.TrimPrefix(a.value, "+"))
 		if err != nil {
-			return false, fmt.Errorf("%s is not a valid value for is:", a.value)
+			return false, fmt.Errorf("is:%s is not a valid vote value", a.value)
 		}
 		return value == n, nil
 	case "approverin", "uploaderin":
