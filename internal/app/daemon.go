@@ -120,7 +120,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		DB:       c.db,
 		// The change API's domain services (restwiring.go).
 		Query:        restQuery{c},
-		Labeler:      restLabels{c},
+		Labeler:      restLabels{c: c},
 		Requirements: restRequirements{c},
 		Reviews:      restReviews{c},
 		Submitter:    restSubmitter{c},

@@ -53,12 +53,26 @@ func accountRef(id int64) *restapi.AccountInfo {
 	return &restapi.AccountInfo{ID: id}
 }
 
-// restLabels computes labels with review's label rules.
-type restLabels struct{ c *components }
+// restLabels computes labels with review's label rules; reviews is nil
+// until ForPage gives a page its own policy memo.
+type restLabels struct {
+	c       *components
+	reviews *review.Service
+}
+
+// ForPage returns a labeler that reads each project's policy once for
+// the page.
+func (l restLabels) ForPage() restapi.Labeler {
+	return restLabels{c: l.c, reviews: l.c.reviews.WithPolicyMemo()}
+}
 
 func (l restLabels) Labels(ctx context.Context, viewer access.Subject, rows restapi.ChangeRows, detailed bool) (restapi.LabelsResult, error) {
+	reviews := l.reviews
+	if reviews == nil {
+		reviews = l.c.reviews
+	}
 	snap := snapshotOf(rows)
-	v, err := l.c.reviews.Labels(ctx, viewer, snap, detailed)
+	v, err := reviews.Labels(ctx, viewer, snap, detailed)
 	if err != nil {
 		return restapi.LabelsResult{}, err
 	}
@@ -67,7 +81,7 @@ func (l restLabels) Labels(ctx context.Context, viewer access.Subject, rows rest
 		out.Labels[li.Name] = labelInfo(li, detailed)
 	}
 	if detailed && viewer.AccountID != 0 {
-		if out.Removable, err = l.c.reviews.RemovableReviewers(ctx, viewer, snap); err != nil {
+		if out.Removable, err = reviews.RemovableReviewers(ctx, viewer, snap); err != nil {
 			return restapi.LabelsResult{}, err
 		}
 	}

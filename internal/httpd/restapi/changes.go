@@ -68,6 +68,12 @@ type Labeler interface {
 	Labels(ctx context.Context, viewer access.Subject, rows ChangeRows, detailed bool) (LabelsResult, error)
 }
 
+// PageLabeler is implemented by a Labeler that can share work across the
+// changes of one page (project policies, say); pages use ForPage's result.
+type PageLabeler interface {
+	ForPage() Labeler
+}
+
 // LabelsResult is what a Labeler computed for one change.
 type LabelsResult struct {
 	Labels    map[string]*LabelInfo

@@ -25,10 +25,11 @@ func fromMicros(v int64) time.Time {
 // pageBuilder turns a page of changes into ChangeInfo: it loads each kind
 // of row for the whole page at once, then assembles each change.
 type pageBuilder struct {
-	a    *API
-	q    *request
-	ctx  context.Context
-	opts changeOptions
+	a       *API
+	labeler Labeler // for this page; see PageLabeler
+	q       *request
+	ctx     context.Context
+	opts    changeOptions
 	// only, when set, is the one patch set to describe (GET …/review).
 	only *change.PatchSet
 

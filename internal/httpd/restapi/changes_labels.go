@@ -14,7 +14,13 @@ import (
 func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change) error {
 	detailed := b.opts.has(optDetailedLabels)
 	info.Reviewers = reviewerMap(b.reviewers[c.Number], currentVotes(b.votes[c.Number], c.CurrentPS), b.account)
-	res, err := b.a.labeler.Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
+	if b.labeler == nil {
+		b.labeler = b.a.labeler
+		if pl, ok := b.labeler.(PageLabeler); ok {
+			b.labeler = pl.ForPage()
+		}
+	}
+	res, err := b.labeler.Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
 	if err != nil {
 		return err
 	}
