@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -257,4 +258,43 @@ func BenchmarkChangePage(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkSubmitFastForward times a REST submit of an approved change
+// that fast-forwards its branch against the raw git steps such a submit
+// needs on a bare repository: a merge-tree of the change onto the tip and
+// a compare-and-swap update-ref.
+func BenchmarkSubmitFastForward(b *testing.B) {
+	s := startServer(b, "sqlite")
+	benchRepo(b, s, "sub")
+	disk := filepath.Join(b.TempDir(), "disk.git")
+	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "sub.git"), disk)
+	work := filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	samples := map[string][]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		tip := strings.TrimSpace(s.mustGit(b, work, "", "rev-parse", "HEAD"))
+		commit := commitWithID(b, s, work, "submit.txt", fmt.Sprintf("Submit %d", i), fmt.Sprintf("I%040x", 0x5b000+i))
+		out := s.mustGit(b, work, "", "push", s.httpURL("admin", adminPassword, "a/sub"), "HEAD:refs/for/main")
+		n := regexp.MustCompile(`c/sub/\+/(\d+) `).FindStringSubmatch(out)[1]
+		expect(b, s.admin(b, "POST", "/a/changes/"+n+"/revisions/current/review", map[string]any{"labels": map[string]int{"Code-Review": 2}}), 200, "approve")
+		s.mustGit(b, work, "", "push", "-q", "file://"+disk, "HEAD:refs/heads/staging")
+		b.StartTimer()
+
+		t0 := time.Now()
+		s.mustGit(b, disk, "", "merge-tree", "--write-tree", tip, commit)
+		s.mustGit(b, disk, "", "update-ref", "refs/heads/main", commit, tip)
+		samples["disk"] = append(samples["disk"], time.Since(t0))
+
+		t0 = time.Now()
+		r := s.admin(b, "POST", "/a/changes/"+n+"/submit", nil)
+		samples["rest"] = append(samples["rest"], time.Since(t0))
+		if r.status != 200 {
+			b.Fatalf("submit: %d %s", r.status, r.body)
+		}
+	}
+	b.StopTimer()
+	report(b, samples)
 }
