@@ -33,6 +33,9 @@ import (
 // drainTimeout bounds how long SIGTERM waits for requests in flight.
 const drainTimeout = 30 * time.Second
 
+// recoverEvery is how often a master looks for submits left half done.
+const recoverEvery = 30 * time.Second
+
 func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	dir := fs.String("d", "", "site directory")
@@ -194,7 +197,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	start := func(name string, fn func() error) {
 		wg.Add(1)
 		go func() {
@@ -205,6 +208,23 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}()
 	}
 	start("hook bridge", func() error { return bridge.Serve(runCtx) })
+	// Submits that a master (this one, before a crash, or a peer) left
+	// half done are finished or rolled back now and then: each branch's
+	// lock keeps this away from submits still running.
+	start("submit recovery", func() error {
+		tick := time.NewTicker(recoverEvery)
+		defer tick.Stop()
+		for {
+			if err := c.submit.Recover(runCtx); err != nil && runCtx.Err() == nil {
+				log.Warn("recover submits", "err", err)
+			}
+			select {
+			case <-runCtx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+	})
 	hooks := webhooks.New(webhooks.Options{DB: c.db, Log: c.events, Projects: c.projects, Poster: newWebhookPoster(), Logger: log})
 	start("webhooks", func() error { return hooks.Run(runCtx) })
 	start("http", web.Serve)

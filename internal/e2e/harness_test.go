@@ -101,12 +101,19 @@ func startServer(t testing.TB, dbType string) *server {
 	if err != nil {
 		t.Fatalf("tandem init: %v\n%s", err, out)
 	}
+	t.Cleanup(s.stop)
+	s.start(t)
+	return s
+}
+
+// start runs the daemon on the site and waits until it is healthy.
+func (s *server) start(t testing.TB) {
+	t.Helper()
 	s.cmd = exec.Command(tandemBin, "daemon", "-d", s.site)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.web + "config/server/healthcheck~status")
@@ -121,11 +128,10 @@ func startServer(t testing.TB, dbType string) *server {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 func (s *server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
 		return
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)

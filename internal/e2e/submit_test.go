@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"tandem/internal/db"
 
 	"tandem/internal/httpd/restapi"
 )
@@ -382,5 +386,65 @@ func testSubmitAncestors(t *testing.T, s *server) {
 	if head := branchHead(t, s, "ancestors-pick"); len(head.parents) != 1 || head.parents[0] != base ||
 		!strings.HasPrefix(head.message, "Child change") {
 		t.Fatalf("head %+v, want the child alone on %s", head, base)
+	}
+}
+
+// TestSubmitRecovery: a master that moved a branch for a submit and died
+// before marking the change merged leaves a pending intent; the next
+// master to start finishes it. An intent whose branch never moved is
+// rolled back and its change stays open.
+func TestSubmitRecovery(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/rec", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	landed := pushChange(t, s, "rec", "a.txt", "Landed before the crash", 401)
+	lost := pushChange(t, s, "rec", "b.txt", "Never landed", 402)
+	commitOf := func(n string) string {
+		r := s.admin(t, "GET", "/a/changes/"+n+"?o=CURRENT_REVISION", nil)
+		var ci struct {
+			CurrentRevision string `json:"current_revision"`
+		}
+		r.json(t, &ci)
+		return ci.CurrentRevision
+	}
+	landedCommit, lostCommit := commitOf(landed), commitOf(lost)
+	repoDir := filepath.Join(s.site, "git", "rec.git")
+	tip := strings.TrimSpace(s.mustGit(t, repoDir, "", "rev-parse", "refs/heads/main"))
+	s.stop()
+
+	// What a master leaves behind when it dies between moving the branch
+	// and marking the change merged, and one that died before moving it.
+	s.mustGit(t, repoDir, "", "update-ref", "refs/heads/main", landedCommit, tip)
+	d, err := db.Open(context.Background(), db.Options{Type: db.SQLite, Path: filepath.Join(s.site, "db", "tandem.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range []struct{ n, newTip string }{{landed, landedCommit}, {lost, lostCommit}} {
+		if _, err := d.Exec(context.Background(), `INSERT INTO submit_intents (id, project, branch, old_tip, new_tip, changes, submitter_id, node, state, created_on)
+			VALUES ($1, 'rec', 'refs/heads/main', $2, $3, $4, 1000000, 'dead-master', 'PENDING', 0)`,
+			1000+i, tip, it.newTip, `[{"number":`+it.n+`,"commit":"`+it.newTip+`"}]`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+
+	s.start(t)
+	status := func(n string) string {
+		r := s.admin(t, "GET", "/a/changes/"+n, nil)
+		var ci struct {
+			Status string `json:"status"`
+		}
+		r.json(t, &ci)
+		return ci.Status
+	}
+	// Recovery runs as the daemon starts; give it a moment.
+	for deadline := time.Now().Add(15 * time.Second); status(landed) != "MERGED" && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := status(landed); got != "MERGED" {
+		t.Fatalf("change whose commit reached the branch is %s, want MERGED", got)
+	}
+	if got := status(lost); got != "NEW" {
+		t.Fatalf("change whose submit never moved the branch is %s, want NEW", got)
 	}
 }
