@@ -109,7 +109,8 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		DB: d, Runner: c.runner, Changes: c.changes, Projects: c.projects, Access: c.access,
 		Reviews: submitReviews{c.reviews}, Accounts: c.accounts, Events: c.recorder,
 		Clock: clock.Real{}, Logger: log, NodeID: cfg.NodeID, WebURL: cfg.CanonicalWebURL,
-		Server: repo.Ident{Name: "Tandem Code Review", Email: "tandem@" + hostOf(cfg.CanonicalWebURL)},
+		Server:    repo.Ident{Name: "Tandem Code Review", Email: "tandem@" + hostOf(cfg.CanonicalWebURL)},
+		Committed: c.events.Notify,
 	})
 	c.queryOptions = func(caller int64) query.Options {
 		return query.Options{Caller: caller, Resolver: resolver, Evaluator: evaluator{c, c.reviews}}

@@ -226,13 +226,10 @@ func eventApprovals(as []review.EventApproval) []events.ApprovalAttr {
 type pushMerger struct{ c *components }
 
 func (m pushMerger) ClosePushed(ctx context.Context, projectName, branch string, pusher int64, newTip string, commits []string) error {
-	err := m.c.submit.ClosePushed(ctx, projectName, branch, pusher, newTip, commits)
-	m.c.events.Notify()
-	return err
+	return m.c.submit.ClosePushed(ctx, projectName, branch, pusher, newTip, commits)
 }
 
 func (m pushMerger) SubmitPushed(ctx context.Context, pusher *account.Account, groups map[string]bool, n int64, revision string) error {
 	_, err := m.c.submit.Submit(ctx, submit.Caller{Account: pusher, Groups: groups}, n, revision)
-	m.c.events.Notify()
 	return err
 }

@@ -74,6 +74,9 @@ type Options struct {
 	NodeID   string
 	WebURL   string // canonical web URL ending in "/"
 	Server   repo.Ident
+	// Committed is called after a transaction that appended events has
+	// committed, to wake the event log's readers; may be nil.
+	Committed func()
 }
 
 // Service submits changes.
@@ -217,6 +220,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		// The branch moved: Recover completes the intent later.
 		return nil, err
 	}
+	s.committed()
 	s.o.Logger.Info("submitted", "project", ch.Project, "branch", ch.Branch, "change", ch.Number, "new_tip", res.NewTip, "account_id", caller.Account.ID)
 	return s.o.Changes.Get(ctx, s.o.DB, n)
 }
@@ -531,7 +535,11 @@ func (s *Service) recoverOne(ctx context.Context, id int64) error {
 	}
 	if landed {
 		s.o.Logger.Info("completing submit of a master that stopped", "intent", id, "project", it.Project, "branch", it.Branch)
-		return s.finish(ctx, it)
+		if err := s.finish(ctx, it); err != nil {
+			return err
+		}
+		s.committed()
+		return nil
 	}
 	s.o.Logger.Info("rolling back submit of a master that stopped", "intent", id, "project", it.Project, "branch", it.Branch)
 	s.abort(ctx, it)
@@ -642,7 +650,14 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 	if err != nil {
 		return nil, err
 	}
+	s.committed()
 	return s.o.Changes.Get(ctx, s.o.DB, n)
+}
+
+func (s *Service) committed() {
+	if s.o.Committed != nil {
+		s.o.Committed()
+	}
 }
 
 // resolveBase reads a rebase base: a commit, a ref, or a change number.
@@ -697,6 +712,7 @@ func (s *Service) ClosePushed(ctx context.Context, projectName, branch string, p
 	if err := s.finish(ctx, it); err != nil {
 		return err
 	}
+	s.committed()
 	for _, l := range closing {
 		s.o.Logger.Info("change closed by a direct push", "project", projectName, "branch", branch, "change", l.Number)
 	}
