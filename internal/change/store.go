@@ -589,3 +589,10 @@ func (s *Store) CurrentPatchSet(ctx context.Context, q db.Querier, ch *Change) (
 	}
 	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
 }
+
+// HasOpen reports whether a branch has any open change.
+func (s *Store) HasOpen(ctx context.Context, projectName, branch string) (bool, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM changes WHERE project = $1 AND branch = $2 AND status = 'NEW' LIMIT 1) AS o`, projectName, branch).Scan(&n)
+	return n > 0, err
+}

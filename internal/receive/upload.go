@@ -83,6 +83,9 @@ func (rc *Receiver) closePushed(ctx context.Context, push *Session, written []*c
 		if !strings.HasPrefix(c.ref, "refs/heads/") || c.isDelete() {
 			continue
 		}
+		if open, err := rc.uploads.Changes.HasOpen(ctx, push.Project, c.ref); err != nil || !open {
+			continue // nothing to close, so no need to list the commits
+		}
 		var commits []string
 		var err error
 		if c.isCreate() {
