@@ -117,8 +117,10 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	stdin := req.Stdin
 	var filter *wantFilter
 	visible := req.Visible
-	if req.Service == UploadPack && len(req.HideAlways) > 0 {
-		// Objects only those refs reach must not be fetched by id either.
+	if len(req.HideAlways) > 0 && (req.Service == UploadPack || visible != nil) {
+		// Refs hidden anyway need no visibility check (for patch-set refs
+		// that means a database read); for upload-pack, objects only they
+		// reach must not be fetched by id either.
 		inner := visible
 		visible = func(ref string) bool { return !coveredBy(ref, req.HideAlways) && (inner == nil || inner(ref)) }
 	}
