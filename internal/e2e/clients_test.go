@@ -222,6 +222,17 @@ func TestGoGerritClient(t *testing.T) {
 	if err != nil || files["g.txt"] == nil || files["/COMMIT_MSG"] == nil {
 		t.Fatalf("ListFiles: %v %+v", err, files)
 	}
+	if f := files["g.txt"]; f.LinesInserted != 1 || f.Status != "A" {
+		t.Fatalf("g.txt FileInfo = %+v", f)
+	}
+	var sized map[string]struct {
+		Size      int64 `json:"size"`
+		SizeDelta int64 `json:"size_delta"`
+	}
+	s.admin(t, "GET", "/a/changes/"+n+"/revisions/current/files/", nil).json(t, &sized)
+	if f := sized["g.txt"]; f.Size != int64(len("Go client change\n")) || f.SizeDelta != f.Size {
+		t.Fatalf("g.txt size = %+v", f)
+	}
 	if err := admin.SetReview(ctx, n, "current", gerrit.ReviewInput{Message: "ship it", Labels: map[string]int{"Code-Review": 2}}); err != nil {
 		t.Fatalf("SetReview: %v", err)
 	}

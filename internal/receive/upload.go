@@ -549,7 +549,7 @@ func toChangeFiles(fs []repo.FileChange) []change.File {
 			status = "M"
 		}
 		out = append(out, change.File{Path: f.Path, OldPath: f.OldPath, Status: status, Binary: f.Binary,
-			Insertions: f.Insertions, Deletions: f.Deletions})
+			Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize})
 	}
 	return out
 }

@@ -620,7 +620,7 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 		}
 		var cf []change.File
 		for _, f := range files {
-			cf = append(cf, change.File{Path: f.Path, OldPath: f.OldPath, Status: f.Status, Binary: f.Binary, Insertions: f.Insertions, Deletions: f.Deletions})
+			cf = append(cf, change.File{Path: f.Path, OldPath: f.OldPath, Status: f.Status, Binary: f.Binary, Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize})
 		}
 		if err := s.o.Changes.InsertPatchSet(ctx, tx, next, cf); err != nil {
 			return err

@@ -121,8 +121,10 @@ type FileChange struct {
 	Binary     bool
 	Insertions int
 	Deletions  int
-	OldSize    int64
-	NewSize    int64
+	OldSize    int64 // bytes of the old blob, 0 when added
+	NewSize    int64 // bytes of the new blob, 0 when deleted
+
+	oldBlob, newBlob string
 }
 
 // DiffFiles lists the files changed from parent to commit (parent "" means
@@ -138,7 +140,44 @@ func (r *Repo) DiffFiles(ctx context.Context, parent, commit string) ([]FileChan
 	if err != nil {
 		return nil, err
 	}
-	return parseRawNumstat(out)
+	files, err := parseRawNumstat(out)
+	if err != nil {
+		return nil, err
+	}
+	return files, r.blobSizes(ctx, files)
+}
+
+// blobSizes fills in the sizes of the files' blobs through the pooled
+// cat-file reader (no process per file).
+func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
+	if len(files) == 0 {
+		return nil
+	}
+	b, err := r.batch(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.release(b)
+	size := func(oid string) (int64, error) {
+		if oid == "" || strings.Trim(oid, "0") == "" {
+			return 0, nil
+		}
+		info, err := b.Info(oid)
+		if err != nil {
+			return 0, err
+		}
+		return info.Size, nil
+	}
+	for i := range files {
+		f := &files[i]
+		if f.OldSize, err = size(f.oldBlob); err != nil {
+			return err
+		}
+		if f.NewSize, err = size(f.newBlob); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseRawNumstat parses `diff-tree --raw --numstat -z` output: first the
@@ -152,7 +191,7 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 		if len(meta) < 5 {
 			return nil, fmt.Errorf("malformed diff record %q", fields[i])
 		}
-		f := FileChange{Status: meta[4][:1]}
+		f := FileChange{Status: meta[4][:1], oldBlob: meta[2], newBlob: meta[3]}
 		i++
 		if f.Status == "R" || f.Status == "C" {
 			f.OldPath, f.Path = fields[i], fields[i+1]
