@@ -219,7 +219,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			c.reject = reason
 			return nil, nil
 		}
-		key, reason := rc.changeIDOf(commit, requireChangeID, true, msgs)
+		key, reason := rc.changeIDOf(commit, requireChangeID, msgs)
 		if reason != "" {
 			c.reject = reason
 			return nil, nil
@@ -643,7 +643,7 @@ func (u *Uploads) changeURLFor(o outcome) string {
 // changeIDOf applies the Change-Id rules to a commit pushed for review and
 // returns its Change-Id, inventing one (as Gerrit does, with a warning)
 // where the project does not require it; reason is the rejection text.
-func (rc *Receiver) changeIDOf(c *repo.Commit, required, isNew bool, msgs io.Writer) (id, reason string) {
+func (rc *Receiver) changeIDOf(c *repo.Commit, required bool, msgs io.Writer) (id, reason string) {
 	id, err := change.CheckChangeID(c.Message, change.ChangeIDRules{Required: required, WebURL: rc.uploads.WebURL})
 	var cerr change.ChangeIDError
 	switch {
