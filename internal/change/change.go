@@ -66,6 +66,16 @@ var idEscaper = strings.NewReplacer("%", "%25", "/", "%2F", "~", "%7E", " ", "%2
 
 func escapeProject(s string) string { return idEscaper.Replace(s) }
 
+// URL is a change's web URL as Gerrit 3.x prints it in push output,
+// events and footers: <webURL>c/<project>/+/<number>, the project not
+// escaped.
+func URL(webURL, project string, number int64) string {
+	if !strings.HasSuffix(webURL, "/") {
+		webURL += "/"
+	}
+	return fmt.Sprintf("%sc/%s/+/%d", webURL, project, number)
+}
+
 // Person is an author or committer of a commit.
 type Person struct {
 	Name  string

@@ -2,6 +2,7 @@ package change
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -143,16 +144,7 @@ func (s *Store) List(ctx context.Context, q db.Querier, where, order string, arg
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Change
-	for rows.Next() {
-		c, err := ScanChange(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, ScanChange)
 }
 
 // OpenByKey returns the open change with Change-Id key on a branch, or nil.
@@ -235,16 +227,7 @@ func (s *Store) PatchSets(ctx context.Context, q db.Querier, numbers ...int64) (
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*PatchSet
-	for rows.Next() {
-		ps, err := scanPatchSet(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ps)
-	}
-	return out, rows.Err()
+	return collect(rows, scanPatchSet)
 }
 
 // PatchSetsByCommit returns the patch sets, in any project, whose commit is
@@ -258,16 +241,7 @@ func (s *Store) PatchSetsByCommit(ctx context.Context, q db.Querier, shas []stri
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*PatchSet
-	for rows.Next() {
-		ps, err := scanPatchSet(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ps)
-	}
-	return out, rows.Err()
+	return collect(rows, scanPatchSet)
 }
 
 // Files returns the files of one patch set ordered by path.
@@ -520,6 +494,20 @@ func (s *Store) Starred(ctx context.Context, q db.Querier, accountID int64, numb
 			return nil, err
 		}
 		out[n] = true
+	}
+	return out, rows.Err()
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(func(...any) error) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

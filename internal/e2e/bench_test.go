@@ -64,6 +64,18 @@ func benchRepo(b *testing.B, s *server, name string) string {
 	return filepath.Join(s.site, "git", name+".git")
 }
 
+// diskCopy makes the physical limit's side of a push benchmark: a bare
+// copy of project's repository with identical history, and a work tree
+// cloned from it.
+func diskCopy(b *testing.B, s *server, project string) (disk, work string) {
+	b.Helper()
+	disk = filepath.Join(b.TempDir(), "disk.git")
+	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", project+".git"), disk)
+	work = filepath.Join(b.TempDir(), "work")
+	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	return disk, work
+}
+
 // timeGit runs git and returns how long it took.
 func timeGit(b *testing.B, s *server, dir, key string, args ...string) time.Duration {
 	b.Helper()
@@ -141,11 +153,7 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 func BenchmarkPushOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	benchRepo(b, s, "push")
-	// The disk side is a separate bare copy with identical history.
-	disk := filepath.Join(b.TempDir(), "disk.git")
-	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "push.git"), disk)
-	work := filepath.Join(b.TempDir(), "work")
-	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	disk, work := diskCopy(b, s, "push")
 	urls := map[string]string{
 		"disk": "file://" + disk,
 		"http": s.httpURL("admin", adminPassword, "a/push"),
@@ -201,10 +209,7 @@ func rssMiB(b *testing.B, pid int) float64 {
 func BenchmarkPushForReview(b *testing.B) {
 	s := startServer(b, "sqlite")
 	benchRepo(b, s, "review")
-	disk := filepath.Join(b.TempDir(), "disk.git")
-	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "review.git"), disk)
-	work := filepath.Join(b.TempDir(), "work")
-	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	disk, work := diskCopy(b, s, "review")
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -267,10 +272,7 @@ func BenchmarkChangePage(b *testing.B) {
 func BenchmarkSubmitFastForward(b *testing.B) {
 	s := startServer(b, "sqlite")
 	benchRepo(b, s, "sub")
-	disk := filepath.Join(b.TempDir(), "disk.git")
-	s.mustGit(b, "", "", "clone", "-q", "--bare", "--no-local", "file://"+filepath.Join(s.site, "git", "sub.git"), disk)
-	work := filepath.Join(b.TempDir(), "work")
-	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	disk, work := diskCopy(b, s, "sub")
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

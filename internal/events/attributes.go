@@ -179,15 +179,6 @@ func AuthorAttribute(p change.Person, a *account.Account) *AccountAttr {
 	return &AccountAttr{Name: p.Name, Email: p.Email, Username: &empty}
 }
 
-// ChangeURL is the change's URL as Gerrit 3.x prints it:
-// <canonicalWebUrl>c/<project>/+/<number>, the project not escaped.
-func ChangeURL(webURL, project string, number int64) string {
-	if !strings.HasSuffix(webURL, "/") {
-		webURL += "/"
-	}
-	return webURL + "c/" + project + "/+/" + strconv.FormatInt(number, 10)
-}
-
 // ChangeAttribute returns the attribute of change c owned by owner, with
 // its URL under webURL (gerrit.canonicalWebUrl). Optional parts
 // (commitMessage, hashtags, patch sets, …) are the caller's to add.
@@ -200,7 +191,7 @@ func ChangeAttribute(c *change.Change, owner *account.Account, webURL string) *C
 		Number:    c.Number,
 		Subject:   c.Subject,
 		Owner:     AccountAttribute(owner),
-		URL:       ChangeURL(webURL, c.Project, c.Number),
+		URL:       change.URL(webURL, c.Project, c.Number),
 		CreatedOn: seconds(c.Created),
 		Open:      c.Status.Open(),
 		Status:    string(c.Status),

@@ -240,7 +240,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			}
 		}
 		if target == nil && len(existing) > 0 {
-			c.reject = fmt.Sprintf("change %s closed", rc.changeURL(push.Project, existing[0].Number))
+			c.reject = fmt.Sprintf("change %s closed", change.URL(rc.uploads.WebURL, push.Project, existing[0].Number))
 			return nil, nil
 		}
 		if target == nil {
@@ -631,15 +631,6 @@ func formatVotes(votes map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// changeURL is the change's web URL as push output and events show it.
-func (rc *Receiver) changeURL(projectName string, n int64) string {
-	return fmt.Sprintf("%sc/%s/+/%d", rc.uploads.WebURL, projectName, n)
-}
-
-func (u *Uploads) changeURLFor(o outcome) string {
-	return fmt.Sprintf("%sc/%s/+/%d", u.WebURL, o.project, o.number)
-}
-
 // changeIDOf applies the Change-Id rules to a commit pushed for review and
 // returns its Change-Id, inventing one (as Gerrit does, with a warning)
 // where the project does not require it; reason is the rejection text.
@@ -738,7 +729,7 @@ func printSummary(w io.Writer, refs int, outcomes []outcome, u *Uploads) {
 		if len(subject) > 80 {
 			subject = subject[:77] + "..."
 		}
-		line := fmt.Sprintf("  %s %s", u.changeURLFor(o), subject)
+		line := fmt.Sprintf("  %s %s", change.URL(u.WebURL, o.project, o.number), subject)
 		if o.isNew {
 			line += " [NEW]"
 		}

@@ -291,7 +291,7 @@ func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy
 
 // footers are the lines Gerrit adds to a commit it rewrites.
 func (s *Service) footers(ctx context.Context, ch *change.Change) ([]string, error) {
-	out := []string{fmt.Sprintf("Reviewed-on: %sc/%s/+/%d", s.o.WebURL, ch.Project, ch.Number)}
+	out := []string{"Reviewed-on: " + change.URL(s.o.WebURL, ch.Project, ch.Number)}
 	votes, err := s.o.Changes.Approvals(ctx, s.o.DB, ch.Number)
 	if err != nil {
 		return nil, err

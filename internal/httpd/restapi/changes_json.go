@@ -617,7 +617,7 @@ func (b *pageBuilder) commitWithFooters(c *change.Change, ps *change.PatchSet) s
 
 // changeURL is a change's web URL, <web>c/<project>/+/<number>.
 func (a *API) changeURL(c *change.Change) string {
-	return withSlash(a.info.CanonicalWebURL) + "c/" + c.Project + "/+/" + strconv.FormatInt(c.Number, 10)
+	return change.URL(a.info.CanonicalWebURL, c.Project, c.Number)
 }
 
 func withSlash(u string) string {
