@@ -26,10 +26,10 @@ const (
 
 // benchRepo generates a repository of benchCommits commits touching
 // benchFiles files with git fast-import, pushes it into Tandem as project
-// name, and returns the bare repository's path on disk.
-func benchRepo(b *testing.B, s *server, name string) string {
+// name and as each of the also projects, and returns the bare repository
+// of name on disk.
+func benchRepo(b *testing.B, s *server, name string, also ...string) string {
 	b.Helper()
-	expect(b, s.admin(b, "PUT", "/a/projects/"+name, map[string]any{}), 201, "create bench project")
 	src := filepath.Join(b.TempDir(), "src.git")
 	s.mustGit(b, "", "", "init", "-q", "--bare", "-b", "main", src)
 	cmd := exec.Command("git", "fast-import", "--quiet")
@@ -60,7 +60,10 @@ func benchRepo(b *testing.B, s *server, name string) string {
 		b.Fatal(err)
 	}
 	s.mustGit(b, src, "", "repack", "-adq")
-	s.mustGit(b, src, s.adminKey, "push", "-q", s.sshURL("admin", name), "main:refs/heads/main")
+	for _, p := range append([]string{name}, also...) {
+		expect(b, s.admin(b, "PUT", "/a/projects/"+p, map[string]any{}), 201, "create bench project")
+		s.mustGit(b, src, s.adminKey, "push", "-q", s.sshURL("admin", p), "main:refs/heads/main")
+	}
 	return filepath.Join(s.site, "git", name+".git")
 }
 
@@ -152,12 +155,13 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 
 func BenchmarkPushOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
-	benchRepo(b, s, "push")
-	disk, work := diskCopy(b, s, "push")
+	// One project per transport: each push must carry the new commit.
+	benchRepo(b, s, "push-http", "push-ssh")
+	disk, work := diskCopy(b, s, "push-http")
 	urls := map[string]string{
 		"disk": "file://" + disk,
-		"http": s.httpURL("admin", adminPassword, "a/push"),
-		"ssh":  s.sshURL("admin", "push"),
+		"http": s.httpURL("admin", adminPassword, "a/push-http"),
+		"ssh":  s.sshURL("admin", "push-ssh"),
 	}
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
