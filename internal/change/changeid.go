@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ChangeIDError is a rejection of a commit's Change-Id footer. Its text is
@@ -92,21 +93,23 @@ func withTrailingSlash(u string) string {
 	return u + "/"
 }
 
+// Patterns are compiled on first use: every push starts this binary as a
+// git hook, which must not pay for them.
 var (
 	// footerChangeID is Gerrit's lenient check of a Change-Id footer.
-	footerChangeID = regexp.MustCompile(`^[iI][0-9a-f]{4,}.*$`)
+	footerChangeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[iI][0-9a-f]{4,}.*$`) })
 	// newChangeID is what a new change's key must be.
-	newChangeID = regexp.MustCompile(`^I[0-9a-fA-F]{40}$`)
+	newChangeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^I[0-9a-fA-F]{40}$`) })
 	// zeroChangeID is EGit's placeholder, never a real id.
-	zeroChangeID = regexp.MustCompile(`^I0+$`)
+	zeroChangeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^I0+$`) })
 	// linkChangeID is the id at the end of a Link footer.
-	linkChangeID = regexp.MustCompile(`^I[0-9a-f]{40}$`)
+	linkChangeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^I[0-9a-f]{40}$`) })
 )
 
 // ValidChangeID reports whether id may name a new change: "I" and 40 hex
 // digits, not all zero.
 func ValidChangeID(id string) bool {
-	return newChangeID.MatchString(id) && !zeroChangeID.MatchString(id)
+	return newChangeID().MatchString(id) && !zeroChangeID().MatchString(id)
 }
 
 // CheckNewChangeID is the rule for creating a change with id:
@@ -129,7 +132,7 @@ func (m CommitMessage) ChangeIDs(webURL string) []string {
 	}
 	prefix := withTrailingSlash(webURL) + "id/"
 	for _, v := range m.Values(LinkKey) {
-		if id, ok := strings.CutPrefix(v, prefix); ok && linkChangeID.MatchString(id) {
+		if id, ok := strings.CutPrefix(v, prefix); ok && linkChangeID().MatchString(id) {
 			ids = append(ids, id)
 		}
 	}
@@ -163,7 +166,7 @@ func CheckChangeID(msg string, r ChangeIDRules) (string, error) {
 	case len(ids) == 0:
 		// A message that is nothing but a Change-Id line has its id in
 		// the subject, where it does not count.
-		if v, ok := strings.CutPrefix(m.Subject, ChangeIDKey+":"); ok && footerChangeID.MatchString(strings.TrimSpace(v)) {
+		if v, ok := strings.CutPrefix(m.Subject, ChangeIDKey+":"); ok && footerChangeID().MatchString(strings.TrimSpace(v)) {
 			return "", ErrMissingSubject
 		}
 		if strings.Contains(msg, "\n"+ChangeIDKey+":") {
@@ -177,7 +180,7 @@ func CheckChangeID(msg string, r ChangeIDRules) (string, error) {
 		return "", ErrMultipleChangeIDs
 	}
 	id := strings.TrimSpace(ids[0])
-	if !footerChangeID.MatchString(id) || zeroChangeID.MatchString(id) {
+	if !footerChangeID().MatchString(id) || zeroChangeID().MatchString(id) {
 		return "", ErrInvalidChangeIDLine
 	}
 	if r.Target != "" && id != r.Target {
@@ -288,13 +291,15 @@ func ParsePatchSetRef(ref string) (c, ps int, ok bool) {
 
 // pushChangeRef is Gerrit's pattern for pushing a new patch set straight
 // to a change: refs/changes/C, refs/changes/NN/C or refs/changes/NN/C/P.
-var pushChangeRef = regexp.MustCompile(`^refs/changes/(?:[0-9][0-9]/)?([1-9][0-9]*)(?:/[1-9][0-9]*)?$`)
+var pushChangeRef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^refs/changes/(?:[0-9][0-9]/)?([1-9][0-9]*)(?:/[1-9][0-9]*)?$`)
+})
 
 // ParseChangePushRef parses the ref of a push that adds a patch set to a
 // given change (refs/changes/C, refs/changes/NN/C, refs/changes/NN/C/P)
 // and returns C. As in Gerrit, NN and P are not checked.
 func ParseChangePushRef(ref string) (c int, ok bool) {
-	m := pushChangeRef.FindStringSubmatch(ref)
+	m := pushChangeRef().FindStringSubmatch(ref)
 	if m == nil {
 		return 0, false
 	}

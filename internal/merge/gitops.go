@@ -50,7 +50,7 @@ func readHistory(ctx context.Context, r *git.Runner, dir string, flags, args []s
 			authorDate:  f[5],
 			message:     f[6],
 		}
-		if !isOID(c.oid) || !isOID(c.tree) {
+		if !git.IsOID(c.oid) || !git.IsOID(c.tree) {
 			return nil, nil, fmt.Errorf("rev-list: unexpected record %q", f[0])
 		}
 		g[c.oid] = c
@@ -102,7 +102,7 @@ func mergeTrees(ctx context.Context, r *git.Runner, dir, ours, theirs string, me
 // by line ("Auto-merging"): both sides changed them.
 func parseMergeTree(out []byte) (tree string, conflicts, autoMerged []string, err error) {
 	f := strings.Split(string(out), "\x00")
-	if len(f) < 2 || !isOID(f[0]) {
+	if len(f) < 2 || !git.IsOID(f[0]) {
 		return "", nil, nil, fmt.Errorf("merge-tree: unexpected output %q", firstLine(out))
 	}
 	i := 1
@@ -174,7 +174,7 @@ func commitTree(ctx context.Context, r *git.Runner, dir, tree string, parents []
 		return "", fmt.Errorf("write commit: %w", err)
 	}
 	oid := strings.TrimSpace(string(out))
-	if !isOID(oid) {
+	if !git.IsOID(oid) {
 		return "", fmt.Errorf("commit-tree: unexpected %q", firstLine(out))
 	}
 	return oid, nil

@@ -184,7 +184,7 @@ func newRun(ctx context.Context, r *git.Runner, in Input) (*run, error) {
 	}
 	if isZero(in.Tip) {
 		in.Tip = ""
-	} else if !isOID(in.Tip) {
+	} else if !git.IsOID(in.Tip) {
 		return nil, fmt.Errorf("merge: tip %q is not an object id", in.Tip)
 	}
 	if len(in.Changes) == 0 {
@@ -213,7 +213,7 @@ func newRun(ctx context.Context, r *git.Runner, in Input) (*run, error) {
 		switch {
 		case c.Number <= 0 || numbers[c.Number]:
 			return nil, fmt.Errorf("merge: invalid or repeated change number %d", c.Number)
-		case !isOID(c.Commit):
+		case !git.IsOID(c.Commit):
 			return nil, fmt.Errorf("merge: change %d: commit %q is not an object id", c.Number, c.Commit)
 		case x.byCommit[c.Commit] != nil:
 			return nil, fmt.Errorf("merge: changes %d and %d share commit %s", x.byCommit[c.Commit].Number, c.Number, c.Commit)
@@ -223,7 +223,7 @@ func newRun(ctx context.Context, r *git.Runner, in Input) (*run, error) {
 		x.changes = append(x.changes, c)
 	}
 	for _, m := range in.Merged {
-		if !isOID(m) {
+		if !git.IsOID(m) {
 			return nil, fmt.Errorf("merge: merged commit %q is not an object id", m)
 		}
 		x.merged[m] = true
@@ -441,16 +441,4 @@ func sortedByNumber(cs []*ChangeInput) []*ChangeInput {
 	return out
 }
 
-func isOID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func isZero(s string) bool { return s == "" || strings.Trim(s, "0") == "" && isOID(s) }
+func isZero(s string) bool { return s == "" || strings.Trim(s, "0") == "" && git.IsOID(s) }

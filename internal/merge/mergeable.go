@@ -22,13 +22,13 @@ func Mergeable(ctx context.Context, r *git.Runner, rp *repo.Repo, s Strategy, me
 	fail := func(err error) (bool, error) {
 		return false, fmt.Errorf("mergeable %s onto %s in %q: %w", change, tip, rp.Name, err)
 	}
-	if !isOID(change) {
+	if !git.IsOID(change) {
 		return fail(fmt.Errorf("not an object id"))
 	}
 	if isZero(tip) {
 		return true, nil
 	}
-	if !isOID(tip) {
+	if !git.IsOID(tip) {
 		return fail(fmt.Errorf("tip is not an object id"))
 	}
 	merges := func() (bool, error) {

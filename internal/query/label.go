@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // LabelType is what a query needs to know of a label configured for a
@@ -85,10 +86,12 @@ func (c *countSpec) countRange() (lo, hi int) {
 	}
 }
 
+// Patterns are compiled on first use: every push starts this binary as a
+// git hook, which must not pay for them.
 var (
-	labelRel  = regexp.MustCompile(`^(.+?)(>=|<=|=|>|<)(.*)$`)
-	labelSign = regexp.MustCompile(`^(.+?)([+-][0-9]+)$`)
-	countRel  = regexp.MustCompile(`^count(>=|<=|=|>|<)([0-9]+)$`)
+	labelRel  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+?)(>=|<=|=|>|<)(.*)$`) })
+	labelSign = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+?)([+-][0-9]+)$`) })
+	countRel  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^count(>=|<=|=|>|<)([0-9]+)$`) })
 )
 
 // parseLabel parses the value of a label: term. Arguments after the vote
@@ -100,12 +103,12 @@ func parseLabel(v string) (*labelSpec, error) {
 	}
 	s := &labelSpec{kind: voteAny}
 	head := parts[0]
-	if m := labelRel.FindStringSubmatch(head); m != nil {
+	if m := labelRel().FindStringSubmatch(head); m != nil {
 		s.name, s.op = m[1], m[2]
 		if err := s.setValue(m[3], v); err != nil {
 			return nil, err
 		}
-	} else if m := labelSign.FindStringSubmatch(head); m != nil {
+	} else if m := labelSign().FindStringSubmatch(head); m != nil {
 		s.name, s.op = m[1], "="
 		if err := s.setValue(m[2], v); err != nil {
 			return nil, err
@@ -163,7 +166,7 @@ func (s *labelSpec) setValue(val, whole string) error {
 }
 
 func (s *labelSpec) setArg(arg, whole string) error {
-	if m := countRel.FindStringSubmatch(arg); m != nil {
+	if m := countRel().FindStringSubmatch(arg); m != nil {
 		if s.count != nil {
 			return errorf("Invalid label: %s: count given twice", whole)
 		}

@@ -106,7 +106,7 @@ func (x *matching) term(ctx context.Context, field, v string) (bool, error) {
 	ch, ps := x.f.Change(), x.f.PatchSet()
 	switch field {
 	case "":
-		if legacyID.MatchString(v) || changeKey.MatchString(v) || strings.Count(v, "~") == 2 {
+		if legacyID().MatchString(v) || changeKey().MatchString(v) || strings.Count(v, "~") == 2 {
 			id, err := parseChangeID(v)
 			return err == nil && id.matches(ch), err
 		}
@@ -114,7 +114,7 @@ func (x *matching) term(ctx context.Context, field, v string) (bool, error) {
 		id, err := parseChangeID(v)
 		return err == nil && id.matches(ch), err
 	case "commit":
-		return ps != nil && hexPattern.MatchString(v) && strings.HasPrefix(ps.Commit, strings.ToLower(v)), nil
+		return ps != nil && hexPattern().MatchString(v) && strings.HasPrefix(ps.Commit, strings.ToLower(v)), nil
 	case "status":
 		return x.status(v)
 	case "is":

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"tandem/internal/change"
 )
@@ -176,10 +177,12 @@ func (c *compiler) term(field, v string) (*pred, error) {
 	return nil, errUnsupported(field, v)
 }
 
+// Patterns are compiled on first use: every push starts this binary as a
+// git hook, which must not pay for them.
 var (
-	legacyID   = regexp.MustCompile(`^[1-9][0-9]{0,18}$`)
-	changeKey  = regexp.MustCompile(`^[iI][0-9a-fA-F]{4,40}$`)
-	hexPattern = regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`)
+	legacyID   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]{0,18}$`) })
+	changeKey  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[iI][0-9a-fA-F]{4,40}$`) })
+	hexPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`) })
 )
 
 // defaultField compiles a bare word: a change number, a Change-Id, a
@@ -194,7 +197,7 @@ func (c *compiler) defaultField(v string) (*pred, error) {
 		return sqlPred(joinFrags("OR", []frag{ownerIn(ids), reviewerIn(change.StateReviewer)(ids)})), nil
 	case strings.HasPrefix(v, "refs/"):
 		return sqlPred(sq("c.branch = ", param{v})), nil
-	case legacyID.MatchString(v):
+	case legacyID().MatchString(v):
 		p, err := c.change(v)
 		if err != nil {
 			return nil, err
@@ -203,7 +206,7 @@ func (c *compiler) defaultField(v string) (*pred, error) {
 			p = orPred(p, commit(v))
 		}
 		return p, nil
-	case changeKey.MatchString(v) || strings.Count(v, "~") == 2:
+	case changeKey().MatchString(v) || strings.Count(v, "~") == 2:
 		return c.change(v)
 	}
 	var kids []*pred
@@ -221,7 +224,7 @@ func (c *compiler) defaultField(v string) (*pred, error) {
 			return nil, err
 		}
 	}
-	if hexPattern.MatchString(v) {
+	if hexPattern().MatchString(v) {
 		kids = append(kids, commit(v))
 	}
 	pat := likeContains(strings.ToLower(v))
@@ -251,11 +254,11 @@ type changeID struct {
 }
 
 func parseChangeID(v string) (changeID, error) {
-	if legacyID.MatchString(v) {
+	if legacyID().MatchString(v) {
 		n, _ := strconv.ParseInt(v, 10, 64)
 		return changeID{number: n}, nil
 	}
-	if changeKey.MatchString(v) {
+	if changeKey().MatchString(v) {
 		return changeID{key: "I" + strings.ToLower(v[1:])}, nil
 	}
 	parts := strings.Split(v, "~")
@@ -265,10 +268,10 @@ func parseChangeID(v string) (changeID, error) {
 		}
 	}
 	switch {
-	case len(parts) == 2 && legacyID.MatchString(parts[1]):
+	case len(parts) == 2 && legacyID().MatchString(parts[1]):
 		n, _ := strconv.ParseInt(parts[1], 10, 64)
 		return changeID{number: n, project: parts[0]}, nil
-	case len(parts) == 3 && changeKey.MatchString(parts[2]):
+	case len(parts) == 3 && changeKey().MatchString(parts[2]):
 		branch := parts[1]
 		if !strings.HasPrefix(branch, "refs/heads/") {
 			branch = "refs/heads/" + branch
@@ -352,7 +355,7 @@ func (c *compiler) conflicts(v string) (*pred, error) {
 
 // commit compiles commit:SHA, a full or abbreviated id of any patch set.
 func commit(v string) *pred {
-	if !hexPattern.MatchString(v) {
+	if !hexPattern().MatchString(v) {
 		return predFalse
 	}
 	v = strings.ToLower(v)

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,14 +41,14 @@ var ageUnits = map[string]time.Duration{
 	"y": 365 * 24 * time.Hour, "year": 365 * 24 * time.Hour, "years": 365 * 24 * time.Hour,
 }
 
-var agePart = regexp.MustCompile(`^\s*([0-9]+)\s*([a-zA-Z]+)`)
+var agePart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\s*([a-zA-Z]+)`) })
 
 // parseAge parses an age such as 2d, 3 weeks or 1d12h; a unit is required.
 func parseAge(v string) (time.Duration, error) {
 	rest := v
 	var total time.Duration
 	for strings.TrimSpace(rest) != "" {
-		m := agePart.FindStringSubmatch(rest)
+		m := agePart().FindStringSubmatch(rest)
 		if m == nil {
 			return 0, errorf("Invalid age: %s (want a number and a unit: s, m, h, d, w, mon, y)", v)
 		}

@@ -91,26 +91,14 @@ func encode(w *bytes.Buffer, u Update) error {
 	if !strings.HasPrefix(u.Ref, "refs/") || strings.ContainsAny(u.Ref, "\x00\n") {
 		return &InvalidRefError{Ref: u.Ref}
 	}
-	if !isOID(u.New) {
+	if !git.IsOID(u.New) {
 		return fmt.Errorf("update %q: new value %q is not an object id", u.Ref, u.New)
 	}
-	if u.Old != "" && !isOID(u.Old) {
+	if u.Old != "" && !git.IsOID(u.Old) {
 		return fmt.Errorf("update %q: old value %q is not an object id", u.Ref, u.Old)
 	}
 	fmt.Fprintf(w, "update %s\x00%s\x00%s\x00", u.Ref, u.New, u.Old)
 	return nil
-}
-
-func isOID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 var (

@@ -48,11 +48,11 @@ func (r *Repo) CommitFiles(ctx context.Context, in CommitInput) (string, error) 
 	if old == "" {
 		old = refupdate.ZeroOID
 	}
-	if !isOID(old) {
+	if !git.IsOID(old) {
 		return fail(fmt.Errorf("expected old %q is not an object id", in.ExpectedOld))
 	}
 	for _, p := range in.Parents {
-		if !isOID(p) {
+		if !git.IsOID(p) {
 			return fail(fmt.Errorf("parent %q is not an object id", p))
 		}
 	}
@@ -244,7 +244,7 @@ func (r *Repo) writeTrees(ctx context.Context, root *tree, blobs map[string]stri
 			return "", err
 		}
 		oid := strings.TrimSpace(line)
-		if !isOID(oid) {
+		if !git.IsOID(oid) {
 			return "", fmt.Errorf("mktree: unexpected %q", line)
 		}
 		return oid, nil
@@ -259,16 +259,4 @@ func (r *Repo) writeTrees(ctx context.Context, root *tree, blobs map[string]stri
 		return "", fmt.Errorf("mktree: %w", werr)
 	}
 	return oid, nil
-}
-
-func isOID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

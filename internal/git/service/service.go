@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -69,9 +68,20 @@ var ErrBadProtocol = errors.New("invalid git protocol value")
 // ErrBadService reports a service other than UploadPack and ReceivePack.
 var ErrBadService = errors.New("invalid git service")
 
-// The value is passed to git in its environment: keep it to the
-// characters of "key=value:key=value" lists.
-var protocolRE = regexp.MustCompile(`^[A-Za-z0-9=._:-]{0,128}$`)
+// validProtocol reports whether a GIT_PROTOCOL value may be passed to
+// git in its environment: short, and only the characters of
+// "key=value:key=value" lists.
+func validProtocol(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("=._:-", c)) {
+			return false
+		}
+	}
+	return true
+}
 
 // V2 reports whether a GIT_PROTOCOL value asks for protocol v2.
 func V2(protocol string) bool {
@@ -85,7 +95,7 @@ func V2(protocol string) bool {
 
 // Serve runs the service to completion.
 func Serve(ctx context.Context, r *git.Runner, req Request) error {
-	if !protocolRE.MatchString(req.Protocol) {
+	if !validProtocol(req.Protocol) {
 		return ErrBadProtocol
 	}
 	hideKey := "uploadpack.hideRefs"
@@ -368,8 +378,6 @@ func hiddenPrefixes(refs []repo.Ref, visible func(i int) bool) []string {
 	return out
 }
 
-var oidRE = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
-
 // refuse returns the first of oids the caller may not fetch, or "" when
 // every one is reachable from a visible ref. Tips cost nothing; the rest
 // cost one cat-file and one rev-list for commits, and one object walk of
@@ -379,7 +387,7 @@ func (v *view) refuse(ctx context.Context, oids []string) (string, error) {
 	var rest []string
 	for _, oid := range oids {
 		switch {
-		case !oidRE.MatchString(oid):
+		case !git.IsOID(oid):
 			return oid, nil
 		case !v.tips[oid]:
 			rest = append(rest, oid)

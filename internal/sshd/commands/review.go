@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"tandem/internal/access"
 	"tandem/internal/change"
@@ -64,8 +65,8 @@ const maxReviewInput = 8 << 20
 
 // Target forms of `gerrit review`, as Gerrit's PatchSetParser reads them.
 var (
-	commitArg   = regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`)
-	patchSetArg = regexp.MustCompile(`^[1-9][0-9]*,[1-9][0-9]*$`)
+	commitArg   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`) })
+	patchSetArg = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*,[1-9][0-9]*$`) })
 )
 
 // reviewOptions are the parsed options of one `gerrit review`.
@@ -301,7 +302,7 @@ func parseLabelVote(v string) (string, int, error) {
 // when given. Only changes the caller may see are found.
 func (c *Commands) patchSetArg(ctx context.Context, cl *caller, tok, projectName, branch string) (*reviewTarget, error) {
 	switch {
-	case commitArg.MatchString(tok):
+	case commitArg().MatchString(tok):
 		n := narrow(query.Term("commit", tok), projectName, branch)
 		cs, err := c.visibleChanges(ctx, cl, n)
 		if err != nil {
@@ -327,7 +328,7 @@ func (c *Commands) patchSetArg(ctx context.Context, cl *caller, tok, projectName
 			return &found[0], nil
 		}
 		return nil, die(`"%s" matches multiple patch sets`, tok)
-	case patchSetArg.MatchString(tok):
+	case patchSetArg().MatchString(tok):
 		num, psText, _ := strings.Cut(tok, ",")
 		psNum, err := strconv.Atoi(psText)
 		if err != nil {

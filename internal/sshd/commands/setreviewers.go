@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"tandem/internal/account"
 	"tandem/internal/change"
@@ -18,10 +19,10 @@ import (
 // project~number, a (possibly abbreviated) Change-Id, or
 // project~branch~Change-Id.
 var (
-	changeNumberArg = regexp.MustCompile(`^[1-9][0-9]{0,18}$`)
-	changeKeyArg    = regexp.MustCompile(`^[iI][0-9a-fA-F]{4,40}$`)
-	projectNumArg   = regexp.MustCompile(`^.+~[1-9][0-9]{0,18}$`)
-	tripletArg      = regexp.MustCompile(`^.+~.+~[iI][0-9a-fA-F]{40}$`)
+	changeNumberArg = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]{0,18}$`) })
+	changeKeyArg    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[iI][0-9a-fA-F]{4,40}$`) })
+	projectNumArg   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^.+~[1-9][0-9]{0,18}$`) })
+	tripletArg      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^.+~.+~[iI][0-9a-fA-F]{40}$`) })
 )
 
 // setReviewers is `gerrit set-reviewers`: removes, then adds, reviewers on
@@ -114,9 +115,9 @@ func (c *Commands) setReviewers(ctx context.Context, s *sshd.Session) error {
 func (c *Commands) changeArg(ctx context.Context, cl *caller, tok, projectName string) (*change.Change, error) {
 	var n *query.Node
 	switch {
-	case changeNumberArg.MatchString(tok), changeKeyArg.MatchString(tok), projectNumArg.MatchString(tok), tripletArg.MatchString(tok):
+	case changeNumberArg().MatchString(tok), changeKeyArg().MatchString(tok), projectNumArg().MatchString(tok), tripletArg().MatchString(tok):
 		n = query.Term("change", tok)
-	case commitArg.MatchString(tok):
+	case commitArg().MatchString(tok):
 		n = query.Term("commit", tok)
 	default:
 		return nil, die(`"%s" no such change`, tok)
