@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"tandem/internal/events/webhooks"
+	"tandem/internal/git/repo"
 	"tandem/internal/httpd"
 	"tandem/internal/httpd/auth"
 	"tandem/internal/httpd/githttp"
@@ -88,6 +89,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	housekeeper := repo.NewHousekeeper(c.runner, log)
+	bridge.SetHousekeeper(housekeeper)
 	authn := &auth.Authenticator{Accounts: c.accounts, Type: cfg.AuthType, Header: cfg.AuthHTTPHeader}
 
 	var draining atomic.Bool
@@ -197,7 +200,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	var wg sync.WaitGroup
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	start := func(name string, fn func() error) {
 		wg.Add(1)
 		go func() {
@@ -227,6 +230,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 	hooks := webhooks.New(webhooks.Options{DB: c.db, Log: c.events, Projects: c.projects, Poster: newWebhookPoster(), Logger: log})
 	start("webhooks", func() error { return hooks.Run(runCtx) })
+	start("housekeeping", func() error { housekeeper.Run(runCtx); return nil })
 	start("http", web.Serve)
 	if sshServer != nil {
 		start("sshd", func() error { return sshServer.Serve(runCtx) })

@@ -50,19 +50,26 @@ func (s *Session) Env() []string {
 
 // Config returns the git configuration that routes every ref of the push
 // through the proc-receive hook, where Tandem decides and writes each ref.
+// receive-pack leaves gc to the bridge's housekeeper, after the client has
+// its answer.
 func (s *Session) Config() []git.ConfigPair {
 	return []git.ConfigPair{
 		{Key: "receive.procReceiveRefs", Value: "refs/"},
+		{Key: "receive.autogc", Value: "false"},
 		{Key: "receive.advertisePushOptions", Value: "true"},
 		{Key: "receive.advertiseAtomic", Value: "true"},
 	}
 }
 
-// End forgets the push.
+// End forgets the push and schedules the housekeeping it may call for.
 func (s *Session) End() {
 	s.bridge.mu.Lock()
 	delete(s.bridge.pushes, s.id)
+	hk := s.bridge.housekeeper
 	s.bridge.mu.Unlock()
+	if hk != nil && s.Repo != nil {
+		hk.Schedule(s.Repo.Path)
+	}
 }
 
 // Handler processes one hook invocation for a push.
@@ -79,7 +86,8 @@ type Bridge struct {
 	handler Handler
 	log     *slog.Logger
 
-	mu     sync.Mutex
+	mu          sync.Mutex
+	housekeeper *repo.Housekeeper // nil: no gc after pushes
 	pushes map[string]*Session
 	wg     sync.WaitGroup
 }
@@ -100,6 +108,14 @@ func randomID() string {
 		panic(err)
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// SetHousekeeper makes every ended push schedule a gc --auto of its
+// repository with h.
+func (b *Bridge) SetHousekeeper(h *repo.Housekeeper) {
+	b.mu.Lock()
+	b.housekeeper = h
+	b.mu.Unlock()
 }
 
 // Begin registers a push and returns its session.
