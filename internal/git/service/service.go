@@ -55,11 +55,14 @@ type Request struct {
 	// HideAlways lists ref prefixes hidden from this service whatever
 	// Visible says (e.g. refs/changes/ for receive-pack).
 	HideAlways []string
-	Config     []git.ConfigPair
-	Env        []string
-	Stdin      io.Reader
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// Capabilities, when set, answers repeated protocol v2 capability
+	// advertisements of upload-pack without starting git.
+	Capabilities *Capabilities
+	Config       []git.ConfigPair
+	Env          []string
+	Stdin        io.Reader
+	Stdout       io.Writer
+	Stderr       io.Writer
 }
 
 // ErrBadProtocol reports an unacceptable GIT_PROTOCOL value.
@@ -171,7 +174,7 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	if req.Protocol != "" {
 		env = append(env, "GIT_PROTOCOL="+req.Protocol)
 	}
-	err := r.Run(ctx, git.Cmd{
+	cmd := git.Cmd{
 		Name:   req.Service,
 		Config: config,
 		Flags:  flags,
@@ -180,7 +183,11 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		Stdin:  stdin,
 		Stdout: req.Stdout,
 		Stderr: req.Stderr,
-	})
+	}
+	if v2Caps && req.Capabilities != nil {
+		return req.Capabilities.serve(ctx, r, cmd, req.Repo.Path, req.Stdout)
+	}
+	err := r.Run(ctx, cmd)
 	if filter != nil {
 		if oid := filter.refused(); oid != "" {
 			// git saw the end of its input before the refused request

@@ -507,3 +507,37 @@ func TestPushHidesExactRefs(t *testing.T) {
 		})
 	}
 }
+
+// TestCapabilitiesCache answers a repeated v2 advertisement from the cache
+// (a cancelled context would stop git, so a success proves no git ran)
+// and asks git again once the repository's configuration changes.
+func TestCapabilitiesCache(t *testing.T) {
+	f := newFixture(t)
+	caps := service.NewCapabilities()
+	advertise := func(ctx context.Context) (string, error) {
+		var out bytes.Buffer
+		err := service.Serve(ctx, f.runner, service.Request{
+			Service: service.UploadPack, Repo: f.rp, Protocol: "version=2", Advertise: true, Stateless: true,
+			Capabilities: caps, Stdout: &out,
+		})
+		return out.String(), err
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	first, err := advertise(context.Background())
+	if err != nil || !strings.Contains(first, "version 2") || !strings.Contains(first, "ls-refs") {
+		t.Fatalf("first advertisement = %q, %v", first, err)
+	}
+	if again, err := advertise(cancelled); err != nil || again != first {
+		t.Errorf("cached advertisement = %q, %v; want %q", again, err, first)
+	}
+	gittest.Exec(t, f.dir, "config", "uploadpack.allowFilter", "true")
+	if _, err := advertise(cancelled); err == nil {
+		t.Error("advertisement after a config change did not run git")
+	}
+	changed, err := advertise(context.Background())
+	if err != nil || !strings.Contains(changed, "filter") {
+		t.Errorf("advertisement after allowing filters = %q, %v", changed, err)
+	}
+}

@@ -50,13 +50,14 @@ type Handler struct {
 	pushes   *receive.Bridge
 	changes  *change.Store
 	log      *slog.Logger
+	caps     *service.Capabilities
 	ops      *metrics.Counter
 	seconds  *metrics.Histogram
 }
 
 // New returns the git HTTP handler.
 func New(o Options) *Handler {
-	h := &Handler{runner: o.Runner, projects: o.Projects, access: o.Access, auth: o.Auth, pushes: o.Pushes, changes: o.Changes, log: o.Logger.With("component", "githttp")}
+	h := &Handler{runner: o.Runner, projects: o.Projects, access: o.Access, auth: o.Auth, pushes: o.Pushes, changes: o.Changes, log: o.Logger.With("component", "githttp"), caps: service.NewCapabilities()}
 	if o.Metrics != nil {
 		h.ops = o.Metrics.NewCounter("tandem_git_operations_total", "Git operations served, by transport, service and result.", "transport", "service", "result")
 		h.seconds = o.Metrics.NewHistogram("tandem_git_operation_seconds", "Duration of git operations.", nil, "transport", "service")
@@ -175,6 +176,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Advertise {
 		req.Stdin = nil
+		req.Capabilities = h.caps
 	}
 	start := time.Now()
 	w.Header().Set("Cache-Control", "no-cache, max-age=0, must-revalidate")
