@@ -300,9 +300,18 @@ func (r *Repo) ReadFile(ctx context.Context, rev, path string) ([]byte, error) {
 	return data, nil
 }
 
+// ancestorWalk bounds the commits IsAncestor reads itself before it asks
+// git merge-base: a push or a submit usually adds a commit or two.
+const ancestorWalk = 64
+
 // IsAncestor reports whether ancestor is an ancestor of (or equal to)
 // descendant.
 func (r *Repo) IsAncestor(ctx context.Context, ancestor, descendant string) (bool, error) {
+	if git.IsOID(ancestor) {
+		if ok, decided, err := r.nearAncestor(ctx, ancestor, descendant); err != nil || decided {
+			return ok, err
+		}
+	}
 	err := r.runner.Run(ctx, git.Cmd{
 		Dir: r.Path, Name: "merge-base", Flags: []string{"--is-ancestor"}, Args: []string{ancestor, descendant},
 	})
@@ -314,4 +323,44 @@ func (r *Repo) IsAncestor(ctx context.Context, ancestor, descendant string) (boo
 		return false, nil
 	}
 	return false, fmt.Errorf("is %q an ancestor of %q: %w", ancestor, descendant, err)
+}
+
+// nearAncestor walks up to ancestorWalk commits back from descendant
+// through the pooled reader, which costs no process. It decides when it
+// meets ancestor, or when the whole history is shorter than the bound;
+// otherwise git must.
+func (r *Repo) nearAncestor(ctx context.Context, ancestor, descendant string) (ok, decided bool, err error) {
+	start, err := r.ReadCommit(ctx, descendant)
+	if err != nil {
+		return false, false, nil // let git say what is wrong
+	}
+	seen := map[string]bool{start.OID: true}
+	queue := []*Commit{start}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c.OID == ancestor {
+			return true, true, nil
+		}
+		for _, p := range c.Parents {
+			if seen[p] {
+				continue
+			}
+			if len(seen) == ancestorWalk {
+				return false, false, nil
+			}
+			seen[p] = true
+			pc, err := r.ReadCommit(ctx, p)
+			if err != nil {
+				return false, false, nil
+			}
+			queue = append(queue, pc)
+		}
+	}
+	// The whole history is read: ancestor is not in it, if it is a
+	// commit at all, which git answers with an error otherwise.
+	if _, err := r.ReadCommit(ctx, ancestor); err != nil {
+		return false, false, nil
+	}
+	return false, true, nil
 }

@@ -3,6 +3,7 @@ package repo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -383,5 +384,64 @@ func TestCommitFilesInvalid(t *testing.T) {
 	}
 	if refs, _ := r.Refs(ctx); len(refs) != 0 {
 		t.Errorf("refs written by failed commits: %v", refs)
+	}
+}
+
+// TestIsAncestorDeepHistory covers both ways IsAncestor answers: its own
+// short walk and git merge-base beyond the walk's bound, across merges,
+// unrelated histories and objects that are not commits.
+func TestIsAncestorDeepHistory(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "deep", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := gittest.Exec(t, r.Path, "mktree")
+	commit := func(msg string, parents ...string) string {
+		args := []string{"commit-tree", "-m", msg}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		return gittest.Exec(t, r.Path, append(args, tree)...)
+	}
+	chain := []string{commit("root")}
+	for i := 1; i < 150; i++ {
+		chain = append(chain, commit(fmt.Sprint("c", i), chain[i-1]))
+	}
+	side := commit("side", chain[10])
+	merge := commit("merge", chain[149], side)
+	other := commit("unrelated")
+	blob := gittest.ExecInput(t, r.Path, []byte("x\n"), nil, "hash-object", "-w", "--stdin")
+
+	tests := []struct {
+		desc                 string
+		ancestor, descendant string
+		want                 bool
+	}{
+		{"parent", chain[148], chain[149], true},
+		{"itself", chain[5], chain[5], true},
+		{"near, the other way", chain[149], chain[148], false},
+		{"beyond the walk", chain[0], chain[149], true},
+		{"side branch through a merge", side, merge, true},
+		{"deep through a merge", chain[3], merge, true},
+		{"not on a short history", chain[20], side, false},
+		{"descendant of a deep ancestor", merge, chain[0], false},
+		{"unrelated short history", other, chain[2], false},
+		{"unrelated deep history", other, merge, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			got, err := r.IsAncestor(ctx, tc.ancestor, tc.descendant)
+			if got != tc.want || err != nil {
+				t.Errorf("IsAncestor = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := r.IsAncestor(ctx, blob, chain[2]); err == nil {
+		t.Error("IsAncestor of a blob succeeded")
+	}
+	if _, err := r.IsAncestor(ctx, strings.Repeat("1", 40), chain[2]); err == nil {
+		t.Error("IsAncestor of a missing object succeeded")
 	}
 }
