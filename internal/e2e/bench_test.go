@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +81,22 @@ func diskCopy(b *testing.B, s *server, project string) (disk, work string) {
 	return disk, work
 }
 
+// httpBackend serves the repositories under root with git's own smart
+// HTTP server, git http-backend run as CGI, anonymous reads and pushes
+// allowed: the peer the HTTP figures are compared with. It returns the
+// base URL.
+func httpBackend(b *testing.B, root string) string {
+	b.Helper()
+	srv := httptest.NewServer(&cgi.Handler{
+		Path: "/usr/lib/git-core/git-http-backend",
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true"},
+		InheritEnv: []string{"PATH", "HOME"},
+	})
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // timeGit runs git and returns how long it took.
 func timeGit(b *testing.B, s *server, dir, key string, args ...string) time.Duration {
 	b.Helper()
@@ -123,13 +141,16 @@ func BenchmarkClone(b *testing.B) {
 	report(b, samples)
 }
 
+// BenchmarkFetchOneCommit fetches one new commit over each transport, and
+// through git http-backend as the peer HTTP server.
 func BenchmarkFetchOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	disk := benchRepo(b, s, "fetch")
 	urls := map[string]string{
-		"disk": "file://" + disk,
-		"http": s.httpURL("admin", adminPassword, "a/fetch"),
-		"ssh":  s.sshURL("admin", "fetch"),
+		"disk":    "file://" + disk,
+		"http":    s.httpURL("admin", adminPassword, "a/fetch"),
+		"ssh":     s.sshURL("admin", "fetch"),
+		"backend": httpBackend(b, filepath.Dir(disk)) + "/fetch.git",
 	}
 	clients := map[string]string{}
 	for side, url := range urls {
@@ -153,15 +174,19 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 	report(b, samples)
 }
 
+// BenchmarkPushOneCommit pushes one new commit over each transport, and
+// through git http-backend (to a copy of its own) as the peer HTTP server.
 func BenchmarkPushOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	// One project per transport: each push must carry the new commit.
 	benchRepo(b, s, "push-http", "push-ssh")
 	disk, work := diskCopy(b, s, "push-http")
+	peer, _ := diskCopy(b, s, "push-http")
 	urls := map[string]string{
-		"disk": "file://" + disk,
-		"http": s.httpURL("admin", adminPassword, "a/push-http"),
-		"ssh":  s.sshURL("admin", "push-ssh"),
+		"disk":    "file://" + disk,
+		"http":    s.httpURL("admin", adminPassword, "a/push-http"),
+		"ssh":     s.sshURL("admin", "push-ssh"),
+		"backend": httpBackend(b, filepath.Dir(peer)) + "/" + filepath.Base(peer),
 	}
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
