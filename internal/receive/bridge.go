@@ -88,8 +88,8 @@ type Bridge struct {
 
 	mu          sync.Mutex
 	housekeeper *repo.Housekeeper // nil: no gc after pushes
-	pushes map[string]*Session
-	wg     sync.WaitGroup
+	pushes      map[string]*Session
+	wg          sync.WaitGroup
 }
 
 // NewBridge listens on a fresh abstract unix socket.
