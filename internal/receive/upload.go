@@ -14,9 +14,11 @@ import (
 	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
+	"tandem/internal/events"
 	"tandem/internal/fail"
 	"tandem/internal/git/refupdate"
 	"tandem/internal/git/repo"
+	"tandem/internal/merge"
 	"tandem/internal/project"
 )
 
@@ -45,10 +47,21 @@ type Uploads struct {
 	Committed func()
 }
 
-// UploadEvents records the events of a push for review.
+// UploadEvents records the events of a push for review; *events.Recorder
+// is one. Beyond the upload itself a push emits what its options did, as
+// Gerrit does: votes (comment-added), reviewers (reviewer-added) and, on a
+// new patch set only, topic, hashtag, WIP and private changes.
 type UploadEvents interface {
 	PatchSetCreated(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, uploader int64) error
 	RefUpdated(ctx context.Context, q db.Querier, projectName, ref, oldRev, newRev string, submitter int64) error
+	CommentAdded(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, author int64,
+		message string, approvals []events.ApprovalAttr) error
+	ReviewerAdded(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, reviewer, adder int64) error
+	TopicChanged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, changer int64, oldTopic string) error
+	HashtagsChanged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, editor int64,
+		added, removed, hashtags []string) error
+	WIPStateChanged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, changer int64) error
+	PrivateStateChanged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, changer int64) error
 }
 
 // VoteCopier carries votes over to a new patch set.
@@ -302,6 +315,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			ch := p.target
 			isNew := ch == nil
 			var prevPS *change.PatchSet
+			var before change.Change // the change before this push, for the state events
 			if isNew {
 				n, err := u.Changes.NextNumber(ctx, tx)
 				if err != nil {
@@ -325,6 +339,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 				ch = fresh
+				before = *fresh
 				prev, err := rc.uploads.Changes.CurrentPatchSet(ctx, tx, ch)
 				if err != nil {
 					return err
@@ -370,13 +385,26 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 			}
+			oldTags, err := u.Changes.Hashtags(ctx, tx, ch.Number)
+			if err != nil {
+				return err
+			}
 			if err := u.Changes.EditHashtags(ctx, tx, ch.Number, opts.hashtags, nil); err != nil {
 				return err
 			}
+			was, err := u.Changes.Reviewers(ctx, tx, ch.Number)
+			if err != nil {
+				return err
+			}
+			var added []int64 // reviewers this push made reviewers, for reviewer-added
 			for _, a := range reviewers {
 				if a.ID != ch.OwnerID {
 					if err := u.Changes.SetReviewer(ctx, tx, ch.Number, a.ID, change.StateReviewer, now); err != nil {
 						return err
+					}
+					if !slices.ContainsFunc(was, func(r change.Reviewer) bool { return r.AccountID == a.ID && r.State == change.StateReviewer }) &&
+						!slices.Contains(added, a.ID) {
+						added = append(added, a.ID)
 					}
 				}
 			}
@@ -388,8 +416,12 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				}
 			}
 			msg := fmt.Sprintf("Uploaded patch set %d", ps.Number)
+			var approvals []events.ApprovalAttr
 			if votes := formatVotes(opts.labels); votes != "" {
 				msg += ": " + votes
+				if approvals, err = rc.pushApprovals(ctx, tx, ch, ps, push.Caller.ID, branch, labels, opts.labels); err != nil {
+					return err
+				}
 				for name, v := range opts.labels {
 					if err := u.Changes.SetApproval(ctx, tx, change.Vote{Change: ch.Number, PatchSet: ps.Number,
 						AccountID: push.Caller.ID, Label: canonicalLabel(labels, name), Value: v, Granted: now}); err != nil {
@@ -410,6 +442,10 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 				if err := u.Events.RefUpdated(ctx, tx, ch.Project, ps.Ref(), refupdate.ZeroOID, ps.Commit, push.Caller.ID); err != nil {
+					return err
+				}
+				if err := uploadEvents(ctx, tx, u.Events, pushEffects{ch: ch, ps: ps, isNew: isNew, before: &before,
+					oldTags: oldTags, reviewers: added, approvals: approvals, message: msg, actor: push.Caller.ID}); err != nil {
 					return err
 				}
 			}
@@ -490,7 +526,7 @@ func (rc *Receiver) patchSetKind(ctx context.Context, r *repo.Repo, prev *change
 	case sameParents:
 		return change.KindRework, nil
 	}
-	same, err := rc.samePatch(ctx, r, old, next)
+	same, err := merge.TrivialRebase(ctx, rc.runner, r, old, next)
 	if err != nil || !same {
 		return change.KindRework, err
 	}
@@ -498,39 +534,6 @@ func (rc *Receiver) patchSetKind(ctx context.Context, r *repo.Repo, prev *change
 		return change.KindTrivialRebase, nil
 	}
 	return change.KindTrivialRebaseWithMessageUpdate, nil
-}
-
-// samePatch reports whether two commits make the same change to their
-// first parents (a trivial rebase), by comparing their file diffs.
-func (rc *Receiver) samePatch(ctx context.Context, r *repo.Repo, a, b *repo.Commit) (bool, error) {
-	if len(a.Parents) != 1 || len(b.Parents) != 1 {
-		return false, nil
-	}
-	da, err := r.Patch(ctx, a.Parents[0], a.OID)
-	if err != nil {
-		return false, err
-	}
-	db, err := r.Patch(ctx, b.Parents[0], b.OID)
-	if err != nil {
-		return false, err
-	}
-	return patchBody(da) == patchBody(db), nil
-}
-
-// patchBody drops the "index" lines and hunk positions of a diff, which
-// change with the base though the patch is the same.
-func patchBody(p string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(p, "\n") {
-		switch {
-		case strings.HasPrefix(line, "index "):
-		case strings.HasPrefix(line, "@@"):
-			b.WriteString("@@\n")
-		default:
-			b.WriteString(line + "\n")
-		}
-	}
-	return b.String()
 }
 
 func (rc *Receiver) diffFiles(ctx context.Context, r *repo.Repo, c *repo.Commit) ([]repo.FileChange, error) {
