@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -445,7 +446,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 				if err := uploadEvents(ctx, tx, u.Events, pushEffects{ch: ch, ps: ps, isNew: isNew, before: &before,
-					oldTags: oldTags, reviewers: added, approvals: approvals, message: msg, actor: push.Caller.ID}); err != nil {
+					oldTags: oldTags, tags: opts.hashtags, reviewers: added, approvals: approvals, message: msg, actor: push.Caller.ID}); err != nil {
 					return err
 				}
 			}
