@@ -1,7 +1,7 @@
 // Package change owns changes and their patch sets: the Change-Id footer
 // rules, refs/changes naming, the change state machine, and the SQL rows
 // behind them (changes, patch sets, files, votes, reviewers, messages,
-// comments, hashtags, stars).
+// comments, hashtags, stars, reviewed-file flags).
 //
 // A Store is safe for concurrent use. Its write methods take the caller's
 // transaction (db.Querier) so that a use case — a push, a review, a submit —

@@ -218,12 +218,13 @@ func (a *API) mergeListText(ctx context.Context, pv *projectView, ps *change.Pat
 	return b.String(), nil
 }
 
-// serveFiles handles …/files/ and …/files/{file}/{diff,content,download}.
+// serveFiles handles …/files/ and …/files/{file}/{diff,content,download},
+// and the caller's flag at …/files/{file}/reviewed.
 func (a *API) serveFiles(q *request, rc *resolvedChange, ps *change.PatchSet, rest []string) error {
-	if q.method() != http.MethodGet {
-		return methodNotAllowed()
-	}
 	if len(rest) == 0 || len(rest) == 1 && rest[0] == "" {
+		if q.method() != http.MethodGet {
+			return methodNotAllowed()
+		}
 		return a.listFiles(q, rc, ps)
 	}
 	// The file id should be one escaped segment; tolerate clients that
@@ -236,6 +237,12 @@ func (a *API) serveFiles(q *request, rc *resolvedChange, ps *change.PatchSet, re
 		}
 	}
 	file := strings.Join(rest, "/")
+	if action == "reviewed" {
+		return a.serveReviewed(q, ps, file)
+	}
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
 	switch action {
 	case "diff":
 		return a.getDiff(q, rc, ps, file)
@@ -249,14 +256,28 @@ func (a *API) serveFiles(q *request, rc *resolvedChange, ps *change.PatchSet, re
 
 // listFiles answers GET …/files/: the map of files (with ?base= or
 // ?parent= against another commit), the paths matching ?q=, or the
-// caller's reviewed files with ?reviewed.
+// caller's reviewed files with ?reviewed; only one of those four at a
+// time, as in Gerrit.
 func (a *API) listFiles(q *request, rc *resolvedChange, ps *change.PatchSet) error {
 	ctx := q.r.Context()
+	given := 0
+	for _, opt := range []string{"base", "parent", "reviewed", "q"} {
+		if _, ok := q.query[opt]; ok {
+			given++
+		}
+	}
+	if given > 1 {
+		return badRequest("cannot combine base, parent, reviewed, query")
+	}
 	if _, ok := q.query["reviewed"]; ok {
 		if err := a.requireSignedIn(q); err != nil {
 			return err
 		}
-		return writeJSON(q, http.StatusOK, []string{}) // reviewed flags are not kept
+		paths, err := a.reviewedFiles(q, rc, ps)
+		if err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, paths)
 	}
 	b := a.builderFor(q, rc, 0)
 	pv := b.projects[rc.change.Project]
