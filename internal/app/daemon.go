@@ -82,6 +82,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		WebURL:    cfg.CanonicalWebURL,
 		Events:    c.recorder,
 		Votes:     c.reviews,
+		Drafts:    c.reviews,
 		Merger:    pushMerger{c},
 		Committed: c.events.Notify,
 	})

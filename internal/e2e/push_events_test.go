@@ -229,3 +229,58 @@ func TestPushOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestPushPublishComments: publish-comments publishes the uploader's
+// drafts with the new patch set, counted in its change message, and emits
+// comment-added.
+func TestPushPublishComments(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/pc", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	stream := s.streamEvents(t, "admin", s.adminKey, "-s comment-added -s project-created")
+	s.sync(t, stream)
+	dir := filepath.Join(t.TempDir(), "pc")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "pc"), dir)
+	alice := s.httpURL("alice", "alice-pw", "pc")
+	withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(1))
+	out := s.mustGit(t, dir, "", "push", alice, "HEAD:refs/for/main")
+	n := regexp.MustCompile(`c/pc/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	for _, msg := range []string{"One?", "Two?"} {
+		expect(t, s.call(t, "PUT", "/a/changes/"+n+"/revisions/1/drafts", "alice", "alice-pw",
+			map[string]any{"path": "a.txt", "line": 1, "message": msg}, ""), 201, "draft "+msg)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitAs(t, s, dir, "alice", "add", ".")
+	amendAs(t, s, dir)
+	s.mustGit(t, dir, "", "push", "-o", "publish-comments", alice, "HEAD:refs/for/main")
+	evs := s.stepEvents(t, stream, "step-1")
+	if got := eventTypes(evs); !slices.Equal(got, []string{"comment-added"}) {
+		t.Fatalf("events %v, want comment-added", got)
+	}
+	ca := evs[0]
+	if ca.str("comment") != "Uploaded patch set 2.\n\n(2 comments)" || ca.str("author", "username") != "alice" ||
+		ca.num("patchSet", "number") != "2" || approval(ca, "Code-Review") == nil {
+		t.Fatalf("comment-added = %v", ca)
+	}
+
+	var comments map[string][]struct {
+		Message  string
+		PatchSet int `json:"patch_set"`
+	}
+	r := s.admin(t, "GET", "/a/changes/"+n+"/comments", nil)
+	expect(t, r, 200, "comments")
+	r.json(t, &comments)
+	if len(comments["a.txt"]) != 2 || comments["a.txt"][0].PatchSet != 1 {
+		t.Fatalf("published comments = %+v", comments)
+	}
+	var drafts map[string][]any
+	r = s.call(t, "GET", "/a/changes/"+n+"/drafts", "alice", "alice-pw", nil, "")
+	expect(t, r, 200, "drafts")
+	r.json(t, &drafts)
+	if len(drafts) != 0 {
+		t.Fatalf("drafts left: %v", drafts)
+	}
+}

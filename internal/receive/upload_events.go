@@ -22,6 +22,7 @@ type pushEffects struct {
 	tags      []string       // hashtags the push gave (t=)
 	reviewers []int64        // accounts the push made reviewers
 	approvals []events.ApprovalAttr
+	comments  int    // drafts published with publish-comments
 	message   string // the change message of the upload
 	actor     int64
 }
@@ -30,14 +31,15 @@ type pushEffects struct {
 // patchset-created and ref-updated. A new change carries its topic,
 // hashtags, WIP and private state in patchset-created, so Gerrit emits
 // their events only for a new patch set of an existing change. CCs get no
-// reviewer-added, as in Gerrit.
+// reviewer-added, as in Gerrit. Votes and published drafts make a
+// comment-added.
 func uploadEvents(ctx context.Context, q db.Querier, ev UploadEvents, e pushEffects) error {
 	for _, id := range e.reviewers {
 		if err := ev.ReviewerAdded(ctx, q, e.ch, e.ps, id, e.actor); err != nil {
 			return err
 		}
 	}
-	if len(e.approvals) > 0 {
+	if len(e.approvals) > 0 || e.comments > 0 {
 		if err := ev.CommentAdded(ctx, q, e.ch, e.ps, e.actor, e.message, e.approvals); err != nil {
 			return err
 		}

@@ -505,23 +505,55 @@ func (w *reviewWrite) buildComments(ctx context.Context, c *change.Change, ps *c
 				ids = append(ids, id)
 			}
 		}
-		slices.Sort(ids)
-		commits := map[int]string{ps.Number: ps.Commit}
-		for _, id := range ids {
-			d := drafts[id]
-			d.Draft, d.Written, d.Tag = false, now, in.Tag
-			if d.CommitID == "" {
-				if _, ok := commits[d.PatchSet]; !ok {
-					if p, err := s.patchSet(ctx, tx, c, d.PatchSet); err == nil {
-						commits[d.PatchSet] = p.Commit
-					}
-				}
-				d.CommitID = commits[d.PatchSet]
-			}
-			out = append(out, d)
-		}
+		out = append(out, s.published(ctx, tx, c, ps, drafts, ids, in.Tag, now)...)
 	}
 	return out, nil
+}
+
+// published returns the drafts named by ids as published comments written
+// at now with tag, in id order, each bound to its patch set's commit (ps
+// is one the caller has at hand).
+func (s *Service) published(ctx context.Context, q db.Querier, c *change.Change, ps *change.PatchSet,
+	drafts map[string]change.Comment, ids []string, tag string, now time.Time) []change.Comment {
+	slices.Sort(ids)
+	commits := map[int]string{ps.Number: ps.Commit}
+	out := make([]change.Comment, 0, len(ids))
+	for _, id := range ids {
+		d := drafts[id]
+		d.Draft, d.Written, d.Tag = false, now, tag
+		if d.CommitID == "" {
+			if _, ok := commits[d.PatchSet]; !ok {
+				if p, err := s.patchSet(ctx, q, c, d.PatchSet); err == nil {
+					commits[d.PatchSet] = p.Commit
+				}
+			}
+			d.CommitID = commits[d.PatchSet]
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// DraftsToPublish returns every draft of author on change c, on any of its
+// patch sets, as published at now: what a push with publish-comments
+// publishes (ps is the patch set it uploads). The caller writes them
+// (change.Store.PutComment) in q's transaction, with the id of the change
+// message that announces them.
+func (s *Service) DraftsToPublish(ctx context.Context, q db.Querier, c *change.Change, ps *change.PatchSet,
+	author int64, now time.Time) ([]change.Comment, error) {
+	existing, err := s.changes.Comments(ctx, q, c.Number, author)
+	if err != nil {
+		return nil, err
+	}
+	drafts := map[string]change.Comment{}
+	var ids []string
+	for _, e := range existing {
+		if e.Draft && e.AuthorID == author {
+			drafts[e.ID] = e
+			ids = append(ids, e.ID)
+		}
+	}
+	return s.published(ctx, q, c, ps, drafts, ids, "", now), nil
 }
 
 func hasFile(files []change.File, path string) bool {
