@@ -164,6 +164,19 @@ type ChangeMessage struct {
 	Created  time.Time
 }
 
+// CommentsNote is what a change message that publishes n inline comments
+// adds after its first line: "\n\n(1 comment)", "\n\n(3 comments)"; ""
+// for none.
+func CommentsNote(n int) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "\n\n(1 comment)"
+	}
+	return fmt.Sprintf("\n\n(%d comments)", n)
+}
+
 // Range is the part of a file an inline comment is about.
 type Range struct {
 	StartLine, StartCharacter, EndLine, EndCharacter int

@@ -139,6 +139,15 @@ func (l LabelType) AppliesTo(ref string) bool {
 	return false
 }
 
+// FormatVote is a vote as change messages print it: "Code-Review+2",
+// "Verified-1", and "-Code-Review" for a vote removed (set to 0).
+func FormatVote(label string, value int) string {
+	if value == 0 {
+		return "-" + label
+	}
+	return label + FormatLabelValue(value)
+}
+
 // FormatLabelValue writes a vote the way the REST API keys label values:
 // "-1", " 0", "+1".
 func FormatLabelValue(v int) string {

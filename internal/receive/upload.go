@@ -448,13 +448,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 			}
-			switch len(published) {
-			case 0:
-			case 1:
-				msg += "\n\n(1 comment)"
-			default:
-				msg += fmt.Sprintf("\n\n(%d comments)", len(published))
-			}
+			msg += change.CommentsNote(len(published))
 			if len(published) > 0 && approvals == nil {
 				// comment-added reports the labels even without votes.
 				if approvals, err = rc.pushApprovals(ctx, tx, ch, ps, push.Caller.ID, branch, labels, nil); err != nil {
@@ -662,11 +656,7 @@ func canonicalLabel(labels []project.LabelType, name string) string {
 func formatVotes(votes map[string]int) string {
 	var parts []string
 	for name, v := range votes {
-		if v == 0 {
-			parts = append(parts, "-"+name)
-			continue
-		}
-		parts = append(parts, name+strings.TrimSpace(project.FormatLabelValue(v)))
+		parts = append(parts, project.FormatVote(name, v))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -419,18 +418,6 @@ func (s *Service) rangeFunc(ctx context.Context, pol *policy, c *change.Change, 
 		}
 		return a.rangeFor(label)
 	}
-}
-
-// formatVote writes a vote as change messages do: Code-Review+2,
-// Verified-1, and -Code-Review for a removed vote.
-func formatVote(label string, value int) string {
-	switch {
-	case value == 0:
-		return "-" + label
-	case value > 0:
-		return label + "+" + strconv.Itoa(value)
-	}
-	return label + strconv.Itoa(value)
 }
 
 // sortedLabels returns the keys of m in byte order.

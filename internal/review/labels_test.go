@@ -204,8 +204,8 @@ func TestFormatVote(t *testing.T) {
 		value int
 		want  string
 	}{{2, "Code-Review+2"}, {-1, "Code-Review-1"}, {0, "-Code-Review"}} {
-		if got := formatVote("Code-Review", tc.value); got != tc.want {
-			t.Errorf("formatVote(%d) = %q, want %q", tc.value, got, tc.want)
+		if got := project.FormatVote("Code-Review", tc.value); got != tc.want {
+			t.Errorf("project.FormatVote(%d) = %q, want %q", tc.value, got, tc.want)
 		}
 	}
 }

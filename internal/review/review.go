@@ -341,15 +341,9 @@ func (w *reviewWrite) run(ctx context.Context, n int64, psNum int, res *ReviewRe
 	// The change message.
 	var b strings.Builder
 	for _, d := range deltas {
-		b.WriteString(" " + formatVote(d.label, d.value))
+		b.WriteString(" " + project.FormatVote(d.label, d.value))
 	}
-	switch len(published) {
-	case 0:
-	case 1:
-		b.WriteString("\n\n(1 comment)")
-	default:
-		fmt.Fprintf(&b, "\n\n(%d comments)", len(published))
-	}
+	b.WriteString(change.CommentsNote(len(published)))
 	if in.Message != "" {
 		b.WriteString("\n\n" + in.Message)
 	} else if in.Ready {
