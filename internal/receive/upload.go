@@ -397,16 +397,22 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 			}
-			oldTags, err := u.Changes.Hashtags(ctx, tx, ch.Number)
-			if err != nil {
-				return err
+			// What the options change is read only when there are options:
+			// most pushes have none, and this is the push's hot path.
+			var oldTags []string
+			var was []change.Reviewer
+			if len(opts.hashtags) > 0 {
+				if oldTags, err = u.Changes.Hashtags(ctx, tx, ch.Number); err != nil {
+					return err
+				}
+				if err := u.Changes.EditHashtags(ctx, tx, ch.Number, opts.hashtags, nil); err != nil {
+					return err
+				}
 			}
-			if err := u.Changes.EditHashtags(ctx, tx, ch.Number, opts.hashtags, nil); err != nil {
-				return err
-			}
-			was, err := u.Changes.Reviewers(ctx, tx, ch.Number)
-			if err != nil {
-				return err
+			if len(reviewers) > 0 {
+				if was, err = u.Changes.Reviewers(ctx, tx, ch.Number); err != nil {
+					return err
+				}
 			}
 			var added []int64 // reviewers this push made reviewers, for reviewer-added
 			for _, a := range reviewers {
