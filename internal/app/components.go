@@ -101,6 +101,7 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		Accounts:  c.accounts,
 		Matcher:   &requirementMatcher{resolver: resolver},
 		Events:    reviewEvents{c.recorder},
+		Repos:     reviewRepos{c},
 		Clock:     clock.Real{},
 		Logger:    log,
 		Committed: c.events.Notify,

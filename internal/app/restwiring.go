@@ -266,6 +266,24 @@ func (r restReviews) Restore(ctx context.Context, by restapi.Actor, ch *change.C
 	return err
 }
 
+func (r restReviews) Rights(ctx context.Context, viewer access.Subject, ch *change.Change) (restapi.ChangeRights, error) {
+	rt, err := r.c.reviews.RightsOf(ctx, viewer, ch)
+	if err != nil {
+		return restapi.ChangeRights{}, err
+	}
+	return restapi.ChangeRights{Abandon: rt.Abandon, Restore: rt.Restore, Move: rt.Move, Delete: rt.Delete,
+		EditTopic: rt.EditTopic, EditHashtags: rt.EditHashtags, ToggleWIP: rt.ToggleWIP, SetPrivate: rt.SetPrivate}, nil
+}
+
+func (r restReviews) Move(ctx context.Context, by restapi.Actor, ch *change.Change, in restapi.MoveInput) error {
+	_, err := r.c.reviews.Move(ctx, by.Subject, ch.Number, review.MoveInput{Branch: in.DestinationBranch, Message: in.Message, KeepAllVotes: in.KeepAllVotes})
+	return err
+}
+
+func (r restReviews) Delete(ctx context.Context, by restapi.Actor, ch *change.Change) error {
+	return r.c.reviews.Delete(ctx, by.Subject, ch.Number)
+}
+
 func (r restReviews) SetTopic(ctx context.Context, by restapi.Actor, ch *change.Change, topic string) error {
 	_, err := r.c.reviews.SetTopic(ctx, by.Subject, ch.Number, topic)
 	return err

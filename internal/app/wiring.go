@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/events"
+	"tandem/internal/git/refupdate"
+	"tandem/internal/git/repo"
 	"tandem/internal/merge"
 	"tandem/internal/project"
 	"tandem/internal/query"
@@ -196,8 +199,45 @@ func (e reviewEvents) Append(ctx context.Context, q db.Querier, ev review.Event)
 		return r.WIPStateChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor)
 	case review.EventPrivateStateChanged:
 		return r.PrivateStateChanged(ctx, q, ev.Change, ev.PatchSet, ev.Actor)
+	case review.EventChangeDeleted:
+		return r.ChangeDeleted(ctx, q, ev.Change, ev.PatchSet, ev.Actor)
 	}
 	return fmt.Errorf("unknown review event %q", ev.Type)
+}
+
+// reviewRepos gives review the git it needs to move and delete changes.
+type reviewRepos struct{ c *components }
+
+func (r reviewRepos) BranchTip(ctx context.Context, projectName, branch string) (string, error) {
+	rp, err := r.c.projects.Open(ctx, projectName)
+	if err != nil {
+		return "", err
+	}
+	tip, err := rp.Resolve(ctx, branch)
+	if errors.Is(err, repo.ErrNotFound) {
+		return "", nil
+	}
+	return tip, err
+}
+
+func (r reviewRepos) Reachable(ctx context.Context, projectName, commit, tip string) (bool, error) {
+	rp, err := r.c.projects.Open(ctx, projectName)
+	if err != nil {
+		return false, err
+	}
+	return rp.IsAncestor(ctx, commit, tip)
+}
+
+func (r reviewRepos) DeleteRefs(ctx context.Context, projectName string, refs map[string]string) error {
+	rp, err := r.c.projects.Open(ctx, projectName)
+	if err != nil {
+		return err
+	}
+	ups := make([]refupdate.Update, 0, len(refs))
+	for ref, old := range refs {
+		ups = append(ups, refupdate.Update{Ref: ref, Old: old, New: refupdate.ZeroOID})
+	}
+	return refupdate.Apply(ctx, r.c.runner, rp.Path, ups...)
 }
 
 // submitReviews tells submit whether changes are submittable.

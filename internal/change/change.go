@@ -201,3 +201,8 @@ type Comment struct {
 	CommitID        string
 	ChangeMessageID int64
 }
+
+// BranchLock is the db.Lock key that serializes, across masters, what
+// takes a branch's changes out of review: submits to the branch and
+// deletions of its changes.
+func BranchLock(project, branch string) string { return "submit " + project + " " + branch }

@@ -83,10 +83,10 @@ func (s *Store) Insert(ctx context.Context, q db.Querier, c *Change) error {
 func (s *Store) Update(ctx context.Context, q db.Querier, c *Change) error {
 	res, err := q.Exec(ctx, `UPDATE changes SET status = $1, subject = $2, topic = $3, current_ps = $4,
 		wip = $5, private = $6, reviewed = $7, updated_on = $8, submitted_on = $9, submitter_id = $10,
-		submission_id = $11, version = version + 1, owner_id = $12
-		WHERE id = $13 AND version = $14`,
+		submission_id = $11, version = version + 1, owner_id = $12, branch = $13
+		WHERE id = $14 AND version = $15`,
 		string(c.Status), c.Subject, c.Topic, c.CurrentPS, c.WIP, c.Private, c.Reviewed, micros(c.Updated),
-		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID), c.OwnerID, c.Number, c.Version)
+		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID), c.OwnerID, c.Branch, c.Number, c.Version)
 	if errors.Is(err, db.ErrConflict) {
 		return fail.Errorf(fail.Conflict, "%s has duplicates", c.Key)
 	}
@@ -97,6 +97,21 @@ func (s *Store) Update(ctx context.Context, q db.Querier, c *Change) error {
 		return ErrConcurrentUpdate
 	}
 	c.Version++
+	return nil
+}
+
+// Delete removes change c and every row that belongs to it (patch sets,
+// votes, reviewers, messages, comments, hashtags, stars, reviewed flags)
+// if nobody changed it since it was read; otherwise it returns
+// ErrConcurrentUpdate. Its refs are the caller's to delete.
+func (s *Store) Delete(ctx context.Context, q db.Querier, c *Change) error {
+	res, err := q.Exec(ctx, `DELETE FROM changes WHERE id = $1 AND version = $2`, c.Number, c.Version)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrConcurrentUpdate
+	}
 	return nil
 }
 

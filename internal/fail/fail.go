@@ -20,6 +20,7 @@ const (
 	Forbidden                 // signed in but not permitted; 403
 	NotFound                  // unknown or invisible; 404
 	Conflict                  // state conflict; 409
+	NotAllowed                // never possible on this resource; 405
 	Unprocessable             // unresolvable id in a request body; 422
 	Unavailable               // a dependency is down; 503
 )

@@ -72,6 +72,36 @@ func (r *recordingSink) types() []string {
 	return out
 }
 
+// fakeRepos is the tests' git: branch tips by name, commits marked as on
+// every branch, and the refs deleted.
+type fakeRepos struct {
+	mu      sync.Mutex
+	tips    map[string]string
+	merged  map[string]bool
+	deleted map[string]string
+}
+
+func (f *fakeRepos) BranchTip(_ context.Context, _, branch string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tips[branch], nil
+}
+
+func (f *fakeRepos) Reachable(_ context.Context, _, commit, _ string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.merged[commit], nil
+}
+
+func (f *fakeRepos) DeleteRefs(_ context.Context, _ string, refs map[string]string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for r, c := range refs {
+		f.deleted[r] = c
+	}
+	return nil
+}
+
 // exprMatcher is the tests' Matcher: the boolean grammar of this package
 // over the atoms submit requirements use in these tests (label:X=MAX,
 // label:X=MIN, label:X=+N, has:unresolved, is:true, is:false). Anything
@@ -140,6 +170,7 @@ type env struct {
 	accounts *account.Service
 	policies *testPolicies
 	sink     *recordingSink
+	repos    *fakeRepos
 	clock    *clock.Fake
 	svc      *Service
 
@@ -156,7 +187,9 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, db: d, store: change.NewStore(d), clock: clock.NewFake(epoch),
-		policies: &testPolicies{chains: map[string][]*project.Config{}}, sink: &recordingSink{}}
+		policies: &testPolicies{chains: map[string][]*project.Config{}}, sink: &recordingSink{},
+		repos: &fakeRepos{tips: map[string]string{"refs/heads/main": "tip-main", "refs/heads/stable": "tip-stable"},
+			merged: map[string]bool{}, deleted: map[string]string{}}}
 	e.accounts = account.New(account.Options{DB: d, Clock: e.clock, Logger: quiet})
 	e.admin = e.account("admin", "Ada Admin")
 	e.owner = e.account("owner", "Olive Owner")
@@ -170,7 +203,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	e.setProject("All-Projects", "")
 	e.setProject("p", "")
 	e.svc = New(Options{DB: d, Changes: e.store, Policies: e.policies, Accounts: e.accounts, Matcher: exprMatcher{},
-		Events: e.sink, Clock: e.clock, Logger: quiet, Committed: func() { e.committed++ }})
+		Events: e.sink, Repos: e.repos, Clock: e.clock, Logger: quiet, Committed: func() { e.committed++ }})
 	return e
 }
 

@@ -77,6 +77,7 @@ const (
 	EventHashtagsChanged     = "hashtags-changed"
 	EventWIPStateChanged     = "wip-state-changed"
 	EventPrivateStateChanged = "private-state-changed"
+	EventChangeDeleted       = "change-deleted"
 )
 
 // Event is one Gerrit event a use case emits. Which fields are set depends
@@ -85,7 +86,7 @@ type Event struct {
 	Type     string
 	Change   *change.Change
 	PatchSet *change.PatchSet // the patch set concerned: the reviewed one, else the current one
-	Actor    int64            // author, adder, abandoner, restorer, changer, editor, remover
+	Actor    int64            // author, adder, abandoner, restorer, changer, editor, remover, deleter
 	When     time.Time
 	// Message is the whole change message (comment-added,
 	// reviewer-deleted) or the reason (change-abandoned,
@@ -113,8 +114,9 @@ type Options struct {
 	Changes  *change.Store
 	Policies Policies
 	Accounts Accounts
-	Matcher  Matcher   // evaluates submit requirements; required for them
-	Events   EventSink // nil drops events (tests of other packages)
+	Matcher  Matcher      // evaluates submit requirements; required for them
+	Events   EventSink    // nil drops events (tests of other packages)
+	Repos    Repositories // required to move and delete changes
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	// Committed is called after a transaction that appended events has
@@ -141,6 +143,7 @@ type Service struct {
 	accounts  Accounts
 	matcher   Matcher
 	events    EventSink
+	repos     Repositories
 	clock     clock.Clock
 	log       *slog.Logger
 	committed func()
@@ -170,7 +173,7 @@ func New(o Options) *Service {
 	}
 	s := &Service{
 		db: o.DB, changes: o.Changes, policies: o.Policies, accounts: o.Accounts, matcher: o.Matcher,
-		events: o.Events, clock: o.Clock, log: o.Logger.With("component", "review"), committed: o.Committed,
+		events: o.Events, repos: o.Repos, clock: o.Clock, log: o.Logger.With("component", "review"), committed: o.Committed,
 		strictLabels: o.StrictLabels, maxReviewers: o.MaxReviewers, maxWithoutCheck: o.MaxReviewersWithoutCheck,
 		maxTopicLength: defaultMaxTopicLength, maxMessageLength: defaultMaxMessageLength,
 	}
@@ -362,7 +365,7 @@ func (a *actor) canSee(reviewers []change.Reviewer) bool {
 // Rights summarizes what a caller may do to a change, for the actions and
 // removable reviewers the REST layer shows.
 type Rights struct {
-	Abandon, Restore, EditTopic, EditHashtags, ToggleWIP, SetPrivate bool
+	Abandon, Restore, Move, Delete, EditTopic, EditHashtags, ToggleWIP, SetPrivate bool
 	// Vote holds, per applying label, the range the caller may vote
 	// (absent: only 0).
 	Vote map[string][2]int
@@ -381,6 +384,8 @@ func (s *Service) RightsOf(ctx context.Context, subj access.Subject, c *change.C
 	}
 	r.Abandon = c.Status.Open() && a.canAbandon()
 	r.Restore = c.Status == change.StatusAbandoned && a.canRestore()
+	r.Move = c.Status == change.StatusNew && a.canMove(c.Branch)
+	r.Delete = c.Status != change.StatusMerged && a.canDelete()
 	r.EditTopic = a.canEditTopic()
 	r.EditHashtags = a.canEditHashtags()
 	r.ToggleWIP = c.Status.Open() && a.canToggleWIP()

@@ -130,7 +130,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		strategy = merge.MergeIfNecessary
 	}
 
-	unlock, err := s.o.DB.Lock(ctx, "submit "+ch.Project+" "+ch.Branch)
+	unlock, err := s.o.DB.Lock(ctx, change.BranchLock(ch.Project, ch.Branch))
 	if err != nil {
 		return nil, err
 	}
@@ -510,7 +510,7 @@ func (s *Service) recoverOne(ctx context.Context, id int64) error {
 		Scan(&it.Project, &it.Branch, &it.OldTip, &it.NewTip, &changes, &it.Submitter, &state); err != nil {
 		return err
 	}
-	unlock, err := s.o.DB.Lock(ctx, "submit "+it.Project+" "+it.Branch)
+	unlock, err := s.o.DB.Lock(ctx, change.BranchLock(it.Project, it.Branch))
 	if err != nil {
 		return err
 	}

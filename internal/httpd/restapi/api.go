@@ -232,6 +232,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusNotFound
 	case fail.Conflict:
 		status = http.StatusConflict
+	case fail.NotAllowed:
+		status = http.StatusMethodNotAllowed
 	case fail.Unprocessable:
 		status = http.StatusUnprocessableEntity
 	case fail.Unavailable:

@@ -97,6 +97,12 @@ type Reviews interface {
 	Review(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, in ReviewInput) (ReviewResult, error)
 	Abandon(ctx context.Context, by Actor, c *change.Change, message string) error
 	Restore(ctx context.Context, by Actor, c *change.Change, message string) error
+	// Rights says what the viewer may do to the change, for its actions.
+	Rights(ctx context.Context, viewer access.Subject, c *change.Change) (ChangeRights, error)
+	// Move retargets the change to another branch of its project.
+	Move(ctx context.Context, by Actor, c *change.Change, in MoveInput) error
+	// Delete deletes the change, its rows and its refs.
+	Delete(ctx context.Context, by Actor, c *change.Change) error
 	SetTopic(ctx context.Context, by Actor, c *change.Change, topic string) error
 	SetHashtags(ctx context.Context, by Actor, c *change.Change, add, remove []string) ([]string, error)
 	AddReviewer(ctx context.Context, by Actor, c *change.Change, in ReviewerInput) (ReviewerAdded, error)
@@ -108,6 +114,11 @@ type Reviews interface {
 	SaveDraft(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, in CommentInput) (*change.Comment, error)
 	DeleteDraft(ctx context.Context, by Actor, c *change.Change, id string) error
 	SetStar(ctx context.Context, by Actor, c *change.Change, on bool) error
+}
+
+// ChangeRights is what a caller may do to a change.
+type ChangeRights struct {
+	Abandon, Restore, Move, Delete, EditTopic, EditHashtags, ToggleWIP, SetPrivate bool
 }
 
 // Submitter submits and rebases changes (internal/submit).
@@ -242,10 +253,13 @@ func (a *API) serveChanges(q *request) error {
 	}
 	rest := q.segs[2:]
 	if len(rest) == 0 {
-		if q.method() != http.MethodGet {
-			return methodNotAllowed()
+		switch q.method() {
+		case http.MethodGet:
+			return a.writeChange(q, rc.change, parseChangeOptions(q.query, a.log))
+		case http.MethodDelete:
+			return a.deleteChange(q, rc)
 		}
-		return a.writeChange(q, rc.change, parseChangeOptions(q.query, a.log))
+		return methodNotAllowed()
 	}
 	switch rest[0] {
 	case "detail":
@@ -270,6 +284,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.serveDrafts(q, rc, nil, rest[1:])
 	case "abandon", "restore", "wip", "ready", "private", "private.delete":
 		return a.serveStateAction(q, rc, rest[0])
+	case "move":
+		return a.moveChange(q, rc)
 	case "submit":
 		return a.submit(q, rc, nil)
 	case "rebase":

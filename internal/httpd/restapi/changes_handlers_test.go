@@ -331,6 +331,12 @@ func TestChangeWrites(t *testing.T) {
 		{"remove reviewer", "DELETE", "/changes/1/reviewers/admin", "", "", 204, "", nil},
 		{"remove reviewer by POST", "POST", "/changes/1/reviewers/admin/delete", "", "", 204, "", nil},
 		{"remove unknown reviewer", "DELETE", "/changes/1/reviewers/nobody", "", "", 404, "Not found: nobody", nil},
+		{"move", "POST", "/changes/1/move", `{"destination_branch":"stable"}`, "application/json", 200, "",
+			func(t *testing.T) { wantCall(t, e.reviews, "move stable") }},
+		{"move nowhere", "POST", "/changes/1/move", `{}`, "application/json", 400, "destination branch is required", nil},
+		{"move by GET", "GET", "/changes/1/move", "", "", 405, "Method Not Allowed", nil},
+		{"delete", "DELETE", "/changes/1", "", "", 204, "", func(t *testing.T) { wantCall(t, e.reviews, "delete 1") }},
+		{"POST on a change", "POST", "/changes/1", "", "", 405, "Method Not Allowed", nil},
 		{"write on a missing change", "POST", "/changes/7/abandon", "", "", 404, "Not found: 7", nil},
 		{"GET on a write endpoint", "GET", "/changes/1/abandon", "", "", 405, "Method Not Allowed", nil},
 	}
@@ -422,6 +428,18 @@ func (f *fakeReviews) Abandon(_ context.Context, _ Actor, _ *change.Change, m st
 }
 func (f *fakeReviews) Restore(_ context.Context, _ Actor, _ *change.Change, m string) error {
 	f.calls = append(f.calls, "restore "+m)
+	return nil
+}
+// Rights lets the change's owner abandon it, as review's rules would.
+func (f *fakeReviews) Rights(_ context.Context, viewer access.Subject, c *change.Change) (ChangeRights, error) {
+	return ChangeRights{Abandon: viewer.AccountID == c.OwnerID && c.Status == change.StatusNew}, nil
+}
+func (f *fakeReviews) Move(_ context.Context, _ Actor, _ *change.Change, in MoveInput) error {
+	f.calls = append(f.calls, "move "+in.DestinationBranch)
+	return nil
+}
+func (f *fakeReviews) Delete(_ context.Context, _ Actor, c *change.Change) error {
+	f.calls = append(f.calls, fmt.Sprintf("delete %d", c.Number))
 	return nil
 }
 func (f *fakeReviews) SetTopic(_ context.Context, _ Actor, _ *change.Change, topic string) error {

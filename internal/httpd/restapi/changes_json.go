@@ -358,7 +358,11 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		}
 	}
 	if b.signedIn() && o.anyOf(optChangeActions, optCurrentActions) {
-		info.Actions = b.a.changeActions(b.q, c, pv.chk, b.reviewers[c.Number])
+		actions, err := b.a.changeActions(b.q, c)
+		if err != nil {
+			return nil, err
+		}
+		info.Actions = actions
 	}
 	if b.wantRevisions() {
 		var out []*change.PatchSet

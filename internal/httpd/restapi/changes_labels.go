@@ -106,48 +106,34 @@ func reviewerMap(reviewers []change.Reviewer, votes []change.Vote, acct func(int
 }
 
 // changeActions are the change-level actions the caller may take.
-func (a *API) changeActions(q *request, c *change.Change, chk *access.Checker, reviewers []change.Reviewer) map[string]ActionInfo {
-	owner := q.caller.ID() == c.OwnerID
-	if owner {
-		chk = chk.AsChangeOwner()
-	}
-	refOwner := chk.IsRefOwner(c.Branch)
-	may := func(perm string) bool { return owner || refOwner || chk.Can(c.Branch, perm) }
+func (a *API) changeActions(q *request, c *change.Change) (map[string]ActionInfo, error) {
 	out := map[string]ActionInfo{}
-	switch c.Status {
-	case change.StatusNew:
-		if may(project.PermAbandon) {
-			out["abandon"] = ActionInfo{Method: "POST", Label: "Abandon", Title: "Abandon the change", Enabled: true}
-		}
-		if may(project.PermToggleWipState) {
-			if c.WIP {
-				out["ready"] = ActionInfo{Method: "POST", Label: "Start Review", Title: "Set Ready For Review", Enabled: true}
-			} else {
-				out["wip"] = ActionInfo{Method: "POST", Label: "Mark as work in progress", Title: "Set Work In Progress", Enabled: true}
-			}
-		}
-		if owner || refOwner {
-			if c.Private {
-				out["private.delete"] = ActionInfo{Method: "POST", Label: "Unmark private", Title: "Unmark change as private", Enabled: true}
-			} else {
-				out["private"] = ActionInfo{Method: "POST", Label: "Mark private", Title: "Mark change as private", Enabled: true}
-			}
-		}
-	case change.StatusAbandoned:
-		if may(project.PermAbandon) {
-			out["restore"] = ActionInfo{Method: "POST", Label: "Restore", Title: "Restore the change", Enabled: true}
+	if a.reviews == nil {
+		return out, nil
+	}
+	r, err := a.reviews.Rights(q.r.Context(), q.caller.Subject(), c)
+	if err != nil {
+		return nil, err
+	}
+	add := func(ok bool, key, method, label, title string) {
+		if ok {
+			out[key] = ActionInfo{Method: method, Label: label, Title: title, Enabled: true}
 		}
 	}
-	if may(project.PermEditTopicName) {
-		out["topic"] = ActionInfo{Method: "PUT", Label: "Topic", Title: "Set topic", Enabled: true}
+	add(r.Abandon, "abandon", "POST", "Abandon", "Abandon the change")
+	add(r.Restore, "restore", "POST", "Restore", "Restore the change")
+	add(r.Move, "move", "POST", "Move Change", "Move change to a different branch")
+	add(r.Delete, "/", "DELETE", "Delete Change", fmt.Sprintf("Delete change %d", c.Number))
+	if c.Status == change.StatusNew {
+		add(r.ToggleWIP && c.WIP, "ready", "POST", "Start Review", "Set Ready For Review")
+		add(r.ToggleWIP && !c.WIP, "wip", "POST", "Mark as work in progress", "Set Work In Progress")
+		add(r.SetPrivate && c.Private, "private.delete", "POST", "Unmark private", "Unmark change as private")
+		add(r.SetPrivate && !c.Private, "private", "POST", "Mark private", "Mark change as private")
 	}
-	if may(project.PermEditHashtags) {
-		out["hashtags"] = ActionInfo{Method: "POST", Label: "Hashtags", Title: "Edit hashtags", Enabled: true}
-	}
-	if a.reviews != nil {
-		out["reviewers"] = ActionInfo{Method: "POST", Label: "Add reviewers", Title: "Add reviewers to the change", Enabled: true}
-	}
-	return out
+	add(r.EditTopic, "topic", "PUT", "Topic", "Set topic")
+	add(r.EditHashtags, "hashtags", "POST", "Hashtags", "Edit hashtags")
+	add(true, "reviewers", "POST", "Add reviewers", "Add reviewers to the change")
+	return out, nil
 }
 
 // revisionActions are the actions on a patch set the caller may take:

@@ -355,6 +355,13 @@ type MessageInput struct {
 	Notify  string `json:"notify,omitempty"`
 }
 
+// MoveInput is Gerrit's MoveInput.
+type MoveInput struct {
+	DestinationBranch string `json:"destination_branch"`
+	Message           string `json:"message,omitempty"`
+	KeepAllVotes      bool   `json:"keep_all_votes,omitempty"`
+}
+
 // TopicInput is Gerrit's TopicInput.
 type TopicInput struct {
 	Topic string `json:"topic"`

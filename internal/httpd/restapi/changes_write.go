@@ -209,6 +209,42 @@ func (a *API) serveStateAction(q *request, rc *resolvedChange, action string) er
 	return noContent(q)
 }
 
+// deleteChange answers DELETE /changes/{id}: 204.
+func (a *API) deleteChange(q *request, rc *resolvedChange) error {
+	if err := needs(a.reviews); err != nil {
+		return err
+	}
+	if err := a.reviews.Delete(q.r.Context(), actorOf(q), rc.change); err != nil {
+		return err
+	}
+	return noContent(q)
+}
+
+// moveChange answers POST /changes/{id}/move with the moved change.
+func (a *API) moveChange(q *request, rc *resolvedChange) error {
+	if q.method() != http.MethodPost {
+		return methodNotAllowed()
+	}
+	if err := needs(a.reviews); err != nil {
+		return err
+	}
+	var in MoveInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.DestinationBranch) == "" {
+		return fail.Errorf(fail.Invalid, "destination branch is required")
+	}
+	if err := a.reviews.Move(q.r.Context(), actorOf(q), rc.change, in); err != nil {
+		return err
+	}
+	c, err := a.reload(q, rc.change.Number)
+	if err != nil {
+		return err
+	}
+	return a.writeChange(q, c, 0)
+}
+
 // serveTopic answers GET/PUT/DELETE /changes/{id}/topic.
 func (a *API) serveTopic(q *request, rc *resolvedChange) error {
 	switch q.method() {

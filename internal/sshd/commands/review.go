@@ -49,6 +49,7 @@ type Reviews interface {
 	Review(ctx context.Context, subj access.Subject, n int64, ps int, in review.ReviewInput) (*review.ReviewResult, error)
 	Abandon(ctx context.Context, subj access.Subject, n int64, message string) (*change.Change, error)
 	Restore(ctx context.Context, subj access.Subject, n int64, message string) (*change.Change, error)
+	Move(ctx context.Context, subj access.Subject, n int64, in review.MoveInput) (*change.Change, error)
 	AddReviewer(ctx context.Context, subj access.Subject, n int64, in review.ReviewerInput) (*review.ReviewerResult, error)
 	RemoveReviewer(ctx context.Context, subj access.Subject, n, id int64) error
 }
@@ -71,7 +72,7 @@ var (
 
 // reviewOptions are the parsed options of one `gerrit review`.
 type reviewOptions struct {
-	message, tag, notify, projectArg, branch string
+	message, tag, notify, projectArg, branch, move string
 	abandon, restore, rebase, submit, json   bool
 	// optionVotes come from the --<label> options and are dropped where
 	// the caller may not cast them; labelVotes come from --label and
@@ -108,6 +109,7 @@ func (c *Commands) review(ctx context.Context, s *sshd.Session) error {
 	fs.Bool(&o.abandon, "--abandon", "abandon the specified change(s)")
 	fs.Bool(&o.restore, "--restore", "restore the specified abandoned change(s)")
 	fs.Bool(&o.rebase, "--rebase", "rebase the specified change(s)")
+	fs.String(&o.move, "--move", "BRANCH", "move the specified change(s)")
 	fs.Bool(&o.submit, "--submit|-s", "submit the specified patch set(s)")
 	fs.Bool(&o.json, "--json|-j", "read review input json from stdin")
 	fs.String(&o.tag, "--tag|-t", "TAG", "applies a tag to the given review")
@@ -120,7 +122,7 @@ func (c *Commands) review(ctx context.Context, s *sshd.Session) error {
 		return nil
 	})
 	fixed := map[string]bool{"--project": true, "--branch": true, "--message": true, "--notify": true, "--abandon": true,
-		"--restore": true, "--rebase": true, "--submit": true, "--json": true, "--tag": true, "--label": true}
+		"--restore": true, "--rebase": true, "--move": true, "--submit": true, "--json": true, "--tag": true, "--label": true}
 	for _, l := range labels {
 		name := "--" + strings.ToLower(l.Name)
 		if fixed[name] {
@@ -214,6 +216,8 @@ func (o *reviewOptions) check() error {
 			return die("abandon and submit actions are mutually exclusive")
 		case o.rebase:
 			return die("abandon and rebase actions are mutually exclusive")
+		case o.move != "":
+			return die("abandon and move actions are mutually exclusive")
 		}
 	}
 	if o.json {
@@ -230,6 +234,8 @@ func (o *reviewOptions) check() error {
 			return die("json and rebase actions are mutually exclusive")
 		case o.tag != "":
 			return die("json and tag actions are mutually exclusive")
+		case o.move != "":
+			return die("json and move actions are mutually exclusive")
 		}
 	}
 	if o.rebase && o.submit {
@@ -407,7 +413,7 @@ func (c *Commands) visibleChanges(ctx context.Context, cl *caller, n *query.Node
 
 // reviewOne applies the options of a `gerrit review` to one patch set, in
 // Gerrit's order: votes before abandoning, after restoring; then rebase,
-// then submit.
+// move and submit.
 func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o *reviewOptions) error {
 	subj := cl.subject()
 	votes := map[string]int{}
@@ -458,10 +464,7 @@ func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o 
 			return err
 		}
 	}
-	if !o.rebase && !o.submit {
-		return nil
-	}
-	if c.rv.Submitter == nil {
+	if (o.rebase || o.submit) && c.rv.Submitter == nil {
 		return fail.Errorf(fail.Conflict, "submit is not available")
 	}
 	caller := submit.Caller{Account: cl.account, Groups: cl.groups}
@@ -474,6 +477,11 @@ func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o 
 			return fail.Errorf(fail.Conflict, "revision %s is not current revision", t.ps.Commit)
 		}
 		if _, err := c.rv.Submitter.Rebase(ctx, caller, t.change.Number, "", c.rv.NewPatchSet); err != nil {
+			return err
+		}
+	}
+	if o.move != "" {
+		if _, err := c.rv.Reviews.Move(ctx, subj, t.change.Number, review.MoveInput{Branch: o.move, Message: o.message}); err != nil {
 			return err
 		}
 	}
