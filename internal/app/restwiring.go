@@ -376,23 +376,9 @@ func (m restMergeability) Mergeable(ctx context.Context, ch *change.Change, ps *
 	if err != nil {
 		strategy = merge.MergeIfNecessary
 	}
-	info.Mergeable, err = merge.Mergeable(ctx, m.c.runner, r, strategy, mergeContent(st.Chain), tip, ps.Commit)
+	info.Mergeable, err = merge.Mergeable(ctx, m.c.runner, r, strategy, project.SettingMergeContent.Effective(st.Chain), tip, ps.Commit)
 	if err != nil {
 		return restapi.MergeableInfo{}, err
 	}
 	return info, nil
-}
-
-// mergeContent is submit.mergeContent along the inheritance chain (true
-// unless set false).
-func mergeContent(chain []*project.Config) bool {
-	for _, c := range chain {
-		switch c.Submit.MergeContent {
-		case project.BoolTrue:
-			return true
-		case project.BoolFalse:
-			return false
-		}
-	}
-	return true
 }

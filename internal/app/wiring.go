@@ -172,7 +172,7 @@ func (c *components) mergeable(ctx context.Context, ch *change.Change) (bool, er
 	if err != nil {
 		strategy = merge.MergeIfNecessary
 	}
-	return merge.Mergeable(ctx, c.runner, r, strategy, true, tip, commit)
+	return merge.Mergeable(ctx, c.runner, r, strategy, project.SettingMergeContent.Effective(st.Chain), tip, commit)
 }
 
 // reviewEvents turns review's events into Gerrit's through the recorder.

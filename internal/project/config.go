@@ -118,6 +118,12 @@ func (c *Config) StateOrDefault() string {
 	return c.State
 }
 
+// StateName is the project state as Gerrit's JSON spells it: ACTIVE,
+// READ_ONLY or HIDDEN.
+func (c *Config) StateName() string {
+	return strings.ToUpper(strings.ReplaceAll(c.StateOrDefault(), "-", "_"))
+}
+
 // ParentName returns the project self inherits from: "" for All-Projects,
 // All-Projects when InheritFrom is unset.
 func (c *Config) ParentName(self string) string {
@@ -162,20 +168,6 @@ func EffectiveSubmitType(chain []*Config) string {
 		}
 	}
 	return DefaultSubmitType
-}
-
-// Inherited resolves an inheritable boolean along chain (the project, then
-// its parents): the first TRUE or FALSE wins, false when all inherit.
-func Inherited(chain []*Config, get func(*Config) string) bool {
-	for _, c := range chain {
-		switch get(c) {
-		case BoolTrue:
-			return true
-		case BoolFalse:
-			return false
-		}
-	}
-	return false
 }
 
 // ValidationError is one problem in project.config or groups, with the
@@ -1026,19 +1018,4 @@ func (w *configWriter) dropEmpty() {
 			w.raw.RemoveSection(s.Name, s.Subsection)
 		}
 	}
-}
-
-// EffectiveBool resolves an inheritable TRUE/FALSE/INHERIT setting along a
-// configuration chain (the project first): the first explicit value wins,
-// else def.
-func EffectiveBool(chain []*Config, get func(*Config) string, def bool) bool {
-	for _, cfg := range chain {
-		switch strings.ToUpper(get(cfg)) {
-		case BoolTrue:
-			return true
-		case BoolFalse:
-			return false
-		}
-	}
-	return def
 }

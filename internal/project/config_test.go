@@ -448,7 +448,7 @@ func TestFilesDoesNotModifyConfig(t *testing.T) {
 	}
 }
 
-func TestEffectiveSubmitTypeAndInherited(t *testing.T) {
+func TestEffectiveSubmitTypeAndSettings(t *testing.T) {
 	child := &Config{Submit: SubmitConfig{Action: SubmitInherit}, Receive: ReceiveConfig{RequireChangeID: BoolInherit}}
 	parent := &Config{Submit: SubmitConfig{Action: SubmitFastForwardOnly}, Receive: ReceiveConfig{RequireChangeID: BoolFalse}}
 	root := &Config{Receive: ReceiveConfig{RequireChangeID: BoolTrue}}
@@ -460,15 +460,15 @@ func TestEffectiveSubmitTypeAndInherited(t *testing.T) {
 	}{
 		{desc: "inherits from parent", chain: []*Config{child, parent, root}, wantSubmit: SubmitFastForwardOnly, wantCID: false},
 		{desc: "root only", chain: []*Config{child, root}, wantSubmit: DefaultSubmitType, wantCID: true},
-		{desc: "nothing set", chain: []*Config{{}}, wantSubmit: DefaultSubmitType, wantCID: false},
+		{desc: "nothing set: the default", chain: []*Config{{}}, wantSubmit: DefaultSubmitType, wantCID: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
 			if got := EffectiveSubmitType(tc.chain); got != tc.wantSubmit {
 				t.Fatalf("EffectiveSubmitType = %q, want %q", got, tc.wantSubmit)
 			}
-			if got := Inherited(tc.chain, func(c *Config) string { return c.Receive.RequireChangeID }); got != tc.wantCID {
-				t.Fatalf("Inherited = %v, want %v", got, tc.wantCID)
+			if got := SettingRequireChangeID.Effective(tc.chain); got != tc.wantCID {
+				t.Fatalf("requireChangeId = %v, want %v", got, tc.wantCID)
 			}
 		})
 	}

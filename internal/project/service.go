@@ -138,10 +138,18 @@ func (s *Service) Create(ctx context.Context, in Input) error {
 		}
 	}
 	branches := in.Branches
-	if len(branches) == 0 {
+	switch {
+	case in.PermissionsOnly:
+		// Access rules only: HEAD names the configuration, which is how
+		// listings tell such projects apart.
+		branches = []string{ConfigRef}
+	case len(branches) == 0:
 		branches = []string{s.defaultBranch}
 	}
 	for i, b := range branches {
+		if b == ConfigRef {
+			continue
+		}
 		if !strings.HasPrefix(b, "refs/") {
 			b = "refs/heads/" + b
 		}

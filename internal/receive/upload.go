@@ -224,7 +224,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		return nil, nil
 	}
 
-	requireChangeID := project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Receive.RequireChangeID }, true)
+	requireChangeID := project.SettingRequireChangeID.Effective(state.Chain)
 	d := &decider{rc: rc, ctx: ctx, push: push, chk: chk, state: state, msgs: msgs}
 	type planned struct {
 		commit *repo.Commit
@@ -336,8 +336,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				ch = &change.Change{
 					Number: n, Project: push.Project, Branch: branch, Key: p.key, OwnerID: push.Caller.ID,
 					Status: change.StatusNew, Subject: p.commit.Subject(), Topic: opts.topic, CurrentPS: 1,
-					WIP:     opts.wip || project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.WorkInProgressByDefault }, false) && !opts.ready,
-					Private: opts.private || project.EffectiveBool(state.Chain, func(cfg *project.Config) string { return cfg.Change.PrivateByDefault }, false) && !opts.removePrivate,
+					WIP:     opts.wip || project.SettingWorkInProgressByDefault.Effective(state.Chain) && !opts.ready,
+					Private: opts.private || project.SettingPrivateByDefault.Effective(state.Chain) && !opts.removePrivate,
 					Created: now, Updated: now,
 				}
 				ch.Reviewed = !ch.WIP

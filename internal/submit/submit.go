@@ -184,7 +184,10 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		Tip:          tip,
 		Committer:    repo.Ident{Name: caller.Account.DisplayName(), Email: caller.Account.PreferredEmail, When: now},
 		Server:       s.o.Server,
-		MergeContent: project.EffectiveBool(st.Chain, func(c *project.Config) string { return c.Submit.MergeContent }, true),
+		MergeContent: project.SettingMergeContent.Effective(st.Chain),
+		// An empty result is refused only where the project says so.
+		RejectEmptyCommit: project.SettingRejectEmptyCommit.Effective(st.Chain),
+		MatchAuthorDate:   project.SettingMatchAuthorToCommitterDate.Effective(st.Chain),
 	}
 	for _, c := range set {
 		footers, err := s.footers(ctx, c.change)

@@ -430,6 +430,7 @@ func (f *fakeReviews) Restore(_ context.Context, _ Actor, _ *change.Change, m st
 	f.calls = append(f.calls, "restore "+m)
 	return nil
 }
+
 // Rights lets the change's owner abandon it, as review's rules would.
 func (f *fakeReviews) Rights(_ context.Context, viewer access.Subject, c *change.Change) (ChangeRights, error) {
 	return ChangeRights{Abandon: viewer.AccountID == c.OwnerID && c.Status == change.StatusNew}, nil

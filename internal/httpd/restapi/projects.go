@@ -1,7 +1,6 @@
 package restapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sort"
@@ -53,7 +52,7 @@ func (a *API) serveProjects(q *request) error {
 	case "access":
 		return a.serveAccess(q, chk, st)
 	case "config":
-		return writeJSON(q, http.StatusOK, a.configInfo(st))
+		return writeJSON(q, http.StatusOK, configInfo(st))
 	case "commits":
 		return a.serveProjectCommit(q, chk, st, rest[1:])
 	}
@@ -80,7 +79,7 @@ func (a *API) projectInfo(st *project.State, withName bool) ProjectInfo {
 		ID:          escapeID(st.Name),
 		Parent:      st.ParentName,
 		Description: st.Config.Description,
-		State:       strings.ToUpper(strings.ReplaceAll(st.Config.StateOrDefault(), "-", "_")),
+		State:       st.Config.StateName(),
 	}
 	if withName {
 		info.Name = st.Name
@@ -149,100 +148,48 @@ func (a *API) createProject(q *request, name string) error {
 }
 
 func (a *API) listProjects(q *request) error {
-	ctx := q.r.Context()
-	names, err := a.projects.Names(ctx)
+	lq := access.ListQuery{
+		Filter:   project.Filter{Prefix: q.query.Get("p"), Regex: q.query.Get("r"), Substring: q.query.Get("m")},
+		Type:     q.query.Get("type"),
+		State:    firstOf(q.query.Get("state"), q.query.Get("s")),
+		All:      q.query.Has("all"),
+		Tree:     q.query.Has("t") || q.query.Has("tree"),
+		Branches: q.query["b"],
+	}
+	withDesc := q.query.Has("d") || q.query.Has("description")
+	var err error
+	if lq.Limit, err = intParam(q, "n", "limit"); err != nil {
+		return err
+	}
+	if lq.Start, err = intParam(q, "S", "start"); err != nil {
+		return err
+	}
+	listed, more, err := a.access.List(q.r.Context(), a.projects, q.caller.Subject(), lq)
 	if err != nil {
 		return err
 	}
-	filter := project.Filter{Prefix: q.query.Get("p"), Regex: q.query.Get("r"), Substring: q.query.Get("m")}
-	_, withDesc := q.query["d"]
-	if _, ok := q.query["description"]; ok {
-		withDesc = true
-	}
-	limit, _ := strconv.Atoi(q.query.Get("n"))
-	if limit == 0 {
-		limit, _ = strconv.Atoi(q.query.Get("limit"))
-	}
-	start, _ := strconv.Atoi(q.query.Get("S"))
-	if start == 0 {
-		start, _ = strconv.Atoi(q.query.Get("start"))
-	}
-	branches := q.query["b"]
-	typ := strings.ToUpper(q.query.Get("type"))
-	out := map[string]ProjectInfo{}
-	var order []string
-	skipped := 0
-	for _, name := range names {
-		ok, err := filter.Match(name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		chk, st, err := a.access.Check(ctx, name, q.caller.Subject())
-		if err != nil {
-			a.log.Warn("list projects: skip", "project", name, "err", err)
-			continue
-		}
-		if !chk.Visible() {
-			continue
-		}
-		if typ == "PERMISSIONS" && !isPermissionsOnly(name) || typ == "CODE" && isPermissionsOnly(name) {
-			continue
-		}
-		var heads map[string]string
-		if len(branches) > 0 {
-			heads = a.branchHeads(ctx, chk, name, branches)
-			if len(heads) == 0 {
-				continue // Gerrit lists only projects that have one of the branches
-			}
-		}
-		if skipped < start {
-			skipped++
-			continue
-		}
-		if limit > 0 && len(order) == limit {
-			last := out[order[len(order)-1]]
-			last.MoreProjects = true
-			out[order[len(order)-1]] = last
-			break
-		}
-		info := a.projectInfo(st, false)
+	out := make(map[string]ProjectInfo, len(listed))
+	for i, l := range listed {
+		info := a.projectInfo(l.State, false)
 		if !withDesc {
 			info.Description = ""
 		}
-		info.Branches = heads
-		out[name] = info
-		order = append(order, name)
+		info.Parent = l.Parent
+		info.Branches = l.Branches
+		info.MoreProjects = more && i == len(listed)-1
+		out[l.State.Name] = info
 	}
 	return writeJSON(q, http.StatusOK, out)
 }
 
-// branchHeads resolves the b= branches of a project that the caller may read.
-func (a *API) branchHeads(ctx context.Context, chk *access.Checker, name string, branches []string) map[string]string {
-	r, err := a.projects.Open(ctx, name)
-	if err != nil {
-		return nil
-	}
-	heads := map[string]string{}
-	for _, b := range branches {
-		ref := b
-		if !strings.HasPrefix(ref, "refs/") {
-			ref = "refs/heads/" + b
-		}
-		if !chk.Can(ref, "read") {
-			continue
-		}
-		if oid, err := r.Resolve(ctx, ref); err == nil {
-			heads[b] = oid
+// firstOf returns the first non-empty value.
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
 		}
 	}
-	return heads
-}
-
-func isPermissionsOnly(name string) bool {
-	return name == project.AllProjects || name == project.AllUsers
+	return ""
 }
 
 func (a *API) serveDescription(q *request, chk *access.Checker, st *project.State) error {
@@ -425,12 +372,57 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 	return methodNotAllowed()
 }
 
-func (a *API) configInfo(st *project.State) map[string]any {
-	return map[string]any{
-		"description": st.Config.Description,
-		"state":       strings.ToUpper(strings.ReplaceAll(st.Config.StateOrDefault(), "-", "_")),
-		"submit_type": project.EffectiveSubmitType(st.Chain),
+// configInfo is the project's ConfigInfo.
+func configInfo(st *project.State) ConfigInfo {
+	b := func(set project.Setting) InheritedBooleanInfo {
+		info := InheritedBooleanInfo{Value: set.Effective(st.Chain), ConfiguredValue: set.Configured(st.Config)}
+		if len(st.Chain) > 1 {
+			inherited := set.Effective(st.Chain[1:])
+			info.InheritedValue = &inherited
+		}
+		return info
 	}
+	submitType := project.EffectiveSubmitType(st.Chain)
+	configured := st.Config.Submit.Action
+	if configured == "" {
+		configured = project.SubmitInherit
+	}
+	info := ConfigInfo{
+		Description:                      st.Config.Description,
+		UseContributorAgreements:         b(project.SettingUseContributorAgreements),
+		UseContentMerge:                  b(project.SettingMergeContent),
+		UseSignedOffBy:                   b(project.SettingRequireSignedOffBy),
+		CreateNewChangeForAllNotInTarget: b(project.SettingCreateNewChangeForAllNotInTarget),
+		RequireChangeID:                  b(project.SettingRequireChangeID),
+		EnableSignedPush:                 b(project.SettingEnableSignedPush),
+		RequireSignedPush:                b(project.SettingRequireSignedPush),
+		RejectImplicitMerges:             b(project.SettingRejectImplicitMerges),
+		PrivateByDefault:                 b(project.SettingPrivateByDefault),
+		WorkInProgressByDefault:          b(project.SettingWorkInProgressByDefault),
+		MatchAuthorToCommitterDate:       b(project.SettingMatchAuthorToCommitterDate),
+		RejectEmptyCommit:                b(project.SettingRejectEmptyCommit),
+		DefaultSubmitType:                SubmitTypeInfo{Value: submitType, ConfiguredValue: configured},
+		SubmitType:                       submitType,
+		State:                            st.Config.StateName(),
+		CommentLinks:                     map[string]any{},
+	}
+	if len(st.Chain) > 1 {
+		info.DefaultSubmitType.InheritedValue = project.EffectiveSubmitType(st.Chain[1:])
+	}
+	// The limit in effect is the lowest along the chain.
+	var limit int64
+	for _, cfg := range st.Chain {
+		if l := cfg.Receive.MaxObjectSizeLimit; l > 0 && (limit == 0 || l < limit) {
+			limit = l
+		}
+	}
+	if limit > 0 {
+		info.MaxObjectSizeLimit.Value = strconv.FormatInt(limit, 10)
+	}
+	if own := st.Config.Receive.MaxObjectSizeLimit; own > 0 {
+		info.MaxObjectSizeLimit.ConfiguredValue = strconv.FormatInt(own, 10)
+	}
+	return info
 }
 
 // canDeleteRef is Gerrit's rule for deleting a branch over REST: delete,

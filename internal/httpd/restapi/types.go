@@ -124,6 +124,51 @@ type ProjectInfo struct {
 	MoreProjects bool                     `json:"_more_projects,omitempty"`
 }
 
+// ConfigInfo is Gerrit's ConfigInfo: a project's settings, each with its
+// own value and the one in effect.
+type ConfigInfo struct {
+	Description                      string                 `json:"description,omitempty"`
+	UseContributorAgreements         InheritedBooleanInfo   `json:"use_contributor_agreements"`
+	UseContentMerge                  InheritedBooleanInfo   `json:"use_content_merge"`
+	UseSignedOffBy                   InheritedBooleanInfo   `json:"use_signed_off_by"`
+	CreateNewChangeForAllNotInTarget InheritedBooleanInfo   `json:"create_new_change_for_all_not_in_target"`
+	RequireChangeID                  InheritedBooleanInfo   `json:"require_change_id"`
+	EnableSignedPush                 InheritedBooleanInfo   `json:"enable_signed_push"`
+	RequireSignedPush                InheritedBooleanInfo   `json:"require_signed_push"`
+	RejectImplicitMerges             InheritedBooleanInfo   `json:"reject_implicit_merges"`
+	PrivateByDefault                 InheritedBooleanInfo   `json:"private_by_default"`
+	WorkInProgressByDefault          InheritedBooleanInfo   `json:"work_in_progress_by_default"`
+	MatchAuthorToCommitterDate       InheritedBooleanInfo   `json:"match_author_to_committer_date"`
+	RejectEmptyCommit                InheritedBooleanInfo   `json:"reject_empty_commit"`
+	MaxObjectSizeLimit               MaxObjectSizeLimitInfo `json:"max_object_size_limit"`
+	DefaultSubmitType                SubmitTypeInfo         `json:"default_submit_type"`
+	SubmitType                       string                 `json:"submit_type"`
+	State                            string                 `json:"state,omitempty"`
+	CommentLinks                     map[string]any         `json:"commentlinks"`
+}
+
+// InheritedBooleanInfo is Gerrit's InheritedBooleanInfo; InheritedValue
+// is absent for the root project, which inherits nothing.
+type InheritedBooleanInfo struct {
+	Value           bool   `json:"value"`
+	ConfiguredValue string `json:"configured_value"`
+	InheritedValue  *bool  `json:"inherited_value,omitempty"`
+}
+
+// MaxObjectSizeLimitInfo is Gerrit's MaxObjectSizeLimitInfo.
+type MaxObjectSizeLimitInfo struct {
+	Value           string `json:"value,omitempty"`
+	ConfiguredValue string `json:"configured_value,omitempty"`
+	Summary         string `json:"summary,omitempty"`
+}
+
+// SubmitTypeInfo is Gerrit's SubmitTypeInfo.
+type SubmitTypeInfo struct {
+	Value           string `json:"value"`
+	ConfiguredValue string `json:"configured_value"`
+	InheritedValue  string `json:"inherited_value,omitempty"`
+}
+
 // LabelTypeInfo is Gerrit's LabelTypeInfo.
 type LabelTypeInfo struct {
 	Values       map[string]string `json:"values"`

@@ -676,102 +676,50 @@ func (c *Commands) suggestParents(ctx context.Context, s *sshd.Session, cl *call
 }
 
 func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
-	var description, all, tree bool
-	var format, prefix, match, regex, typ string
-	var limit, start int
-	var showBranches []string
+	var description bool
+	var format string
+	q := access.ListQuery{}
 	fs := cmdflag.New("gerrit ls-projects")
 	fs.Bool(&description, "--description|-d", "show each project's description")
 	fs.Enum(&format, "--format", "FMT", []string{"text", "json", "json_compact"}, "output format")
-	fs.String(&prefix, "--prefix|-p", "PREFIX", "list only projects whose name starts with PREFIX")
-	fs.String(&match, "-m", "MATCH", "list only projects whose name contains MATCH")
-	fs.String(&regex, "-r", "REGEX", "list only projects whose name matches REGEX")
-	fs.Enum(&typ, "--type", "TYPE", []string{"code", "permissions", "all"}, "type of projects to list")
-	fs.Bool(&all, "--all", "list hidden projects too")
-	fs.Bool(&tree, "--tree|-t", "show the inheritance tree")
-	fs.Int(&limit, "--limit|-n", "CNT", "list at most CNT projects")
-	fs.Int(&start, "-S|--start", "CNT", "skip the first CNT projects")
-	fs.Strings(&showBranches, "--show-branch|-b", "BRANCH", "show the tip of BRANCH before each name (repeatable)")
+	fs.String(&q.Prefix, "--prefix|-p", "PREFIX", "list only projects whose name starts with PREFIX")
+	fs.String(&q.Substring, "-m", "MATCH", "list only projects whose name contains MATCH")
+	fs.String(&q.Regex, "-r", "REGEX", "list only projects whose name matches REGEX")
+	fs.Enum(&q.Type, "--type", "TYPE", []string{"code", "permissions", "all"}, "type of projects to list")
+	fs.Enum(&q.State, "--state|-s", "STATE", []string{"ACTIVE", "READ_ONLY", "HIDDEN"}, "list only projects in STATE")
+	fs.Bool(&q.All, "--all", "list hidden projects too")
+	fs.Bool(&q.Tree, "--tree|-t", "show each project's parent (JSON formats)")
+	fs.Int(&q.Limit, "--limit|-n", "CNT", "list at most CNT projects")
+	fs.Int(&q.Start, "-S|--start", "CNT", "skip the first CNT projects")
+	fs.Strings(&q.Branches, "--show-branch|-b", "BRANCH", "show the tip of BRANCH before each name (repeatable)")
 	fs.Args("", 0, 0)
 	if _, err := fs.Parse(s.Args); err != nil {
 		return err
-	}
-	given := 0
-	for _, f := range []string{prefix, match, regex} {
-		if f != "" {
-			given++
-		}
-	}
-	if given > 1 {
-		return die("specify exactly one of p/m/r")
 	}
 	cl, err := c.caller(ctx, s)
 	if err != nil {
 		return err
 	}
-	names, err := c.projects.Names(ctx)
+	listed, _, err := c.access.List(ctx, c.projects, cl.subject(), q)
 	if err != nil {
-		return err
+		return userError(err)
 	}
-	filter := project.Filter{Prefix: prefix, Substring: match, Regex: regex}
 	type entry struct {
 		ID          string            `json:"id"`
+		Parent      string            `json:"parent,omitempty"`
 		Description string            `json:"description,omitempty"`
 		State       string            `json:"state,omitempty"`
 		Branches    map[string]string `json:"branches,omitempty"`
 	}
 	out := map[string]entry{}
 	var order []string
-	skipped := 0
-	for _, name := range names {
-		ok, err := filter.Match(name)
-		if err != nil {
-			return userError(err)
-		}
-		if !ok {
-			continue
-		}
-		chk, st, err := c.access.Check(ctx, name, cl.subject())
-		if err != nil || !chk.Visible() {
-			continue
-		}
-		state := st.Config.StateOrDefault()
-		if state == project.StateHidden && !all {
-			continue
-		}
-		e := entry{ID: projectID(name), State: stateNames[state]}
+	for _, l := range listed {
+		e := entry{ID: projectID(l.State.Name), Parent: l.Parent, State: l.State.Config.StateName(), Branches: l.Branches}
 		if description {
-			e.Description = st.Config.Description
+			e.Description = l.State.Config.Description
 		}
-		if typ == "code" || typ == "permissions" || len(showBranches) > 0 {
-			r, err := c.projects.Open(ctx, name)
-			if err != nil {
-				continue
-			}
-			// A permissions-only project is one whose HEAD names its
-			// configuration.
-			head, _ := r.Head(ctx)
-			permsOnly := head == project.ConfigRef
-			if typ == "code" && permsOnly || typ == "permissions" && !permsOnly {
-				continue
-			}
-			if len(showBranches) > 0 {
-				e.Branches = branchTips(ctx, r, chk, showBranches)
-				// Projects with none of the branches are left out.
-				if len(e.Branches) == 0 {
-					continue
-				}
-			}
-		}
-		if skipped < start {
-			skipped++
-			continue
-		}
-		if limit > 0 && len(order) == limit {
-			break
-		}
-		out[name] = e
-		order = append(order, name)
+		out[l.State.Name] = e
+		order = append(order, l.State.Name)
 	}
 	if format == "json" || format == "json_compact" {
 		enc := json.NewEncoder(s.Stdout)
@@ -783,7 +731,7 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	var b strings.Builder
 	for _, name := range order {
 		e := out[name]
-		for _, br := range showBranches {
+		for _, br := range q.Branches {
 			sha := e.Branches[br]
 			if sha == "" {
 				sha = strings.Repeat("-", 40)
@@ -800,39 +748,10 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	return err
 }
 
-// stateNames are the project states as Gerrit's JSON spells them.
-var stateNames = map[string]string{
-	project.StateActive:   "ACTIVE",
-	project.StateReadOnly: "READ_ONLY",
-	project.StateHidden:   "HIDDEN",
-}
-
 // projectID is a project's name as Gerrit's JSON "id" fields give it:
 // form-encoded, as Java's URLEncoder does it (which leaves "*" alone).
 func projectID(name string) string {
 	return strings.ReplaceAll(url.QueryEscape(name), "%2A", "*")
-}
-
-// branchTips resolves the branches asked for, each by its short name or
-// full ref name, keeping those the caller may read.
-func branchTips(ctx context.Context, r *repo.Repo, chk *access.Checker, branches []string) map[string]string {
-	tips := map[string]string{}
-	for _, b := range branches {
-		candidates := []string{b}
-		if !strings.HasPrefix(b, "refs/") {
-			candidates = []string{"refs/heads/" + b, "refs/tags/" + b, "refs/" + b}
-		}
-		for _, ref := range candidates {
-			if !chk.Can(ref, "read") {
-				continue
-			}
-			if oid, err := r.Resolve(ctx, ref); err == nil {
-				tips[b] = oid
-				break
-			}
-		}
-	}
-	return tips
 }
 
 // escapeControl renders a value on one line the way Gerrit's command output

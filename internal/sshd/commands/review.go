@@ -73,7 +73,7 @@ var (
 // reviewOptions are the parsed options of one `gerrit review`.
 type reviewOptions struct {
 	message, tag, notify, projectArg, branch, move string
-	abandon, restore, rebase, submit, json   bool
+	abandon, restore, rebase, submit, json         bool
 	// optionVotes come from the --<label> options and are dropped where
 	// the caller may not cast them; labelVotes come from --label and
 	// are checked strictly.

@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"tandem/internal/httpd/restapi"
+)
+
+// setProjectConfig sets keys (pairs of "section.key", value) in a
+// project's project.config and pushes it to refs/meta/config as admin.
+func (s *server) setProjectConfig(t testing.TB, project string, pairs ...string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "cfg")
+	s.mustGit(t, "", "", "init", "-q", dir)
+	s.mustGit(t, dir, "", "fetch", "-q", s.httpURL("admin", adminPassword, "a/"+project), "refs/meta/config")
+	s.mustGit(t, dir, "", "checkout", "-q", "FETCH_HEAD")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		s.mustGit(t, dir, "", "config", "-f", "project.config", pairs[i], pairs[i+1])
+	}
+	s.mustGit(t, dir, "", "commit", "-q", "-am", "Configure "+project)
+	s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "a/"+project), "HEAD:refs/meta/config")
+}
+
+// listProjects returns GET /projects/ with query as user ("" anonymous).
+func (s *server) listProjects(t testing.TB, user, query string) map[string]restapi.ProjectInfo {
+	t.Helper()
+	password := ""
+	path := "/projects/?" + query
+	if user != "" {
+		password, path = user+"-pw", "/a"+path
+		if user == "admin" {
+			password = adminPassword
+		}
+	}
+	var out map[string]restapi.ProjectInfo
+	wantJSON(t, s.call(t, "GET", path, user, password, nil, ""), 200, &out)
+	return out
+}
+
+func names(m map[string]restapi.ProjectInfo) []string {
+	var out []string
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestProjectListing drives GET /projects/ and `gerrit ls-projects` with
+// states, types and the inheritance tree, and GET /projects/{p}/config.
+func TestProjectListing(t *testing.T) {
+	s := startServer(t, "sqlite")
+	aliceKey := s.createUser(t, "alice")
+	expect(t, s.admin(t, "PUT", "/a/projects/lp-perms", map[string]any{"permissions_only": true}), 201, "create lp-perms")
+	expect(t, s.admin(t, "PUT", "/a/projects/lp-code", map[string]any{"parent": "lp-perms", "create_empty_commit": true}), 201, "create lp-code")
+	for _, p := range []string{"lp-ro", "lp-hidden"} {
+		expect(t, s.admin(t, "PUT", "/a/projects/"+p, map[string]any{"create_empty_commit": true}), 201, "create "+p)
+	}
+	s.setProjectConfig(t, "lp-ro", "project.state", "read only")
+	s.setProjectConfig(t, "lp-hidden", "project.state", "hidden")
+
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"p=lp-", []string{"lp-code", "lp-perms", "lp-ro"}},
+		{"p=lp-&all", []string{"lp-code", "lp-hidden", "lp-perms", "lp-ro"}},
+		{"p=lp-&state=READ_ONLY", []string{"lp-ro"}},
+		{"p=lp-&state=HIDDEN", []string{"lp-hidden"}},
+		{"p=lp-&type=PERMISSIONS", []string{"lp-perms"}},
+		{"p=lp-&type=CODE", []string{"lp-code", "lp-ro"}},
+		{"p=lp-&b=main", []string{"lp-code", "lp-ro"}},
+		{"m=CODE", []string{"lp-code"}},
+	} {
+		got := s.listProjects(t, "admin", tc.query)
+		if !slices.Equal(names(got), tc.want) {
+			t.Errorf("%s lists %v, want %v", tc.query, names(got), tc.want)
+		}
+		for n, info := range got {
+			if info.Parent != "" {
+				t.Errorf("%s: %s has parent %q without t", tc.query, n, info.Parent)
+			}
+		}
+	}
+	tree := s.listProjects(t, "admin", "p=lp-&t")
+	if tree["lp-code"].Parent != "lp-perms" || tree["lp-perms"].Parent != "All-Projects" || tree["lp-ro"].State != "READ_ONLY" {
+		t.Errorf("tree %+v", tree)
+	}
+	for query, want := range map[string]string{
+		"all&state=ACTIVE": "'all' and 'state' may not be used together",
+		"state=BOGUS":      `"BOGUS" is not a valid value for "--state"`,
+		"type=weird":       `"WEIRD" is not a valid value for "--type"`,
+		"t&b=main":         "--tree and --show-branch options are not compatible.",
+		"p=a&m=b":          "specify exactly one of p/m/r",
+		"n=-1":             `"-1" is not a valid value for "-n"`,
+	} {
+		r := s.admin(t, "GET", "/a/projects/?"+query, nil)
+		if r.status != 400 || strings.TrimSpace(r.body) != want {
+			t.Errorf("%s: %d %q, want 400 %q", query, r.status, r.body, want)
+		}
+	}
+
+	// A parent the caller may not see is named ?-N.
+	s.setProjectConfig(t, "lp-perms", "project.state", "hidden")
+	if got := s.listProjects(t, "alice", "p=lp-&t"); got["lp-code"].Parent != "?-1" || len(got) != 2 {
+		t.Errorf("alice's tree %+v", got)
+	}
+	if got := s.listProjects(t, "admin", "p=lp-code&t"); got["lp-code"].Parent != "lp-perms" {
+		t.Errorf("admin's tree %+v", got)
+	}
+
+	// The same listing over SSH.
+	out, errOut, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "ls-projects", "-p", "lp-", "--tree", "--format", "json")
+	var js map[string]map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &js) != nil || js["lp-code"]["parent"] != "?-1" || js["lp-ro"]["state"] != "READ_ONLY" {
+		t.Errorf("ls-projects --tree: %d %q %q", code, out, errOut)
+	}
+	if out, _, _ := s.ssh(t, "alice", aliceKey, "", "gerrit", "ls-projects", "-p", "lp-", "--state", "READ_ONLY"); out != "lp-ro\n" {
+		t.Errorf("ls-projects --state READ_ONLY: %q", out)
+	}
+	if _, errOut, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "ls-projects", "--all", "--state", "ACTIVE"); code != 1 ||
+		!strings.Contains(errOut, "'all' and 'state' may not be used together") {
+		t.Errorf("ls-projects --all --state: %d %q", code, errOut)
+	}
+}
+
+// TestProjectConfigInfo reads ConfigInfo's own and inherited values and
+// shows that submit.rejectEmptyCommit is enforced.
+func TestProjectConfigInfo(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	expect(t, s.admin(t, "PUT", "/a/projects/cfg", map[string]any{"create_empty_commit": true}), 201, "create cfg")
+	s.setProjectConfig(t, "cfg", "receive.requireChangeId", "false", "submit.action", "cherry pick",
+		"submit.rejectEmptyCommit", "true", "receive.maxObjectSizeLimit", "10m", "project.description", "configured")
+
+	var ci restapi.ConfigInfo
+	wantJSON(t, s.call(t, "GET", "/projects/cfg/config", "", "", nil, ""), 200, &ci)
+	yes, no := true, false
+	for name, got := range map[string]restapi.InheritedBooleanInfo{
+		"require_change_id":   ci.RequireChangeID,
+		"use_content_merge":   ci.UseContentMerge,
+		"reject_empty_commit": ci.RejectEmptyCommit,
+	} {
+		want := map[string]restapi.InheritedBooleanInfo{
+			"require_change_id":   {Value: false, ConfiguredValue: "FALSE", InheritedValue: &yes},
+			"use_content_merge":   {Value: true, ConfiguredValue: "INHERIT", InheritedValue: &yes},
+			"reject_empty_commit": {Value: true, ConfiguredValue: "TRUE", InheritedValue: &no},
+		}[name]
+		if got.Value != want.Value || got.ConfiguredValue != want.ConfiguredValue || got.InheritedValue == nil || *got.InheritedValue != *want.InheritedValue {
+			t.Errorf("%s = %+v, want %+v", name, got, want)
+		}
+	}
+	if ci.DefaultSubmitType != (restapi.SubmitTypeInfo{Value: "CHERRY_PICK", ConfiguredValue: "CHERRY_PICK", InheritedValue: "MERGE_IF_NECESSARY"}) ||
+		ci.SubmitType != "CHERRY_PICK" || ci.State != "ACTIVE" || ci.Description != "configured" ||
+		ci.MaxObjectSizeLimit.Value != "10485760" || ci.MaxObjectSizeLimit.ConfiguredValue != "10485760" {
+		t.Errorf("config info %+v", ci)
+	}
+	var root restapi.ConfigInfo
+	wantJSON(t, s.call(t, "GET", "/projects/All-Projects/config", "", "", nil, ""), 200, &root)
+	if root.RequireChangeID.InheritedValue != nil || !root.RequireChangeID.Value || root.DefaultSubmitType.InheritedValue != "" {
+		t.Errorf("All-Projects config info %+v", root)
+	}
+
+	// Two changes making the same edit: once the first is in, picking the
+	// second would make an empty commit, which the project refuses.
+	first := pushChange(t, s, "cfg", "same.txt", "Same edit", 1)
+	second := pushChange(t, s, "cfg", "same.txt", "Same edit", 2)
+	for _, n := range []string{first, second} {
+		expect(t, s.admin(t, "POST", "/a/changes/"+n+"/revisions/current/review", map[string]any{"labels": map[string]int{"Code-Review": 2}}), 200, "approve "+n)
+	}
+	expect(t, s.admin(t, "POST", "/a/changes/"+first+"/submit", nil), 200, "submit first")
+	r := s.admin(t, "POST", "/a/changes/"+second+"/submit", nil)
+	if r.status != 409 || !strings.Contains(r.body, "Change could not be merged because the commit is empty.") {
+		t.Fatalf("submit of an empty pick: %d %q", r.status, r.body)
+	}
+}
