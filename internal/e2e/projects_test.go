@@ -11,19 +11,34 @@ import (
 	"tandem/internal/httpd/restapi"
 )
 
-// setProjectConfig sets keys (pairs of "section.key", value) in a
-// project's project.config and pushes it to refs/meta/config as admin.
-func (s *server) setProjectConfig(t testing.TB, project string, pairs ...string) {
+// editProjectConfig checks out a project's refs/meta/config as admin,
+// lets edit change project.config in the work tree, and pushes the result.
+func (s *server) editProjectConfig(t testing.TB, project string, edit func(dir string)) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "cfg")
 	s.mustGit(t, "", "", "init", "-q", dir)
 	s.mustGit(t, dir, "", "fetch", "-q", s.httpURL("admin", adminPassword, "a/"+project), "refs/meta/config")
 	s.mustGit(t, dir, "", "checkout", "-q", "FETCH_HEAD")
-	for i := 0; i+1 < len(pairs); i += 2 {
-		s.mustGit(t, dir, "", "config", "-f", "project.config", pairs[i], pairs[i+1])
-	}
+	edit(dir)
 	s.mustGit(t, dir, "", "commit", "-q", "-am", "Configure "+project)
 	s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "a/"+project), "HEAD:refs/meta/config")
+}
+
+// setProjectConfig sets keys (pairs of "section.key", value) in a
+// project's project.config.
+func (s *server) setProjectConfig(t testing.TB, project string, pairs ...string) {
+	t.Helper()
+	s.editProjectConfig(t, project, func(dir string) {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			s.mustGit(t, dir, "", "config", "-f", "project.config", pairs[i], pairs[i+1])
+		}
+	})
+}
+
+// appendProjectConfig adds text to a project's project.config.
+func (s *server) appendProjectConfig(t testing.TB, project, text string) {
+	t.Helper()
+	s.editProjectConfig(t, project, func(dir string) { appendFile(t, filepath.Join(dir, "project.config"), text) })
 }
 
 // listProjects returns GET /projects/ with query as user ("" anonymous).
