@@ -94,6 +94,20 @@ func (cs CapabilitySet) Range(name string) (lo, hi int, ok bool) {
 	return r[0], r[1], ok
 }
 
+// DefaultQueryLimit is the most changes one query returns to a subject no
+// queryLimit rule applies to, as in Gerrit.
+const DefaultQueryLimit = 500
+
+// QueryLimit returns the most changes one query may return to the
+// subject: the top of its queryLimit range (at least one), else
+// DefaultQueryLimit.
+func (cs CapabilitySet) QueryLimit() int {
+	if _, hi, ok := cs.Range(project.CapQueryLimit); ok {
+		return max(hi, 1)
+	}
+	return DefaultQueryLimit
+}
+
 // Priority returns "batch" when the subject's work goes to the batch
 // thread pool (a batch rule applies and no interactive one), else
 // "interactive".

@@ -323,10 +323,6 @@ func actorOf(q *request) Actor {
 	return Actor{Account: q.caller.Account, Subject: q.caller.Subject()}
 }
 
-// defaultQueryLimit is Gerrit's default (and, for callers without the
-// queryLimit capability, maximum) page size.
-const defaultQueryLimit = 500
-
 // queryChanges answers GET /changes/?q=…
 func (a *API) queryChanges(q *request) error {
 	ctx := q.r.Context()
@@ -344,10 +340,15 @@ func (a *API) queryChanges(q *request) error {
 	if err != nil {
 		return err
 	}
-	if limit <= 0 || limit > defaultQueryLimit {
-		limit = defaultQueryLimit
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
 	}
-	if _, ok := q.query["no-limit"]; ok && !q.caller.Anonymous() {
+	// The caller's queryLimit caps the page, unless they ask for no limit.
+	if max := caps.QueryLimit(); limit <= 0 || limit > max {
+		limit = max
+	}
+	if q.query.Has("no-limit") && !q.caller.Anonymous() {
 		limit = 0
 	}
 	viewer := q.caller.Subject()

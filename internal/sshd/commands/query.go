@@ -84,8 +84,12 @@ func (c *Commands) query(ctx context.Context, s *sshd.Session) error {
 	}
 	w := &queryWriter{json: format == "JSON", out: s.Stdout}
 	began := time.Now()
+	caps, err := c.access.Capabilities(ctx, cl.subject())
+	if err != nil {
+		return err
+	}
 	o := c.queryOptions(cl)
-	o.Start, o.NoLimit = start, noLimit
+	o.Start, o.NoLimit, o.MaxLimit = start, noLimit, caps.QueryLimit()
 	text := strings.Join(args, " ")
 	cs, more, err := query.Run(ctx, c.changes.DB(), text, o)
 	if err != nil {
