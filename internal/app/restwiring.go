@@ -39,6 +39,10 @@ func (r restQuery) Run(ctx context.Context, viewer access.Subject, text string, 
 	return query.Run(ctx, r.c.db, text, opts)
 }
 
+func (r restQuery) VisibleTo(viewer access.Subject) func(ctx context.Context, c *change.Change) (bool, error) {
+	return r.c.reviews.VisibleTo(viewer)
+}
+
 // snapshotOf is the review snapshot of a change's rows loaded by a page.
 func snapshotOf(rows restapi.ChangeRows) *review.Snapshot {
 	return &review.Snapshot{Change: rows.Change, PatchSets: rows.PatchSets, Votes: rows.Votes, Reviewers: rows.Reviewers,

@@ -134,11 +134,13 @@ func (a *API) visibleChange(ctx context.Context, s access.Subject, c *change.Cha
 	return a.newVisibility(s).change(ctx, c)
 }
 
-// visibility decides which changes a subject may see, checking each
-// project once.
+// visibility resolves the changes a subject may see with their project's
+// checker, loading each project once; whether a change is visible is the
+// query's (the review domain's) decision.
 type visibility struct {
 	a        *API
 	s        access.Subject
+	visible  func(ctx context.Context, c *change.Change) (bool, error)
 	projects map[string]*projectAccess
 }
 
@@ -148,13 +150,11 @@ type projectAccess struct {
 }
 
 func (a *API) newVisibility(s access.Subject) *visibility {
-	return &visibility{a: a, s: s, projects: map[string]*projectAccess{}}
+	return &visibility{a: a, s: s, visible: a.query.VisibleTo(s), projects: map[string]*projectAccess{}}
 }
 
 // change returns c with its checker when the subject may see it, nil when
-// not. A change is visible when its destination branch is readable in a
-// visible project; a private change only to its owner, its reviewers and
-// CCs, and holders of viewPrivateChanges on the branch.
+// not.
 func (v *visibility) change(ctx context.Context, c *change.Change) (*resolvedChange, error) {
 	pa, seen := v.projects[c.Project]
 	if !seen {
@@ -168,26 +168,11 @@ func (v *visibility) change(ctx context.Context, c *change.Change) (*resolvedCha
 		}
 		v.projects[c.Project] = pa
 	}
-	if pa == nil || !pa.chk.Can(c.Branch, project.PermRead) {
+	if pa == nil {
 		return nil, nil
 	}
-	if c.Private && v.s.AccountID != c.OwnerID && !pa.chk.Can(c.Branch, project.PermViewPrivateChanges) {
-		if v.s.AccountID == 0 {
-			return nil, nil
-		}
-		rs, err := v.a.changes.Reviewers(ctx, v.a.db, c.Number)
-		if err != nil {
-			return nil, err
-		}
-		seen := false
-		for _, r := range rs {
-			if r.AccountID == v.s.AccountID && r.State != change.StateRemoved {
-				seen = true
-			}
-		}
-		if !seen {
-			return nil, nil
-		}
+	if ok, err := v.visible(ctx, c); err != nil || !ok {
+		return nil, err
 	}
 	return &resolvedChange{change: c, chk: pa.chk, state: pa.state}, nil
 }

@@ -157,41 +157,25 @@ func (v *visibility) visible(ctx context.Context, r events.Record) bool {
 }
 
 // changeVisible reports whether change n (destination branch, when known
-// from the event) may be seen: read access to its branch and, when it is
-// private, being its owner, a reviewer or CC, or holding
-// viewPrivateChanges. A change that no longer exists (change-deleted) is
-// judged by the event's own copy of it.
+// from the event) may be seen, by review's rules. A change that no longer
+// exists (change-deleted) is judged by the event's own copy of it.
 func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n int64, branch string, payload []byte) bool {
 	var c *change.Change
 	var err error
-	if v.c.changes != nil {
+	if v.c.changes != nil && v.c.rv.Reviews != nil {
 		c, err = v.c.changes.Get(ctx, v.c.changes.DB(), n)
 	}
 	switch {
-	case err == nil && c != nil:
-		branch = c.Branch
-	case fail.Is(err, fail.NotFound) || v.c.changes == nil:
-		return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
-	default:
-		v.c.log.Error("stream-events: load change", "change", n, "err", err)
-		return false
-	}
-	if !chk.Can(branch, project.PermRead) {
-		return false
-	}
-	if !c.Private || c.OwnerID == v.subject.AccountID || chk.Can(branch, project.PermViewPrivateChanges) {
-		return true
-	}
-	reviewers, err := v.c.changes.Reviewers(ctx, v.c.changes.DB(), n)
-	if err != nil {
-		v.c.log.Error("stream-events: load reviewers", "change", n, "err", err)
-		return false
-	}
-	for _, r := range reviewers {
-		if r.AccountID == v.subject.AccountID && r.State != change.StateRemoved {
-			return true
+	case c != nil && err == nil:
+		ok, err := v.c.rv.Reviews.Visible(ctx, v.c.changes.DB(), v.subject, c)
+		if err != nil {
+			v.c.log.Error("stream-events: change visibility", "change", n, "err", err)
 		}
+		return ok && err == nil
+	case err == nil || fail.Is(err, fail.NotFound):
+		return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
 	}
+	v.c.log.Error("stream-events: load change", "change", n, "err", err)
 	return false
 }
 

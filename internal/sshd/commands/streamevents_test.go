@@ -19,6 +19,7 @@ import (
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
+	"tandem/internal/review"
 )
 
 // TestStreamEventsVisibility checks which events a listener is given:
@@ -61,7 +62,10 @@ func TestStreamEventsVisibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	changes := change.NewStore(d)
-	c := New(Options{Accounts: accounts, Projects: projects, Access: access.NewControl(projects), Logger: log, Changes: changes})
+	control := access.NewControl(projects)
+	reviews := review.New(review.Options{DB: d, Changes: changes, Policies: control, Accounts: accounts, Logger: log})
+	c := New(Options{Accounts: accounts, Projects: projects, Access: control, Logger: log, Changes: changes,
+		Review: ReviewOptions{Reviews: reviews}})
 
 	now := time.Now()
 	newChange := func(n int64, private bool) *change.Change {
