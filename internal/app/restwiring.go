@@ -178,7 +178,7 @@ type restReviews struct{ c *components }
 
 func (r restReviews) Review(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.ReviewInput) (restapi.ReviewResult, error) {
 	rin := review.ReviewInput{Message: in.Message, Tag: in.Tag, Drafts: in.Drafts, DraftIDsToPublish: in.DraftIDsToPublish,
-		OmitDuplicateComments: in.OmitDuplicateComments, Ready: in.Ready, WorkInProgress: in.WorkInProgress}
+		OmitDuplicateComments: in.OmitDuplicateComments, Ready: in.Ready, WorkInProgress: in.WorkInProgress, OnBehalfOf: in.OnBehalfOf}
 	if len(in.Labels) > 0 {
 		rin.Labels = make(map[string]int, len(in.Labels))
 		for name, v := range in.Labels {
@@ -328,8 +328,15 @@ func submitCaller(by restapi.Actor) submit.Caller {
 	return submit.Caller{Account: by.Account, Groups: by.Subject.Groups}
 }
 
-func (s restSubmitter) Submit(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet) error {
-	_, err := s.c.submit.Submit(ctx, submitCaller(by), ch.Number, ps.Commit)
+func (s restSubmitter) Submit(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, onBehalfOf string) error {
+	caller := submitCaller(by)
+	if onBehalfOf != "" {
+		var err error
+		if caller.OnBehalfOf, err = s.c.reviews.SubmitterOnBehalfOf(ctx, by.Subject, ch, onBehalfOf); err != nil {
+			return err
+		}
+	}
+	_, err := s.c.submit.Submit(ctx, caller, ch.Number, ps.Commit)
 	return err
 }
 

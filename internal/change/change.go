@@ -159,9 +159,12 @@ type ChangeMessage struct {
 	Change   int64
 	PatchSet int
 	AuthorID int64 // 0: Tandem itself
-	Message  string
-	Tag      string
-	Created  time.Time
+	// RealAuthorID is who posted the message on AuthorID's behalf; 0
+	// when the author did.
+	RealAuthorID int64
+	Message      string
+	Tag          string
+	Created      time.Time
 }
 
 // CommentsNote is what a change message that publishes n inline comments

@@ -355,15 +355,21 @@ func (s *Store) AddMessage(ctx context.Context, q db.Querier, m *ChangeMessage) 
 		return err
 	}
 	m.ID = id
-	_, err = q.Exec(ctx, `INSERT INTO change_messages (id, change_id, ps, author_id, message, tag, created_on)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ID, m.Change, m.PatchSet, nullID(m.AuthorID), m.Message, m.Tag, micros(m.Created))
+	_, err = q.Exec(ctx, `INSERT INTO change_messages (id, change_id, ps, author_id, real_author_id, message, tag, created_on)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, m.ID, m.Change, m.PatchSet, nullID(m.AuthorID), nullID(m.RealAuthorID),
+		m.Message, m.Tag, micros(m.Created))
 	return err
 }
 
-// Messages returns a change's messages in order.
-func (s *Store) Messages(ctx context.Context, q db.Querier, n int64) ([]ChangeMessage, error) {
-	rows, err := q.Query(ctx, `SELECT id, change_id, ps, COALESCE(author_id, 0), message, tag, created_on
-		FROM change_messages WHERE change_id = $1 ORDER BY id`, n)
+// Messages returns the messages of the given changes, by change and then
+// in order.
+func (s *Store) Messages(ctx context.Context, q db.Querier, numbers ...int64) ([]ChangeMessage, error) {
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	where, args := inList("change_id", numbers)
+	rows, err := q.Query(ctx, `SELECT id, change_id, ps, COALESCE(author_id, 0), COALESCE(real_author_id, 0), message, tag, created_on
+		FROM change_messages WHERE `+where+` ORDER BY change_id, id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +378,7 @@ func (s *Store) Messages(ctx context.Context, q db.Querier, n int64) ([]ChangeMe
 	for rows.Next() {
 		var m ChangeMessage
 		var created int64
-		if err := rows.Scan(&m.ID, &m.Change, &m.PatchSet, &m.AuthorID, &m.Message, &m.Tag, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.Change, &m.PatchSet, &m.AuthorID, &m.RealAuthorID, &m.Message, &m.Tag, &created); err != nil {
 			return nil, err
 		}
 		m.Created = fromMicros(created)

@@ -57,6 +57,10 @@ type ReviewInput struct {
 	Reviewers             []ReviewerInput
 	Ready                 bool
 	WorkInProgress        bool
+	// OnBehalfOf names an account (any form Accounts.Resolve reads) to
+	// post the review as; the caller needs labelAs-<label> for each vote
+	// and becomes the message's real author.
+	OnBehalfOf string
 }
 
 // CommentInput is one inline, range or file comment of a review.
@@ -100,6 +104,28 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 		return nil, err
 	}
 	a := pol.actor(subj, c0)
+	var realAuthor int64
+	rangeFor := a.rangeFor
+	restricted := func(label string, v int) error {
+		return fail.Errorf(fail.Forbidden, "Applying label \"%s\": %d is restricted", label, v)
+	}
+	if in.OnBehalfOf != "" {
+		target, err := s.onBehalfOf(ctx, pol, c0, &in)
+		if err != nil {
+			return nil, err
+		}
+		if target.AccountID != subj.AccountID {
+			// The caller's labelAs ranges stand in for the target's own.
+			caller := a
+			rangeFor = func(label string) (int, int, bool) {
+				return caller.chk.Range(c0.Branch, project.PermLabelAs+label)
+			}
+			restricted = func(label string, _ int) error {
+				return fail.Errorf(fail.Forbidden, "not permitted to modify label \"%s\" on behalf of \"%s\"", label, in.OnBehalfOf)
+			}
+			realAuthor, subj, a = subj.AccountID, target, pol.actor(target, c0)
+		}
+	}
 	switch in.Drafts {
 	case "":
 		in.Drafts = DraftsKeep
@@ -113,7 +139,7 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 	if (in.Ready || in.WorkInProgress) && !a.canToggleWIP() {
 		return nil, fail.Errorf(fail.Forbidden, "not permitted: toggle work in progress state")
 	}
-	labels, err := s.checkLabels(pol, a, in.Labels)
+	labels, err := s.checkLabels(pol, in.Labels, rangeFor, restricted)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +178,8 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 		for _, add := range additions {
 			add.reset()
 		}
-		w := &reviewWrite{s: s, tx: tx, pol: pol, subj: subj, in: &in, labels: labels, comments: comments, additions: additions}
+		w := &reviewWrite{s: s, tx: tx, pol: pol, subj: subj, realAuthor: realAuthor, in: &in, labels: labels, comments: comments,
+			additions: additions}
 		return w.run(ctx, n, ps, res)
 	})
 	if err != nil {
@@ -163,8 +190,10 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 }
 
 // checkLabels validates the votes of a review and returns them keyed by
-// the labels' configured names. Unknown labels are dropped unless strict.
-func (s *Service) checkLabels(pol *policy, a *actor, in map[string]int) (map[string]int, error) {
+// the labels' configured names. Unknown labels are dropped unless strict;
+// a value outside rangeFor's range fails with restricted's error.
+func (s *Service) checkLabels(pol *policy, in map[string]int, rangeFor func(label string) (lo, hi int, ok bool),
+	restricted func(label string, v int) error) (map[string]int, error) {
 	out := map[string]int{}
 	for _, name := range sortedLabels(in) {
 		v := in[name]
@@ -179,9 +208,9 @@ func (s *Service) checkLabels(pol *policy, a *actor, in map[string]int) (map[str
 			if _, ok := l.Value(v); !ok {
 				return nil, fail.Errorf(fail.Invalid, "label \"%s\": %d is not a valid value", name, v)
 			}
-			lo, hi, ok := a.rangeFor(l.Name)
+			lo, hi, ok := rangeFor(l.Name)
 			if !ok || v < lo || v > hi {
-				return nil, fail.Errorf(fail.Forbidden, "Applying label \"%s\": %d is restricted", l.Name, v)
+				return nil, restricted(l.Name, v)
 			}
 		}
 		out[l.Name] = v
@@ -205,14 +234,15 @@ func cleanComments(in map[string][]CommentInput) map[string][]CommentInput {
 
 // reviewWrite is one attempt at writing a review in a transaction.
 type reviewWrite struct {
-	s         *Service
-	tx        *db.Tx
-	pol       *policy
-	subj      access.Subject
-	in        *ReviewInput
-	labels    map[string]int
-	comments  map[string][]CommentInput
-	additions []*addition
+	s          *Service
+	tx         *db.Tx
+	pol        *policy
+	subj       access.Subject
+	realAuthor int64 // who posts on subj's behalf; 0: subj
+	in         *ReviewInput
+	labels     map[string]int
+	comments   map[string][]CommentInput
+	additions  []*addition
 }
 
 type voteDelta struct {
@@ -351,7 +381,7 @@ func (w *reviewWrite) run(ctx context.Context, n int64, psNum int, res *ReviewRe
 	}
 	var msg *change.ChangeMessage
 	if b.Len() > 0 {
-		msg = &change.ChangeMessage{Change: n, PatchSet: ps.Number, AuthorID: me,
+		msg = &change.ChangeMessage{Change: n, PatchSet: ps.Number, AuthorID: me, RealAuthorID: w.realAuthor,
 			Message: fmt.Sprintf("Patch Set %d:%s", ps.Number, b.String()), Tag: in.Tag, Created: now}
 		if err := s.changes.AddMessage(ctx, tx, msg); err != nil {
 			return err

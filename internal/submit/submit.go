@@ -91,10 +91,22 @@ func New(o Options) *Service {
 	return &Service{o: o}
 }
 
-// Caller is who submits.
+// Caller is who submits: permissions are checked for Account and Groups.
+// With OnBehalfOf (whose right to be submitted for the caller has been
+// checked, as review.SubmitterOnBehalfOf does) that account is recorded
+// as the submitter and committer instead.
 type Caller struct {
-	Account *account.Account
-	Groups  map[string]bool
+	Account    *account.Account
+	Groups     map[string]bool
+	OnBehalfOf *account.Account
+}
+
+// submitter is the account a submit is recorded under.
+func (c Caller) submitter() *account.Account {
+	if c.OnBehalfOf != nil {
+		return c.OnBehalfOf
+	}
+	return c.Account
 }
 
 func (c Caller) subject() access.Subject {
@@ -182,7 +194,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		Strategy:     strategy,
 		Branch:       ch.Branch,
 		Tip:          tip,
-		Committer:    repo.Ident{Name: caller.Account.DisplayName(), Email: caller.Account.PreferredEmail, When: now},
+		Committer:    repo.Ident{Name: caller.submitter().DisplayName(), Email: caller.submitter().PreferredEmail, When: now},
 		Server:       s.o.Server,
 		MergeContent: project.SettingMergeContent.Effective(st.Chain),
 		// An empty result is refused only where the project says so.
@@ -206,7 +218,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 
-	it := &intent{Project: ch.Project, Branch: ch.Branch, OldTip: tip, NewTip: res.NewTip, Submitter: caller.Account.ID}
+	it := &intent{Project: ch.Project, Branch: ch.Branch, OldTip: tip, NewTip: res.NewTip, Submitter: caller.submitter().ID}
 	for _, c := range set {
 		n := int(c.change.Number)
 		it.Changes = append(it.Changes, landed{Number: c.change.Number, Commit: res.Commits[n], Rewritten: res.Rewritten[n],
@@ -224,7 +236,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		return nil, err
 	}
 	s.committed()
-	s.o.Logger.Info("submitted", "project", ch.Project, "branch", ch.Branch, "change", ch.Number, "new_tip", res.NewTip, "account_id", caller.Account.ID)
+	s.o.Logger.Info("submitted", "project", ch.Project, "branch", ch.Branch, "change", ch.Number, "new_tip", res.NewTip, "account_id", caller.submitter().ID, "real_account_id", caller.Account.ID)
 	return s.o.Changes.Get(ctx, s.o.DB, n)
 }
 

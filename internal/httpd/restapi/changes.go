@@ -127,8 +127,9 @@ type ChangeRights struct {
 // Submitter submits and rebases changes (internal/submit).
 type Submitter interface {
 	// Submit merges the change (at patch set ps, its current one) and its
-	// open ancestors; 409 errors carry Gerrit's texts.
-	Submit(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet) error
+	// open ancestors, recorded as submitted by the account onBehalfOf
+	// names when not empty; 409 errors carry Gerrit's texts.
+	Submit(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, onBehalfOf string) error
 	// Rebase adds a patch set rebasing ps onto in.Base (the branch tip
 	// when empty); 409 "Change is already up to date." when there is
 	// nothing to do.

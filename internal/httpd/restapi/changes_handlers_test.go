@@ -535,7 +535,7 @@ type fakeSubmitter struct {
 	refuse    bool
 }
 
-func (f *fakeSubmitter) Submit(_ context.Context, _ Actor, c *change.Change, ps *change.PatchSet) error {
+func (f *fakeSubmitter) Submit(_ context.Context, _ Actor, c *change.Change, ps *change.PatchSet, _ string) error {
 	if f.refuse {
 		return fail.Errorf(fail.Conflict, "Failed to submit 1 change due to the following problems:\nChange %d: submit requirement 'Code-Review' is unsatisfied.", c.Number)
 	}

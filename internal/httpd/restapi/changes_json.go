@@ -140,7 +140,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		}
 	}
 	if o.has(optMessages) || o.has(optReviewed) && b.signedIn() {
-		if b.messages, err = messagesOf(ctx, a.db, numbers); err != nil {
+		if b.messages, err = b.a.messagesOf(ctx, a.db, numbers); err != nil {
 			return err
 		}
 	}
@@ -212,7 +212,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		}
 		for _, ms := range b.messages {
 			for _, m := range ms {
-				ids = append(ids, m.AuthorID)
+				ids = append(ids, m.AuthorID, m.RealAuthorID)
 			}
 		}
 		if b.accounts, err = accountsOf(ctx, a.db, ids); err != nil {
@@ -429,6 +429,7 @@ func (b *pageBuilder) message(m change.ChangeMessage) ChangeMessageInfo {
 	return ChangeMessageInfo{
 		ID:             strconv.FormatInt(m.ID, 10),
 		Author:         b.accountPtr(m.AuthorID),
+		RealAuthor:     b.accountPtr(m.RealAuthorID),
 		Date:           timestamp(m.Created),
 		Message:        m.Message,
 		Tag:            m.Tag,

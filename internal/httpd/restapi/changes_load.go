@@ -80,28 +80,16 @@ func hashtagsOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][
 }
 
 // messagesOf returns the messages of the given changes in order.
-func messagesOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.ChangeMessage, error) {
-	out := map[int64][]change.ChangeMessage{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	where, args := sqlIn("change_id", numbers, 1)
-	rows, err := q.Query(ctx, `SELECT id, change_id, ps, COALESCE(author_id, 0), message, tag, created_on
-		FROM change_messages WHERE `+where+` ORDER BY change_id, id`, args...)
+func (a *API) messagesOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.ChangeMessage, error) {
+	all, err := a.changes.Messages(ctx, q, numbers...)
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var m change.ChangeMessage
-		var created int64
-		if err := rows.Scan(&m.ID, &m.Change, &m.PatchSet, &m.AuthorID, &m.Message, &m.Tag, &created); err != nil {
-			return nil, err
-		}
-		m.Created = fromMicros(created)
+	out := map[int64][]change.ChangeMessage{}
+	for _, m := range all {
 		out[m.Change] = append(out[m.Change], m)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // commentCounts are a change's published comments and its unresolved

@@ -112,7 +112,7 @@ func (a *API) submit(q *request, rc *resolvedChange, ps *change.PatchSet) error 
 	} else if ps.Number != rc.change.CurrentPS && rc.change.Status.Open() {
 		return fail.Errorf(fail.Conflict, "revision %s is not current revision", ps.Commit)
 	}
-	if err := a.submitter.Submit(ctx, actorOf(q), rc.change, ps); err != nil {
+	if err := a.submitter.Submit(ctx, actorOf(q), rc.change, ps, in.OnBehalfOf); err != nil {
 		return err
 	}
 	c, err := a.reload(q, rc.change.Number)

@@ -541,8 +541,9 @@ type reviewInputJSON struct {
 		State     string `json:"state"`
 		Confirmed bool   `json:"confirmed"`
 	} `json:"reviewers"`
-	Ready          bool `json:"ready"`
-	WorkInProgress bool `json:"work_in_progress"`
+	Ready          bool   `json:"ready"`
+	WorkInProgress bool   `json:"work_in_progress"`
+	OnBehalfOf     string `json:"on_behalf_of"`
 }
 
 type commentInputJSON struct {
@@ -599,7 +600,7 @@ func readReviewInput(r io.Reader) (*review.ReviewInput, error) {
 	}
 	out := &review.ReviewInput{Message: in.Message, Tag: in.Tag, Drafts: strings.ToUpper(in.Drafts),
 		DraftIDsToPublish: in.DraftIDsToPublish, OmitDuplicateComments: in.OmitDuplicateComments,
-		Ready: in.Ready, WorkInProgress: in.WorkInProgress, Labels: map[string]int{}}
+		Ready: in.Ready, WorkInProgress: in.WorkInProgress, OnBehalfOf: in.OnBehalfOf, Labels: map[string]int{}}
 	for name, v := range in.Labels {
 		out.Labels[name] = int(v)
 	}
