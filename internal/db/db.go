@@ -49,6 +49,8 @@ type DB struct {
 	// handler polls with sleeps of up to 100ms, which wastes the lock's idle
 	// time. Nil on PostgreSQL.
 	writer chan struct{}
+	// stmts prepares SQLite queries once; nil on PostgreSQL.
+	stmts *stmtCache
 
 	// locks are the named locks of Lock on SQLite, where this process is
 	// the only master.
@@ -106,6 +108,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	d.sql = sqlDB
+	if o.Type == SQLite {
+		d.stmts = newStmtCache(sqlDB, stmtCacheSize)
+	}
 
 	if err := d.Ping(ctx); err != nil {
 		sqlDB.Close()
@@ -151,7 +156,12 @@ func (d *DB) Type() Type { return d.typ }
 
 // Close closes d: new statements fail, statements running on the server
 // are waited for, then every connection is closed.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	if d.stmts != nil {
+		d.stmts.close()
+	}
+	return d.sql.Close()
+}
 
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error {
@@ -184,27 +194,49 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 
 // Query runs a statement that returns rows; the caller closes them.
 func (d *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := d.sql.QueryContext(ctx, query, args...)
+	if d.stmts == nil {
+		rows, err := d.sql.QueryContext(ctx, query, args...)
+		return rows, Classify(err)
+	}
+	st, err := d.stmts.get(ctx, query)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	return rows, Classify(err)
 }
 
 // QueryRow runs a statement expected to return at most one row.
 func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	return &Row{row: d.sql.QueryRowContext(ctx, query, args...)}
+	if d.stmts == nil {
+		return &Row{row: d.sql.QueryRowContext(ctx, query, args...)}
+	}
+	st, err := d.stmts.get(ctx, query)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return &Row{row: st.QueryRowContext(ctx, args...)}
 }
 
 // Row is the result of QueryRow.
 type Row struct {
 	row *sql.Row
+	err error // preparing the statement failed
 }
 
 // Scan copies the row's columns into dest. No row gives ErrNotFound; every
 // error is classified.
 func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return Classify(r.err)
+	}
 	return Classify(r.row.Scan(dest...))
 }
 
 // Err reports the error of running the query, if any, without scanning.
 func (r *Row) Err() error {
+	if r.err != nil {
+		return Classify(r.err)
+	}
 	return Classify(r.row.Err())
 }

@@ -18,6 +18,7 @@ const (
 // Tx is a transaction in progress, handed to the function given to DB.Tx.
 type Tx struct {
 	tx *sql.Tx
+	db *DB
 }
 
 // Tx runs fn in a transaction: it commits when fn returns nil and rolls back
@@ -74,7 +75,7 @@ func (d *DB) tryTx(ctx context.Context, opts *sql.TxOptions, fn func(tx *Tx) err
 			_ = sqlTx.Rollback()
 		}
 	}()
-	err = fn(&Tx{tx: sqlTx})
+	err = fn(&Tx{tx: sqlTx, db: d})
 	done = true
 	if err != nil {
 		_ = sqlTx.Rollback()
@@ -92,11 +93,34 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 // Query runs a statement that returns rows; the caller closes them before
 // the next statement on t.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	st := t.stmt(ctx, query)
+	if st == nil {
+		rows, err := t.tx.QueryContext(ctx, query, args...)
+		return rows, Classify(err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	return rows, Classify(err)
 }
 
 // QueryRow runs a statement expected to return at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...)}
+	}
 	return &Row{row: t.tx.QueryRowContext(ctx, query, args...)}
+}
+
+// stmt returns the statement of query that queries outside transactions
+// have cached, bound to the transaction (so it reuses its preparation on
+// the transaction's connection); nil when there is none. A transaction
+// does not prepare through the cache itself: another connection would not
+// see tables the transaction has just created.
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.db.stmts == nil {
+		return nil
+	}
+	if st := t.db.stmts.lookup(query); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
 }

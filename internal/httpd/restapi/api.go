@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"tandem/internal/access"
 	"tandem/internal/account"
@@ -255,6 +256,14 @@ func textError(w http.ResponseWriter, status int, msg string) {
 	io.WriteString(w, msg+"\n")
 }
 
+// gzipWriters are reused: a gzip.Writer allocates about a megabyte of
+// tables. Speed over ratio: JSON compresses well either way, and the
+// default level costs more CPU than building the page.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
+
 // writeJSON writes v with the XSSI prefix, compact when the client asked
 // for application/json or pp=0, pretty otherwise.
 func writeJSON(q *request, status int, v any) error {
@@ -278,9 +287,9 @@ func writeJSON(q *request, status int, v any) error {
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
 		q.w.WriteHeader(status)
-		// Speed over ratio: JSON compresses well either way, and the
-		// default level costs more CPU than building the page.
-		zw, _ := gzip.NewWriterLevel(q.w, gzip.BestSpeed)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		defer gzipWriters.Put(zw)
+		zw.Reset(q.w)
 		zw.Write(out)
 		return zw.Close()
 	}
