@@ -270,6 +270,6 @@ func (m pushMerger) ClosePushed(ctx context.Context, projectName, branch string,
 }
 
 func (m pushMerger) SubmitPushed(ctx context.Context, pusher *account.Account, groups map[string]bool, n int64, revision string) error {
-	_, err := m.c.submit.Submit(ctx, submit.Caller{Account: pusher, Groups: groups}, n, revision)
+	_, err := m.c.submit.Submit(ctx, submit.Caller{Account: pusher, Groups: groups, UpdateBySubmit: true}, n, revision)
 	return err
 }

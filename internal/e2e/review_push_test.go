@@ -164,7 +164,19 @@ func TestPushClosesAndSubmits(t *testing.T) {
 		t.Fatalf("after a direct push the change is %s, want MERGED", got)
 	}
 
+	// Submitting on push takes submit on refs/for/refs/heads/main, which
+	// nobody holds by default; a refused push creates no change.
 	tip := commitWithID(t, s, dir, "b.txt", "Add b", changeID(901))
+	out, err := s.git(t, dir, "", "push", admin, "HEAD:refs/for/main%submit,l=Code-Review+2")
+	if err == nil || !strings.Contains(out, "(update by submit not permitted for refs/heads/main)") {
+		t.Fatalf("%%submit without the right: %v\n%s", err, out)
+	}
+	var found []map[string]any
+	wantJSON(t, s.admin(t, "GET", "/a/changes/?q=change:"+changeID(901), nil), 200, &found)
+	if len(found) != 0 {
+		t.Fatalf("a refused %%submit left changes %v", found)
+	}
+	s.appendProjectConfig(t, "All-Projects", "[access \"refs/for/refs/heads/*\"]\n\tsubmit = group Administrators\n")
 	out = s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main%submit,l=Code-Review+2")
 	m := regexp.MustCompile(`c/cl/\+/(\d+) Add b \[NEW\] \[MERGED\]`).FindStringSubmatch(out)
 	if m == nil {

@@ -170,6 +170,13 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = fmt.Sprintf("prohibited by Gerrit: not permitted: create change on %s", branch)
 		return nil, nil
 	}
+	// Submitting on push is Gerrit's "update by submit": submit on the
+	// magic branch, refs/for/refs/heads/X, checked before anything is
+	// written.
+	if opts.submit && !chk.Can("refs/for/"+branch, project.PermSubmit) {
+		c.reject = fmt.Sprintf("update by submit not permitted for %s", branch)
+		return nil, nil
+	}
 	r := push.Repo
 	if blocking, err := r.Refs(ctx, "refs/for/"); err != nil {
 		return nil, err

@@ -99,6 +99,10 @@ type Caller struct {
 	Account    *account.Account
 	Groups     map[string]bool
 	OnBehalfOf *account.Account
+	// UpdateBySubmit says the entry point checked the right to submit
+	// already: a push with %submit needs submit on refs/for/refs/heads/X,
+	// not on the branch.
+	UpdateBySubmit bool
 }
 
 // submitter is the account a submit is recorded under.
@@ -134,7 +138,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 	if revision != "" && revision != current.Commit {
 		return nil, fail.Errorf(fail.Conflict, "revision %s is not current revision", revision)
 	}
-	if !chk.Can(ch.Branch, project.PermSubmit) {
+	if !caller.UpdateBySubmit && !chk.Can(ch.Branch, project.PermSubmit) {
 		return nil, fail.Errorf(fail.Forbidden, "submit not permitted")
 	}
 	strategy, err := merge.ParseStrategy(project.EffectiveSubmitType(st.Chain))
