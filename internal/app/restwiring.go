@@ -128,8 +128,9 @@ type restRequirements struct{ c *components }
 func (r restRequirements) Evaluate(ctx context.Context, _ access.Subject, rows []restapi.ChangeRows) ([]restapi.Evaluation, error) {
 	out := make([]restapi.Evaluation, len(rows))
 	submitTypes := map[string]string{}
+	reviews := r.c.reviews.WithPolicyMemo()
 	for i, row := range rows {
-		ev, err := r.c.reviews.Evaluate(ctx, snapshotOf(row))
+		ev, err := reviews.Evaluate(ctx, snapshotOf(row))
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,16 @@ import (
 func (s *Service) WithPolicyMemo() *Service {
 	c := *s
 	c.policies = &memoPolicies{inner: s.policies, m: map[string]memoPolicy{}}
+	c.branchPolicies = &branchPolicies{m: map[[2]string]*policy{}}
 	return &c
+}
+
+// branchPolicies keeps the policy of each (project, branch) of one
+// request, so that the changes of a page share labels, requirements and
+// their callers' compiled permissions.
+type branchPolicies struct {
+	mu sync.Mutex
+	m  map[[2]string]*policy
 }
 
 type memoPolicies struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"tandem/internal/access"
@@ -144,6 +145,9 @@ type Service struct {
 	matcher   Matcher
 	events    EventSink
 	repos     Repositories
+	// branchPolicies, set by WithPolicyMemo, keeps policies per branch
+	// for one request.
+	branchPolicies *branchPolicies
 	clock     clock.Clock
 	log       *slog.Logger
 	committed func()
@@ -221,20 +225,40 @@ type policy struct {
 	state   *project.State
 	labels  []project.LabelType // applying to the change's branch
 	reqs    []project.SubmitRequirement
+
+	mu       sync.Mutex
+	checkers map[int64]*access.Checker // by account: one subject per account in a use case
 }
 
-// policyFor loads the configuration of c's project.
+// policyFor loads the configuration of c's project (once per branch for
+// a Service made by WithPolicyMemo).
 func (s *Service) policyFor(ctx context.Context, c *change.Change) (*policy, error) {
+	key := [2]string{c.Project, c.Branch}
+	if m := s.branchPolicies; m != nil {
+		m.mu.Lock()
+		pol := m.m[key]
+		m.mu.Unlock()
+		if pol != nil {
+			return pol, nil
+		}
+	}
 	p, st, err := s.policies.Project(ctx, c.Project)
 	if err != nil {
 		return nil, fmt.Errorf("load project %q: %w", c.Project, err)
 	}
-	return &policy{
-		project: p,
-		state:   st,
-		labels:  ApplicableLabels(st.Chain, c.Branch),
-		reqs:    project.EffectiveSubmitRequirements(st.Chain),
-	}, nil
+	pol := &policy{
+		project:  p,
+		state:    st,
+		labels:   ApplicableLabels(st.Chain, c.Branch),
+		reqs:     project.EffectiveSubmitRequirements(st.Chain),
+		checkers: map[int64]*access.Checker{},
+	}
+	if m := s.branchPolicies; m != nil {
+		m.mu.Lock()
+		m.m[key] = pol
+		m.mu.Unlock()
+	}
+	return pol, nil
 }
 
 // ApplicableLabels returns the labels used on changes for branch: the
@@ -269,7 +293,13 @@ type actor struct {
 }
 
 func (p *policy) actor(subj access.Subject, c *change.Change) *actor {
-	chk := p.project.For(subj)
+	p.mu.Lock()
+	chk, ok := p.checkers[subj.AccountID]
+	if !ok {
+		chk = p.project.For(subj)
+		p.checkers[subj.AccountID] = chk
+	}
+	p.mu.Unlock()
 	if subj.AccountID != 0 && subj.AccountID == c.OwnerID {
 		chk = chk.AsChangeOwner()
 	}
