@@ -178,9 +178,28 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		return nil, nil
 	}
 	r := push.Repo
-	if blocking, err := r.Refs(ctx, "refs/for/"); err != nil {
-		return nil, err
-	} else if len(blocking) > 0 {
+	// Looking for refs that block uploads and walking the new commits
+	// each start git: run them side by side.
+	type refsResult struct {
+		refs []repo.Ref
+		err  error
+	}
+	type revResult struct {
+		shas []string
+		err  error
+	}
+	blockingDone, revDone := make(chan refsResult, 1), make(chan revResult, 1)
+	go func() {
+		refs, err := r.Refs(ctx, "refs/for/")
+		blockingDone <- refsResult{refs, err}
+	}()
+	go func() {
+		shas, err := r.RevList(ctx, c.new, "refs/heads/*")
+		revDone <- revResult{shas, err}
+	}()
+	if blocking := <-blockingDone; blocking.err != nil {
+		return nil, blocking.err
+	} else if len(blocking.refs) > 0 {
 		c.reject = "One or more refs/for/ names blocks change upload"
 		return nil, nil
 	}
@@ -191,12 +210,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			return nil, nil
 		}
 	}
-
-	exclude := []string{"refs/heads/*"}
-	shas, err := r.RevList(ctx, c.new, exclude...)
-	if err != nil {
-		return nil, fmt.Errorf("list new commits: %w", err)
+	rev := <-revDone
+	if rev.err != nil {
+		return nil, fmt.Errorf("list new commits: %w", rev.err)
 	}
+	shas := rev.shas
 	if len(opts.base) > 0 {
 		shas, err = rc.excludeBases(ctx, r, c.new, opts.base)
 		if err != nil {
