@@ -138,19 +138,19 @@ type Options struct {
 
 // Service runs the review use cases.
 type Service struct {
-	db        *db.DB
-	changes   *change.Store
-	policies  Policies
-	accounts  Accounts
-	matcher   Matcher
-	events    EventSink
-	repos     Repositories
+	db       *db.DB
+	changes  *change.Store
+	policies Policies
+	accounts Accounts
+	matcher  Matcher
+	events   EventSink
+	repos    Repositories
 	// branchPolicies, set by WithPolicyMemo, keeps policies per branch
 	// for one request.
 	branchPolicies *branchPolicies
-	clock     clock.Clock
-	log       *slog.Logger
-	committed func()
+	clock          clock.Clock
+	log            *slog.Logger
+	committed      func()
 
 	strictLabels     bool
 	maxReviewers     int
