@@ -259,6 +259,28 @@ func (s *Store) PatchSetsByCommit(ctx context.Context, q db.Querier, shas []stri
 	return collect(rows, scanPatchSet)
 }
 
+// OpenChildren returns the patch sets, of open changes on branch of
+// project, that have commit as a parent: the changes that need it. Parents
+// are full ids separated by spaces, so a match is always a whole one.
+func (s *Store) OpenChildren(ctx context.Context, q db.Querier, project, branch, commit string) ([]*PatchSet, error) {
+	rows, err := q.Query(ctx, `SELECT `+qualified(patchSetColumns, "p")+` FROM patch_sets p JOIN changes c ON c.id = p.change_id
+		WHERE c.project = $1 AND c.branch = $2 AND c.status = 'NEW' AND p.parents LIKE $3
+		ORDER BY p.change_id, p.ps`, project, branch, "%"+commit+"%")
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanPatchSet)
+}
+
+// qualified prefixes each column of a column list with a table alias.
+func qualified(columns, alias string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
 // Files returns the files of one patch set ordered by path.
 func (s *Store) Files(ctx context.Context, q db.Querier, n int64, ps int) ([]File, error) {
 	rows, err := q.Query(ctx, `SELECT path, old_path, status, is_binary, insertions, deletions, size, size_delta

@@ -342,29 +342,11 @@ func (b *attrBuilder) dependencies(ctx context.Context, a *events.ChangeAttr, ch
 			a.DependsOn = append(a.DependsOn, dependency(other, ps))
 		}
 	}
-	open, err := b.c.changes.List(ctx, b.q, `project = $1 AND branch = $2 AND status = 'NEW'`, "id", ch.Project, ch.Branch)
-	if err != nil {
-		return err
-	}
-	var numbers []int64
-	for _, o := range open {
-		if o.Number != ch.Number {
-			b.changes[o.Number] = o
-			numbers = append(numbers, o.Number)
-		}
-	}
-	children, err := b.c.changes.PatchSets(ctx, b.q, numbers...)
+	children, err := b.c.changes.OpenChildren(ctx, b.q, ch.Project, ch.Branch, current.Commit)
 	if err != nil {
 		return err
 	}
 	for _, ps := range children {
-		isChild := false
-		for _, p := range ps.Parents {
-			isChild = isChild || p == current.Commit
-		}
-		if !isChild {
-			continue
-		}
 		other, ok, err := b.visibleChange(ctx, ps.Change)
 		if err != nil {
 			return err
