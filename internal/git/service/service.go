@@ -56,7 +56,8 @@ type Request struct {
 	// Visible says (e.g. refs/changes/ for receive-pack).
 	HideAlways []string
 	// Capabilities, when set, answers repeated protocol v2 capability
-	// advertisements of upload-pack without starting git.
+	// advertisements of upload-pack, and receive-pack's HTTP ref
+	// advertisements, without starting git.
 	Capabilities *Capabilities
 	Config       []git.ConfigPair
 	Env          []string
@@ -124,6 +125,7 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 			git.ConfigPair{Key: "receive.advertisePushOptions", Value: "true"},
 			git.ConfigPair{Key: "receive.advertiseAtomic", Value: "true"})
 	}
+	base := append([]git.ConfigPair(nil), config...)
 	for _, p := range req.HideAlways {
 		config = append(config, git.ConfigPair{Key: hideKey, Value: p})
 	}
@@ -142,9 +144,10 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	// hook decides every ref it updates.
 	v2Caps := req.Advertise && req.Service == UploadPack && V2(req.Protocol)
 	pushBody := req.Service == ReceivePack && req.Stateless && !req.Advertise
+	var v *view
 	if visible != nil && !v2Caps && !pushBody {
-		v, err := newView(ctx, r, req.Repo, visible)
-		if err != nil {
+		var err error
+		if v, err = newView(ctx, r, req.Repo, visible); err != nil {
 			return err
 		}
 		var hidden []string
@@ -186,6 +189,14 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	}
 	if v2Caps && req.Capabilities != nil {
 		return req.Capabilities.serve(ctx, r, cmd, req.Repo.Path, req.Stdout)
+	}
+	if req.Service == ReceivePack && req.Advertise && req.Capabilities != nil && v != nil {
+		// The refs are known from the view; git only tells its
+		// capabilities, once, by advertising no refs at all.
+		capsCmd := cmd
+		capsCmd.Config = append(base, git.ConfigPair{Key: hideKey, Value: "refs/"})
+		capsCmd.Stdin = nil
+		return req.Capabilities.advertiseReceive(ctx, r, capsCmd, req.Repo.Path, v, req.HideAlways, req.Stdout)
 	}
 	err := r.Run(ctx, cmd)
 	if filter != nil {

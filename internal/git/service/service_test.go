@@ -541,3 +541,42 @@ func TestCapabilitiesCache(t *testing.T) {
 		t.Errorf("advertisement after allowing filters = %q, %v", changed, err)
 	}
 }
+
+// TestReceiveAdvertisement builds receive-pack's HTTP advertisement from
+// the visibility listing and checks it byte for byte against git's own,
+// under both protocol versions and several visibilities, first and from
+// the cache.
+func TestReceiveAdvertisement(t *testing.T) {
+	f := newFixture(t)
+	gittest.Exec(t, f.dir, "update-ref", "refs/changes/01/1/1", f.s1)
+	advertise := func(ctx context.Context, caps *service.Capabilities, protocol string, visible func(string) bool) (string, error) {
+		var out bytes.Buffer
+		err := service.Serve(ctx, f.runner, service.Request{
+			Service: service.ReceivePack, Repo: f.rp, Protocol: protocol, Advertise: true, Stateless: true,
+			Visible: visible, HideAlways: []string{"refs/changes/"}, Capabilities: caps, Stdout: &out,
+		})
+		return out.String(), err
+	}
+	for _, protocol := range []string{"", "version=1"} {
+		for name, visible := range map[string]func(string) bool{
+			"everything":    func(string) bool { return true },
+			"no secrets":    hider([]string{"refs/heads/secret", "refs/tags/s", "refs/tags/sa", "refs/meta"}),
+			"nothing":       func(string) bool { return false },
+			"only branches": func(ref string) bool { return strings.HasPrefix(ref, "refs/heads/") },
+		} {
+			t.Run(protocol+" "+name, func(t *testing.T) {
+				want, err := advertise(context.Background(), nil, protocol, visible)
+				if err != nil {
+					t.Fatal(err)
+				}
+				caps := service.NewCapabilities()
+				for _, round := range []string{"first", "cached"} {
+					got, err := advertise(context.Background(), caps, protocol, visible)
+					if err != nil || got != want {
+						t.Fatalf("%s advertisement\n%q, %v\nwant git's\n%q", round, got, err, want)
+					}
+				}
+			})
+		}
+	}
+}
