@@ -8,7 +8,8 @@
 // concurrent use; build it once per configuration chain and cache it (a
 // Control does, keyed by the configurations it was built from). A Checker
 // answers for one Subject within one Project; it memoizes its answers and
-// is safe for concurrent use. Neither does I/O.
+// is safe for concurrent use. Neither does I/O. Control.List answers the
+// other visibility question, which projects a subject may list.
 //
 // Semantics, following Gerrit's Documentation/access-control.txt:
 //   - Ref patterns are exact refs, "prefix/*", or regular expressions
