@@ -44,17 +44,10 @@ func (a *actor) canMove(dest string) bool {
 // already on the branch, stay. The deletion is serialized with submits to
 // the branch, so a submit never lands a change that is going away.
 func (s *Service) Delete(ctx context.Context, subj access.Subject, n int64) error {
-	if err := signedIn(subj); err != nil {
-		return err
-	}
 	if s.repos == nil {
 		return fail.Errorf(fail.Internal, "deleting changes is not configured")
 	}
-	c, err := s.getChange(ctx, s.db, n)
-	if err != nil {
-		return err
-	}
-	pol, err := s.policyFor(ctx, c)
+	c, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return err
 	}
@@ -134,9 +127,6 @@ type MoveInput struct {
 // lowest value of a label whose function blocks) survive, unless the
 // caller keeps all votes. The commit is left as it is: the owner rebases.
 func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in MoveInput) (*change.Change, error) {
-	if err := signedIn(subj); err != nil {
-		return nil, err
-	}
 	if s.repos == nil {
 		return nil, fail.Errorf(fail.Internal, "moving changes is not configured")
 	}
@@ -147,11 +137,11 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 	if !strings.HasPrefix(dest, "refs/") {
 		dest = "refs/heads/" + dest
 	}
-	c, err := s.getChange(ctx, s.db, n)
+	c, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.movable(ctx, subj, c, dest, in.KeepAllVotes); err != nil {
+	if err := s.movable(ctx, pol, subj, c, dest, in.KeepAllVotes); err != nil {
 		return nil, err
 	}
 	from := c.Branch
@@ -179,16 +169,12 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 
 // movable checks, before Move's transaction, what needs git or the
 // destination's policy: Gerrit's 409 texts in Gerrit's order.
-func (s *Service) movable(ctx context.Context, subj access.Subject, c *change.Change, dest string, keepAll bool) error {
+func (s *Service) movable(ctx context.Context, pol *policy, subj access.Subject, c *change.Change, dest string, keepAll bool) error {
 	if c.Status != change.StatusNew {
 		return fail.Errorf(fail.Conflict, "Change is %s", statusWord(c.Status))
 	}
 	if c.Branch == dest {
 		return fail.Errorf(fail.Conflict, "Change is already destined for the specified branch")
-	}
-	pol, err := s.policyFor(ctx, c)
-	if err != nil {
-		return err
 	}
 	votes, err := s.changes.Approvals(ctx, s.db, c.Number)
 	if err != nil {

@@ -92,14 +92,7 @@ type ReviewResult struct {
 // makes the caller a reviewer; a review without votes makes a caller not
 // yet on the change a CC; the owner is never either.
 func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps int, in ReviewInput) (*ReviewResult, error) {
-	if err := signedIn(subj); err != nil {
-		return nil, err
-	}
-	c0, err := s.getChange(ctx, s.db, n)
-	if err != nil {
-		return nil, err
-	}
-	pol, err := s.policyFor(ctx, c0)
+	c0, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return nil, err
 	}

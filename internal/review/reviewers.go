@@ -61,14 +61,7 @@ func (a *addition) reset() {
 // Problems with the input are reported in the result's Error (Gerrit's
 // texts); the change owner is silently left out.
 func (s *Service) AddReviewer(ctx context.Context, subj access.Subject, n int64, in ReviewerInput) (*ReviewerResult, error) {
-	if err := signedIn(subj); err != nil {
-		return nil, err
-	}
-	c0, err := s.getChange(ctx, s.db, n)
-	if err != nil {
-		return nil, err
-	}
-	pol, err := s.policyFor(ctx, c0)
+	c0, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return nil, err
 	}
@@ -276,14 +269,7 @@ func (s *Service) applyAddition(ctx context.Context, q db.Querier, c *change.Cha
 // removing its votes on the current patch set, and records a message
 // ("Removed reviewer Name." or with the votes removed).
 func (s *Service) RemoveReviewer(ctx context.Context, subj access.Subject, n, id int64) error {
-	if err := signedIn(subj); err != nil {
-		return err
-	}
-	c0, err := s.getChange(ctx, s.db, n)
-	if err != nil {
-		return err
-	}
-	pol, err := s.policyFor(ctx, c0)
+	_, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return err
 	}

@@ -512,6 +512,23 @@ func statusWord(st change.Status) string {
 	return "new"
 }
 
+// begin starts a use case of subj on change n: the caller must be signed
+// in; it returns the change as it is now and its project's policy.
+func (s *Service) begin(ctx context.Context, subj access.Subject, n int64) (*change.Change, *policy, error) {
+	if err := signedIn(subj); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.getChange(ctx, s.db, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol, err := s.policyFor(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, pol, nil
+}
+
 // getChange reads change n through q.
 func (s *Service) getChange(ctx context.Context, q db.Querier, n int64) (*change.Change, error) {
 	return s.changes.Get(ctx, q, n)

@@ -27,14 +27,7 @@ type changeOp struct {
 // change, its message and events.
 func (s *Service) update(ctx context.Context, subj access.Subject, n int64,
 	fn func(tx *db.Tx, a *actor, pol *policy, c *change.Change) (*changeOp, error)) (*change.Change, error) {
-	if err := signedIn(subj); err != nil {
-		return nil, err
-	}
-	c0, err := s.getChange(ctx, s.db, n)
-	if err != nil {
-		return nil, err
-	}
-	pol, err := s.policyFor(ctx, c0)
+	_, pol, err := s.begin(ctx, subj, n)
 	if err != nil {
 		return nil, err
 	}
