@@ -104,6 +104,14 @@ type PatchSet struct {
 // Ref returns the patch set's ref, refs/changes/NN/C/P.
 func (ps *PatchSet) Ref() string { return PatchSetRef(int(ps.Change), ps.Number) }
 
+// FirstParent returns the patch set's first parent, "" for a root commit.
+func (ps *PatchSet) FirstParent() string {
+	if len(ps.Parents) == 0 {
+		return ""
+	}
+	return ps.Parents[0]
+}
+
 // File is one file touched by a patch set, relative to its first parent.
 type File struct {
 	Path       string

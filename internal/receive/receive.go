@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"tandem/internal/access"
+	"tandem/internal/change"
 	"tandem/internal/git"
 	"tandem/internal/git/pktline"
 	"tandem/internal/git/refupdate"
@@ -560,7 +561,7 @@ func (d *decider) printInvalidEmail(commit, role, email string) {
 // only change the parent when an administrator pushes it, and takes a
 // project owner.
 func (d *decider) validateConfig(oid, typ string) (string, error) {
-	short := oid[:min(7, len(oid))]
+	short := change.AbbrevCommit(oid)
 	if typ != "commit" {
 		return "not a commit", nil
 	}

@@ -331,24 +331,13 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		now := u.Clock.Now().UTC().Truncate(time.Microsecond)
 		var refs []refupdate.Update
 		for _, p := range plan {
-			ps := &change.PatchSet{
-				Commit:     p.commit.OID,
-				Parents:    p.commit.Parents,
-				UploaderID: push.Caller.ID,
-				Created:    now,
-				Kind:       change.KindRework,
-				Author:     person(p.commit.Author),
-				Committer:  person(p.commit.Committer),
-				Message:    p.commit.Message,
-			}
-			files, err := rc.diffFiles(ctx, r, p.commit)
+			diff, err := r.DiffFiles(ctx, p.commit.FirstParent(), p.commit.OID)
 			if err != nil {
 				return err
 			}
-			for _, f := range files {
-				ps.Insertions += f.Insertions
-				ps.Deletions += f.Deletions
-			}
+			files := change.FilesOf(diff)
+			ps := change.PatchSetOf(p.commit, files)
+			ps.UploaderID, ps.Created, ps.Kind = push.Caller.ID, now, change.KindRework
 			ch := p.target
 			isNew := ch == nil
 			var prevPS *change.PatchSet
@@ -388,7 +377,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					return err
 				}
 				if ps.Kind == change.KindNoChange {
-					fmt.Fprintf(msgs, "warning: no changes between prior commit %s and new commit %s\n", short(prev.Commit), short(p.commit.OID))
+					fmt.Fprintf(msgs, "warning: no changes between prior commit %s and new commit %s\n", change.AbbrevCommit(prev.Commit), change.AbbrevCommit(p.commit.OID))
 				}
 				ch.CurrentPS = ps.Number
 				ch.Subject = p.commit.Subject()
@@ -414,7 +403,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			}
 			ps.Change = ch.Number
 			ps.Description = opts.message
-			if err := u.Changes.InsertPatchSet(ctx, tx, ps, toChangeFiles(files)); err != nil {
+			if err := u.Changes.InsertPatchSet(ctx, tx, ps, files); err != nil {
 				return err
 			}
 			if !isNew && u.Votes != nil {
@@ -599,38 +588,6 @@ func (rc *Receiver) patchSetKind(ctx context.Context, r *repo.Repo, prev *change
 	return change.KindTrivialRebaseWithMessageUpdate, nil
 }
 
-func (rc *Receiver) diffFiles(ctx context.Context, r *repo.Repo, c *repo.Commit) ([]repo.FileChange, error) {
-	parent := ""
-	if len(c.Parents) > 0 {
-		parent = c.Parents[0]
-	}
-	return r.DiffFiles(ctx, parent, c.OID)
-}
-
-func toChangeFiles(fs []repo.FileChange) []change.File {
-	out := make([]change.File, 0, len(fs))
-	for _, f := range fs {
-		status := f.Status
-		if status == "T" {
-			status = "M"
-		}
-		out = append(out, change.File{Path: f.Path, OldPath: f.OldPath, Status: status, Binary: f.Binary,
-			Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize})
-	}
-	return out
-}
-
-func person(s repo.Signature) change.Person {
-	return change.Person{Name: s.Name, Email: s.Email, When: s.When, TZ: s.TZ}
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
 // excludeBases lists the commits of tip not reachable from the given bases.
 func (rc *Receiver) excludeBases(ctx context.Context, r *repo.Repo, tip string, bases []string) ([]string, error) {
 	var ids []string
@@ -711,11 +668,7 @@ func (rc *Receiver) changeIDOf(c *repo.Commit, required bool, msgs io.Writer) (i
 	case err != nil:
 		return "", err.Error()
 	case id == "":
-		parent := ""
-		if len(c.Parents) > 0 {
-			parent = c.Parents[0]
-		}
-		id = change.GenerateChangeID(change.IDSource{Tree: c.Tree, Parent: parent,
+		id = change.GenerateChangeID(change.IDSource{Tree: c.Tree, Parent: c.FirstParent(),
 			Author: identLine(c.Author), Committer: identLine(c.Committer), Message: c.Message})
 		fmt.Fprintf(msgs, "warning: pushing without Change-Id is deprecated\n")
 	}

@@ -437,7 +437,7 @@ func (s *Service) finish(ctx context.Context, it *intent) error {
 				if r, err := s.o.Projects.Open(ctx, ch.Project); err == nil {
 					if c, err := r.ReadCommit(ctx, l.Commit); err == nil {
 						next.Parents, next.Message = c.Parents, c.Message
-						next.Committer = change.Person{Name: c.Committer.Name, Email: c.Committer.Email, When: c.Committer.When, TZ: c.Committer.TZ}
+						next.Author, next.Committer = change.PersonOf(c.Author), change.PersonOf(c.Committer)
 					}
 				}
 				files, err := s.o.Changes.Files(ctx, tx, ch.Number, ps.Number)
@@ -620,6 +620,11 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 	if err != nil {
 		return nil, err
 	}
+	diff, err := r.DiffFiles(ctx, commit.FirstParent(), commit.OID)
+	if err != nil {
+		return nil, err
+	}
+	files := change.FilesOf(diff)
 	err = s.o.DB.Tx(ctx, func(tx *db.Tx) error {
 		cur, err := s.o.Changes.Get(ctx, tx, n)
 		if err != nil {
@@ -628,20 +633,9 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 		if cur.CurrentPS != ch.CurrentPS {
 			return fail.Errorf(fail.Conflict, "change %d was updated concurrently", n)
 		}
-		next := &change.PatchSet{Change: n, Number: cur.CurrentPS + 1, Commit: commit.OID, Parents: commit.Parents,
-			UploaderID: caller.Account.ID, Created: now, Kind: change.KindTrivialRebase, Description: "",
-			Author:    change.Person{Name: commit.Author.Name, Email: commit.Author.Email, When: commit.Author.When, TZ: commit.Author.TZ},
-			Committer: change.Person{Name: commit.Committer.Name, Email: commit.Committer.Email, When: commit.Committer.When, TZ: commit.Committer.TZ},
-			Message:   commit.Message, Insertions: ps.Insertions, Deletions: ps.Deletions}
-		files, err := r.DiffFiles(ctx, firstParent(commit), commit.OID)
-		if err != nil {
-			return err
-		}
-		var cf []change.File
-		for _, f := range files {
-			cf = append(cf, change.File{Path: f.Path, OldPath: f.OldPath, Status: f.Status, Binary: f.Binary, Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize})
-		}
-		if err := s.o.Changes.InsertPatchSet(ctx, tx, next, cf); err != nil {
+		next := change.PatchSetOf(commit, files)
+		next.Change, next.Number, next.UploaderID, next.Created, next.Kind = n, cur.CurrentPS+1, caller.Account.ID, now, change.KindTrivialRebase
+		if err := s.o.Changes.InsertPatchSet(ctx, tx, next, files); err != nil {
 			return err
 		}
 		cur.CurrentPS, cur.Updated = next.Number, now
@@ -693,13 +687,6 @@ func (s *Service) resolveBase(ctx context.Context, r *repo.Repo, base string) (s
 		}
 	}
 	return "", fail.Errorf(fail.Invalid, "base revision is missing: %s", base)
-}
-
-func firstParent(c *repo.Commit) string {
-	if len(c.Parents) == 0 {
-		return ""
-	}
-	return c.Parents[0]
 }
 
 // ClosePushed marks merged the open changes of a branch whose current

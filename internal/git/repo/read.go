@@ -31,6 +31,14 @@ type Commit struct {
 	Message   string
 }
 
+// FirstParent returns the commit's first parent, "" for a root commit.
+func (c *Commit) FirstParent() string {
+	if len(c.Parents) == 0 {
+		return ""
+	}
+	return c.Parents[0]
+}
+
 // Subject returns the first line of the message.
 func (c *Commit) Subject() string {
 	s, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")

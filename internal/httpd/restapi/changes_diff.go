@@ -57,7 +57,7 @@ func (a *API) getDiff(q *request, rc *resolvedChange, ps *change.PatchSet, file 
 		// Renames and copies are known from the file list: the stored one
 		// against the first parent, else git's.
 		var fcs []change.File
-		if base.ps == nil && base.commit == firstParent(ps) {
+		if base.ps == nil && base.commit == ps.FirstParent() {
 			if fcs, err = a.changes.Files(ctx, a.db, ps.Change, ps.Number); err != nil {
 				return err
 			}

@@ -153,7 +153,7 @@ func (a *API) carryReviewed(ctx context.Context, rc *resolvedChange, from int, p
 		// Absent from both revisions: the same deletion only if both
 		// bases held the same file.
 		if baseChanged == nil {
-			if baseChanged, err = changedPaths(ctx, r, firstParent(old), firstParent(ps)); err != nil {
+			if baseChanged, err = changedPaths(ctx, r, old.FirstParent(), ps.FirstParent()); err != nil {
 				return nil, err
 			}
 		}

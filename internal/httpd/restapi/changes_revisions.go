@@ -286,7 +286,7 @@ func (a *API) listFiles(q *request, rc *resolvedChange, ps *change.PatchSet) err
 		return err
 	}
 	var files map[string]FileInfo
-	if base.commit == firstParent(ps) && base.ps == nil {
+	if base.commit == ps.FirstParent() && base.ps == nil {
 		stored, err := a.changes.Files(ctx, a.db, ps.Change, ps.Number)
 		if err != nil {
 			return err
@@ -322,13 +322,6 @@ type diffSide struct {
 	ps     *change.PatchSet
 }
 
-func firstParent(ps *change.PatchSet) string {
-	if len(ps.Parents) == 0 {
-		return ""
-	}
-	return ps.Parents[0]
-}
-
 // diffBase reads ?base= (a patch set of the change) and ?parent= (a
 // 1-based parent of the revision); the default is the first parent.
 func (a *API) diffBase(q *request, rc *resolvedChange, ps *change.PatchSet) (diffSide, error) {
@@ -350,7 +343,7 @@ func (a *API) diffBase(q *request, rc *resolvedChange, ps *change.PatchSet) (dif
 		}
 		return diffSide{commit: ps.Parents[n-1]}, nil
 	}
-	return diffSide{commit: firstParent(ps)}, nil
+	return diffSide{commit: ps.FirstParent()}, nil
 }
 
 // filesAgainst lists the files of ps against another commit, with git.
@@ -654,7 +647,7 @@ func relatedChanges(self *change.Change, ps *change.PatchSet, changes map[int64]
 			continue
 		}
 		current[o.Commit] = o
-		if p := firstParent(o); p != "" {
+		if p := o.FirstParent(); p != "" {
 			children[p] = append(children[p], o)
 		}
 	}
@@ -677,14 +670,14 @@ func relatedChanges(self *change.Change, ps *change.PatchSet, changes map[int64]
 		out = append(out, descendants[i])
 	}
 	out = append(out, relatedEntry{self, ps})
-	for p := firstParent(ps); p != ""; {
+	for p := ps.FirstParent(); p != ""; {
 		anc := current[p]
 		if anc == nil || seen[anc.Change] {
 			break
 		}
 		seen[anc.Change] = true
 		out = append(out, relatedEntry{changes[anc.Change], anc})
-		p = firstParent(anc)
+		p = anc.FirstParent()
 	}
 	return out
 }
