@@ -129,10 +129,11 @@ type attrBuilder struct {
 	accounts map[int64]*account.Account
 	changes  map[int64]*change.Change
 	visible  map[int64]bool
+	sees     func(ctx context.Context, c *change.Change) (bool, error) // review's, for this caller
 }
 
 func (c *Commands) newAttrBuilder(subj access.Subject, f queryFlags) *attrBuilder {
-	return &attrBuilder{c: c, q: c.changes.DB(), subj: subj, f: f,
+	return &attrBuilder{c: c, q: c.changes.DB(), subj: subj, f: f, sees: c.rv.Reviews.VisibleTo(subj),
 		accounts: map[int64]*account.Account{}, changes: map[int64]*change.Change{}, visible: map[int64]bool{}}
 }
 
@@ -375,7 +376,7 @@ func (b *attrBuilder) visibleChange(ctx context.Context, n int64) (*change.Chang
 	vis, ok := b.visible[n]
 	if !ok {
 		var err error
-		if vis, err = b.c.rv.Reviews.Visible(ctx, b.q, b.subj, ch); err != nil {
+		if vis, err = b.sees(ctx, ch); err != nil {
 			return nil, false, err
 		}
 		b.visible[n] = vis

@@ -45,6 +45,7 @@ type Reviews interface {
 	Load(ctx context.Context, q db.Querier, n int64) (*review.Snapshot, error)
 	Evaluate(ctx context.Context, snap *review.Snapshot) (*review.Evaluation, error)
 	Visible(ctx context.Context, q db.Querier, subj access.Subject, c *change.Change) (bool, error)
+	VisibleTo(subj access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
 	RightsOf(ctx context.Context, subj access.Subject, c *change.Change) (*review.Rights, error)
 	Review(ctx context.Context, subj access.Subject, n int64, ps int, in review.ReviewInput) (*review.ReviewResult, error)
 	Abandon(ctx context.Context, subj access.Subject, n int64, message string) (*change.Change, error)
@@ -395,11 +396,7 @@ func (c *Commands) queryOptions(cl *caller) query.Options {
 		o = c.rv.Query(cl.account.ID)
 	}
 	o.Caller = cl.account.ID
-	subj := cl.subject()
-	d := c.changes.DB()
-	o.Visible = func(ctx context.Context, ch *change.Change) (bool, error) {
-		return c.rv.Reviews.Visible(ctx, d, subj, ch)
-	}
+	o.Visible = c.rv.Reviews.VisibleTo(cl.subject())
 	return o
 }
 

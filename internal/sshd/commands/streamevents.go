@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -145,11 +144,11 @@ func (v *visibility) visible(ctx context.Context, r events.Record) bool {
 	case r.Change != 0:
 		return v.changeVisible(ctx, chk, r.Change, r.Ref, r.Payload)
 	case strings.HasPrefix(r.Ref, "refs/changes/"):
-		n, ok := changeNumber(r.Ref)
+		n, _, ok := change.ParseChangeRef(r.Ref)
 		if !ok {
 			return chk.Can(r.Ref, project.PermRead)
 		}
-		return v.changeVisible(ctx, chk, n, "", nil)
+		return v.changeVisible(ctx, chk, int64(n), "", nil)
 	case r.Ref != "":
 		return chk.Can(r.Ref, project.PermRead)
 	}
@@ -197,14 +196,4 @@ func (v *visibility) snapshotVisible(chk *access.Checker, branch string, payload
 		return true
 	}
 	return ev.Change.Owner != nil && ev.Change.Owner.Username != "" && ev.Change.Owner.Username == v.subject.Username
-}
-
-// changeNumber returns the change of a patch-set ref, refs/changes/NN/C/P.
-func changeNumber(ref string) (int64, bool) {
-	parts := strings.Split(strings.TrimPrefix(ref, "refs/changes/"), "/")
-	if len(parts) < 2 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(parts[1], 10, 64)
-	return n, err == nil && n > 0
 }
