@@ -217,3 +217,14 @@ type Comment struct {
 // takes a branch's changes out of review: submits to the branch and
 // deletions of its changes.
 func BranchLock(project, branch string) string { return "submit " + project + " " + branch }
+
+// VotesOn returns the non-zero votes on patch set ps.
+func VotesOn(votes []Vote, ps int) []Vote {
+	var out []Vote
+	for _, v := range votes {
+		if v.PatchSet == ps && v.Value != 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -7,7 +7,9 @@ package metrics
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,7 +75,7 @@ func (c *Counter) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, k := range sortedKeys(c.values) {
+	for _, k := range slices.Sorted(maps.Keys(c.values)) {
 		fmt.Fprintf(w, "%s%s %s\n", c.name, labelText(c.labels, k, ""), num(c.values[k]))
 	}
 }
@@ -165,15 +167,6 @@ func (h *Histogram) write(w io.Writer) {
 const sep = "\xff"
 
 func key(values []string) string { return strings.Join(values, sep) }
-
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 func labelText(names []string, k, le string) string {
 	var parts []string

@@ -418,3 +418,16 @@ func (w *configWriter) removeStale(section string, keep func(sub string) bool) {
 		}
 	}
 }
+
+// ApplicableLabels returns the labels used on changes for branch: the
+// project's effective labels (its own, then inherited) restricted by their
+// branch keys.
+func ApplicableLabels(chain []*Config, branch string) []LabelType {
+	var out []LabelType
+	for _, l := range EffectiveLabels(chain) {
+		if l.AppliesTo(branch) {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -162,7 +162,7 @@ func (s *Service) CopyVotes(ctx context.Context, q db.Querier, c *change.Change,
 		return mine[g.UUID], nil
 	}
 	var copied []change.Vote
-	for _, v := range votesOn(all, oldPS.Number) {
+	for _, v := range change.VotesOn(all, oldPS.Number) {
 		l, ok := findLabel(pol.labels, v.Label)
 		if !ok || strings.TrimSpace(l.CopyCondition) == "" {
 			continue

@@ -3,7 +3,6 @@ package review
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -132,7 +131,7 @@ func (s *Service) LabelStatus(ctx context.Context, c *change.Change, label strin
 	if err != nil {
 		return "", 0, err
 	}
-	rl := CheckLabel(l, votesOn(votes, c.CurrentPS))
+	rl := CheckLabel(l, change.VotesOn(votes, c.CurrentPS))
 	return rl.Status, rl.AppliedBy, nil
 }
 
@@ -163,7 +162,7 @@ func (s *Service) Locked(ctx context.Context, c *change.Change) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return PatchSetLocked(pol.labels, votesOn(votes, c.CurrentPS)), nil
+	return PatchSetLocked(pol.labels, change.VotesOn(votes, c.CurrentPS)), nil
 }
 
 // VotingRange is a permitted_voting_range.
@@ -418,14 +417,4 @@ func (s *Service) rangeFunc(ctx context.Context, pol *policy, c *change.Change, 
 		}
 		return a.rangeFor(label)
 	}
-}
-
-// sortedLabels returns the keys of m in byte order.
-func sortedLabels[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

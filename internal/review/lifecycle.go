@@ -180,7 +180,7 @@ func (s *Service) movable(ctx context.Context, pol *policy, subj access.Subject,
 	if err != nil {
 		return err
 	}
-	if PatchSetLocked(pol.labels, votesOn(votes, c.CurrentPS)) {
+	if PatchSetLocked(pol.labels, change.VotesOn(votes, c.CurrentPS)) {
 		return fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", c.Number)
 	}
 	a := pol.actor(subj, c)
@@ -226,7 +226,7 @@ func (s *Service) dropAllButVetoes(ctx context.Context, tx *db.Tx, pol *policy, 
 	if err != nil {
 		return err
 	}
-	for _, v := range votesOn(votes, c.CurrentPS) {
+	for _, v := range change.VotesOn(votes, c.CurrentPS) {
 		if l, ok := findLabel(pol.labels, v.Label); ok && blocks(l) && v.Value == l.Min() {
 			continue
 		}

@@ -2,7 +2,9 @@ package review
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,7 +113,7 @@ func TestRequirements(t *testing.T) {
 					status = change.StatusNew
 				}
 				c := e.seed(func(c *change.Change) { c.WIP = tc.wip })
-				for _, name := range sortedLabels(tc.votes) {
+				for _, name := range slices.Sorted(maps.Keys(tc.votes)) {
 					acc, err := e.accounts.Get(e.ctx, users[name].id)
 					if err != nil {
 						t.Fatal(err)

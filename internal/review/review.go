@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -188,7 +189,7 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 func (s *Service) checkLabels(pol *policy, in map[string]int, rangeFor func(label string) (lo, hi int, ok bool),
 	restricted func(label string, v int) error) (map[string]int, error) {
 	out := map[string]int{}
-	for _, name := range sortedLabels(in) {
+	for _, name := range slices.Sorted(maps.Keys(in)) {
 		v := in[name]
 		l, ok := findLabel(pol.labels, name)
 		if !ok {
@@ -284,7 +285,7 @@ func (w *reviewWrite) run(ctx context.Context, n int64, psNum int, res *ReviewRe
 		}
 	}
 	var deltas []voteDelta
-	for _, name := range sortedLabels(w.labels) {
+	for _, name := range slices.Sorted(maps.Keys(w.labels)) {
 		old := mine[name].Value
 		if v := w.labels[name]; v != old {
 			deltas = append(deltas, voteDelta{label: name, old: old, value: v})
@@ -492,7 +493,7 @@ func (w *reviewWrite) buildComments(ctx context.Context, c *change.Change, ps *c
 		}
 	}
 	var out []change.Comment
-	for _, path := range sortedLabels(w.comments) {
+	for _, path := range slices.Sorted(maps.Keys(w.comments)) {
 		if !hasFile(files, path) {
 			return nil, fail.Errorf(fail.Invalid, "file %s not found in revision %d,%d", path, c.Number, ps.Number)
 		}

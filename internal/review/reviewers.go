@@ -220,7 +220,7 @@ func (s *Service) applyAddition(ctx context.Context, q db.Querier, c *change.Cha
 	if err != nil {
 		return nil, err
 	}
-	curVotes := votesOn(votes, c.CurrentPS)
+	curVotes := change.VotesOn(votes, c.CurrentPS)
 	var ps *change.PatchSet
 	var events []Event
 	for _, acc := range add.accounts {
@@ -320,7 +320,7 @@ func (s *Service) removeReviewer(ctx context.Context, tx *db.Tx, pol *policy, su
 		b.WriteString("Removed reviewer " + acc.DisplayName())
 	}
 	removed := map[string]int{}
-	for _, v := range votesOn(theirs, c.CurrentPS) {
+	for _, v := range change.VotesOn(theirs, c.CurrentPS) {
 		if len(removed) == 0 && state != change.StateCC {
 			b.WriteString(" with the following votes:\n\n")
 		}

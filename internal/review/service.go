@@ -249,7 +249,7 @@ func (s *Service) policyFor(ctx context.Context, c *change.Change) (*policy, err
 	pol := &policy{
 		project:  p,
 		state:    st,
-		labels:   ApplicableLabels(st.Chain, c.Branch),
+		labels:   project.ApplicableLabels(st.Chain, c.Branch),
 		reqs:     project.EffectiveSubmitRequirements(st.Chain),
 		checkers: map[int64]*access.Checker{},
 	}
@@ -259,19 +259,6 @@ func (s *Service) policyFor(ctx context.Context, c *change.Change) (*policy, err
 		m.mu.Unlock()
 	}
 	return pol, nil
-}
-
-// ApplicableLabels returns the labels used on changes for branch: the
-// project's effective labels (its own, then inherited) restricted by their
-// branch keys.
-func ApplicableLabels(chain []*project.Config, branch string) []project.LabelType {
-	var out []project.LabelType
-	for _, l := range project.EffectiveLabels(chain) {
-		if l.AppliesTo(branch) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // findLabel returns the label named name, case-insensitively as Gerrit

@@ -63,17 +63,7 @@ func (s *Snapshot) PatchSetNumber(n int) *change.PatchSet {
 }
 
 // CurrentVotes returns the non-zero votes on the current patch set.
-func (s *Snapshot) CurrentVotes() []change.Vote { return votesOn(s.Votes, s.Change.CurrentPS) }
-
-func votesOn(votes []change.Vote, ps int) []change.Vote {
-	var out []change.Vote
-	for _, v := range votes {
-		if v.PatchSet == ps && v.Value != 0 {
-			out = append(out, v)
-		}
-	}
-	return out
-}
+func (s *Snapshot) CurrentVotes() []change.Vote { return change.VotesOn(s.Votes, s.Change.CurrentPS) }
 
 // ReviewersIn returns the accounts in state (REVIEWER or CC), in the order
 // they were added.

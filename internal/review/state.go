@@ -100,7 +100,7 @@ func (s *Service) Abandon(ctx context.Context, subj access.Subject, n int64, mes
 		if err != nil {
 			return nil, err
 		}
-		if PatchSetLocked(pol.labels, votesOn(votes, c.CurrentPS)) {
+		if PatchSetLocked(pol.labels, change.VotesOn(votes, c.CurrentPS)) {
 			return nil, fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", c.Number)
 		}
 		c.Status = change.StatusAbandoned

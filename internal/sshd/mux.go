@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -141,10 +143,10 @@ func (m *Mux) lookup(words []string) (name string, h HandlerFunc, args []string)
 		return words[0], failWith(fmt.Sprintf("fatal: %s: %s: not found", rootName, words[0])), words[1:]
 	}
 	if len(words) == 1 || words[1] == "" {
-		return words[0], failWith("fatal: " + usage(words[0], sortedKeys(g))), nil
+		return words[0], failWith("fatal: " + usage(words[0], slices.Sorted(maps.Keys(g)))), nil
 	}
 	if words[1] == "--help" || words[1] == "-h" {
-		return words[0], failWith(usage(words[0], sortedKeys(g))), words[2:]
+		return words[0], failWith(usage(words[0], slices.Sorted(maps.Keys(g)))), words[2:]
 	}
 	if h, ok := g[words[1]]; ok {
 		return words[0] + " " + words[1], h, words[2:]
@@ -153,21 +155,12 @@ func (m *Mux) lookup(words []string) (name string, h HandlerFunc, args []string)
 }
 
 func (m *Mux) topNames() []string {
-	names := sortedKeys(m.top)
+	names := slices.Sorted(maps.Keys(m.top))
 	for g := range m.groups {
 		names = append(names, g)
 	}
 	sort.Strings(names)
 	return names
-}
-
-func sortedKeys(m map[string]HandlerFunc) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // usage is the command list Gerrit prints for a bare group name.

@@ -1,8 +1,9 @@
 package restapi
 
 import (
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
 	"tandem/internal/access"
@@ -158,7 +159,7 @@ func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput,
 		}
 		cfg.InheritFrom = in.Parent
 	}
-	for _, ref := range sortedKeys(in.Remove) {
+	for _, ref := range slices.Sorted(maps.Keys(in.Remove)) {
 		sec := in.Remove[ref]
 		perms := a.sectionPerms(cfg, ref, false)
 		if perms == nil {
@@ -188,7 +189,7 @@ func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput,
 			}
 		}
 	}
-	for _, ref := range sortedKeys(in.Add) {
+	for _, ref := range slices.Sorted(maps.Keys(in.Add)) {
 		if ref != globalCapabilities {
 			if err := project.ValidRefPattern(ref); err != nil {
 				return fail.Errorf(fail.Invalid, "%v", err)
@@ -197,7 +198,7 @@ func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput,
 			return fail.Errorf(fail.Invalid, "global capabilities can only be edited on %s", project.AllProjects)
 		}
 		perms := a.sectionPerms(cfg, ref, true)
-		for _, name := range sortedKeys(in.Add[ref].Permissions) {
+		for _, name := range slices.Sorted(maps.Keys(in.Add[ref].Permissions)) {
 			pi := in.Add[ref].Permissions[name]
 			canonical, ok := project.CanonicalPermission(name)
 			if ref == globalCapabilities {
@@ -217,7 +218,7 @@ func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput,
 				p = &(*perms)[len(*perms)-1]
 			}
 			p.Exclusive = p.Exclusive || pi.Exclusive
-			for _, uuid := range sortedKeys(pi.Rules) {
+			for _, uuid := range slices.Sorted(maps.Keys(pi.Rules)) {
 				ri := pi.Rules[uuid]
 				g, err := a.accounts.ResolveGroup(q.r.Context(), uuid)
 				if err != nil {
@@ -305,13 +306,4 @@ func addGroupRef(cfg *project.Config, g project.GroupRef) {
 		}
 	}
 	cfg.Groups = append(cfg.Groups, g)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -13,7 +13,7 @@ import (
 // removable_reviewers for the caller, as the Labeler computed them.
 func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change) error {
 	detailed := b.opts.has(optDetailedLabels)
-	info.Reviewers = reviewerMap(b.reviewers[c.Number], currentVotes(b.votes[c.Number], c.CurrentPS), b.account)
+	info.Reviewers = reviewerMap(b.reviewers[c.Number], change.VotesOn(b.votes[c.Number], c.CurrentPS), b.account)
 	if b.labeler == nil {
 		b.labeler = b.a.labeler
 		if pl, ok := b.labeler.(PageLabeler); ok {
@@ -60,28 +60,6 @@ func (b *pageBuilder) renderLabelAccounts(li *LabelInfo) {
 			ai.Date = timestamp(ai.Granted)
 		}
 	}
-}
-
-// currentVotes returns the non-zero votes on patch set ps.
-func currentVotes(votes []change.Vote, ps int) []change.Vote {
-	var out []change.Vote
-	for _, v := range votes {
-		if v.PatchSet == ps && v.Value != 0 {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// applicableLabels returns the labels that apply to a branch.
-func applicableLabels(labels []project.LabelType, branch string) []project.LabelType {
-	var out []project.LabelType
-	for _, l := range labels {
-		if l.AppliesTo(branch) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // reviewerMap groups a change's reviewers by state; voters who are not on
@@ -159,9 +137,10 @@ func (a *API) revisionActions(q *request, c *change.Change, ps *change.PatchSet,
 }
 
 // reviewerInfos lists a change's reviewers and CCs with their votes on
-// the current patch set, formatted as Gerrit does (" 0" for none).
+// the current patch set, formatted as Gerrit does (" 0" for none on each
+// of the labels applying to the change).
 func reviewerInfos(c *change.Change, labels []project.LabelType, reviewers []change.Reviewer, votes []change.Vote, acct func(int64) AccountInfo, only int64) []ReviewerInfo {
-	votes = currentVotes(votes, c.CurrentPS)
+	votes = change.VotesOn(votes, c.CurrentPS)
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, r := range reviewers {
@@ -182,7 +161,7 @@ func reviewerInfos(c *change.Change, labels []project.LabelType, reviewers []cha
 			continue
 		}
 		ri := ReviewerInfo{AccountInfo: acct(id), Approvals: map[string]string{}}
-		for _, lt := range applicableLabels(labels, c.Branch) {
+		for _, lt := range labels {
 			ri.Approvals[lt.Name] = project.FormatLabelValue(0)
 		}
 		for _, v := range votes {

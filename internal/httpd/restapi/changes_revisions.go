@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -302,7 +304,7 @@ func (a *API) listFiles(q *request, rc *resolvedChange, ps *change.PatchSet) err
 	if pattern, ok := q.query["q"]; ok {
 		needle := strings.ToLower(strings.Join(pattern, ""))
 		out := []string{}
-		for _, p := range sortedKeys(files) {
+		for _, p := range slices.Sorted(maps.Keys(files)) {
 			if strings.HasPrefix(p, "/") {
 				continue
 			}

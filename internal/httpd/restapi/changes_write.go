@@ -381,7 +381,7 @@ func (a *API) serveReviewers(q *request, rc *resolvedChange, rest []string) erro
 			return err
 		}
 		out := map[string]int{}
-		for _, v := range currentVotes(votes, c.CurrentPS) {
+		for _, v := range change.VotesOn(votes, c.CurrentPS) {
 			if v.AccountID == acct.ID {
 				out[v.Label] = v.Value
 			}
@@ -440,7 +440,7 @@ func (a *API) reviewerInfos(ctx context.Context, rc *resolvedChange, only int64)
 	if err != nil {
 		return nil, err
 	}
-	return reviewerInfos(c, project.EffectiveLabels(rc.state.Chain), rs, votes, detailedAccount(accts), only), nil
+	return reviewerInfos(c, project.ApplicableLabels(rc.state.Chain, c.Branch), rs, votes, detailedAccount(accts), only), nil
 }
 
 // detailedAccount renders accounts from a loaded set, in full.
