@@ -300,6 +300,38 @@ func (s *Store) Files(ctx context.Context, q db.Querier, n int64, ps int) ([]Fil
 	return out, rows.Err()
 }
 
+// PatchSetKey names one patch set of one change.
+type PatchSetKey struct {
+	Change   int64
+	PatchSet int
+}
+
+// FilesOfChanges returns the files of every patch set of the given
+// changes, each list ordered by path.
+func (s *Store) FilesOfChanges(ctx context.Context, q db.Querier, numbers ...int64) (map[PatchSetKey][]File, error) {
+	out := map[PatchSetKey][]File{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	where, args := inList("change_id", numbers)
+	rows, err := q.Query(ctx, `SELECT change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta
+		FROM patch_set_files WHERE `+where+` ORDER BY change_id, ps, path`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k PatchSetKey
+		var f File
+		if err := rows.Scan(&k.Change, &k.PatchSet, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions,
+			&f.Size, &f.SizeDelta); err != nil {
+			return nil, err
+		}
+		out[k] = append(out[k], f)
+	}
+	return out, rows.Err()
+}
+
 // Approvals returns the votes of the given changes on every patch set.
 func (s *Store) Approvals(ctx context.Context, q db.Querier, numbers ...int64) ([]Vote, error) {
 	if len(numbers) == 0 {
@@ -340,22 +372,34 @@ func (s *Store) SetApproval(ctx context.Context, q db.Querier, a Vote) error {
 	return err
 }
 
-// Reviewers returns the reviewers and CCs of the given changes.
+// Reviewers returns the reviewers and CCs of change n.
 func (s *Store) Reviewers(ctx context.Context, q db.Querier, n int64) ([]Reviewer, error) {
-	rows, err := q.Query(ctx, `SELECT account_id, state, updated_on FROM reviewers WHERE change_id = $1 ORDER BY updated_on, account_id`, n)
+	m, err := s.ReviewersOf(ctx, q, n)
+	return m[n], err
+}
+
+// ReviewersOf returns the reviewers and CCs of the given changes, by
+// change, in the order they were last updated.
+func (s *Store) ReviewersOf(ctx context.Context, q db.Querier, numbers ...int64) (map[int64][]Reviewer, error) {
+	out := map[int64][]Reviewer{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	where, args := inList("change_id", numbers)
+	rows, err := q.Query(ctx, `SELECT change_id, account_id, state, updated_on FROM reviewers WHERE `+where+`
+		ORDER BY change_id, updated_on, account_id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Reviewer
 	for rows.Next() {
+		var n, updated int64
 		var r Reviewer
-		var updated int64
-		if err := rows.Scan(&r.AccountID, &r.State, &updated); err != nil {
+		if err := rows.Scan(&n, &r.AccountID, &r.State, &updated); err != nil {
 			return nil, err
 		}
 		r.Updated = fromMicros(updated)
-		out = append(out, r)
+		out[n] = append(out[n], r)
 	}
 	return out, rows.Err()
 }
@@ -422,30 +466,45 @@ func (s *Store) Comments(ctx context.Context, q db.Querier, n int64, draftsOf in
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Comment
-	for rows.Next() {
-		var c Comment
-		var sl, sc, el, ec *int64
-		var written int64
-		if err := rows.Scan(&c.ID, &c.Change, &c.PatchSet, &c.AuthorID, &c.Path, &c.Side, &c.Line, &sl, &sc, &el, &ec,
-			&c.InReplyTo, &c.Message, &c.Unresolved, &c.Draft, &c.Tag, &written, &c.CommitID, &c.ChangeMessageID); err != nil {
-			return nil, err
-		}
-		if sl != nil && el != nil {
-			r := Range{StartLine: int(*sl), EndLine: int(*el)}
-			if sc != nil {
-				r.StartCharacter = int(*sc)
-			}
-			if ec != nil {
-				r.EndCharacter = int(*ec)
-			}
-			c.Range = &r
-		}
-		c.Written = fromMicros(written)
-		out = append(out, c)
+	return collect(rows, scanComment)
+}
+
+// PublishedComments returns the published comments of the given changes,
+// by change and then as Comments orders them.
+func (s *Store) PublishedComments(ctx context.Context, q db.Querier, numbers ...int64) ([]Comment, error) {
+	if len(numbers) == 0 {
+		return nil, nil
 	}
-	return out, rows.Err()
+	where, args := inList("change_id", numbers)
+	rows, err := q.Query(ctx, `SELECT `+commentColumns+` FROM comments WHERE draft = FALSE AND `+where+`
+		ORDER BY change_id, path, ps, COALESCE(line, 0), written_on, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanComment)
+}
+
+// scanComment scans a row selected with commentColumns.
+func scanComment(scan func(...any) error) (Comment, error) {
+	var c Comment
+	var sl, sc, el, ec *int64
+	var written int64
+	if err := scan(&c.ID, &c.Change, &c.PatchSet, &c.AuthorID, &c.Path, &c.Side, &c.Line, &sl, &sc, &el, &ec,
+		&c.InReplyTo, &c.Message, &c.Unresolved, &c.Draft, &c.Tag, &written, &c.CommitID, &c.ChangeMessageID); err != nil {
+		return c, err
+	}
+	if sl != nil && el != nil {
+		r := Range{StartLine: int(*sl), EndLine: int(*el)}
+		if sc != nil {
+			r.StartCharacter = int(*sc)
+		}
+		if ec != nil {
+			r.EndCharacter = int(*ec)
+		}
+		c.Range = &r
+	}
+	c.Written = fromMicros(written)
+	return c, nil
 }
 
 // PutComment inserts or replaces a comment.
@@ -475,20 +534,37 @@ func (s *Store) DeleteComment(ctx context.Context, q db.Querier, id string) erro
 	return err
 }
 
-// Hashtags returns a change's hashtags, sorted.
+// Hashtags returns the sorted hashtags of change n, empty for none.
 func (s *Store) Hashtags(ctx context.Context, q db.Querier, n int64) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT hashtag FROM hashtags WHERE change_id = $1 ORDER BY hashtag`, n)
+	m, err := s.HashtagsOf(ctx, q, n)
+	if err != nil {
+		return nil, err
+	}
+	if m[n] == nil {
+		return []string{}, nil
+	}
+	return m[n], nil
+}
+
+// HashtagsOf returns the sorted hashtags of the given changes, by change.
+func (s *Store) HashtagsOf(ctx context.Context, q db.Querier, numbers ...int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	where, args := inList("change_id", numbers)
+	rows, err := q.Query(ctx, `SELECT change_id, hashtag FROM hashtags WHERE `+where+` ORDER BY change_id, hashtag`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []string{}
 	for rows.Next() {
+		var n int64
 		var h string
-		if err := rows.Scan(&h); err != nil {
+		if err := rows.Scan(&n, &h); err != nil {
 			return nil, err
 		}
-		out = append(out, h)
+		out[n] = append(out[n], h)
 	}
 	return out, rows.Err()
 }

@@ -15,13 +15,6 @@ import (
 	"tandem/internal/project"
 )
 
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
-
 // pageBuilder turns a page of changes into ChangeInfo: it loads each kind
 // of row for the whole page at once, then assembles each change.
 type pageBuilder struct {
@@ -40,7 +33,7 @@ type pageBuilder struct {
 	reviewers  map[int64][]change.Reviewer
 	messages   map[int64][]change.ChangeMessage
 	starred    map[int64]bool
-	files      map[psKey][]change.File
+	files      map[change.PatchSetKey][]change.File
 	accounts   map[int64]*account.Account
 	evals      map[int64]*Evaluation
 	projects   map[string]*projectView
@@ -115,7 +108,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		b.patchSets[ps.Change] = append(b.patchSets[ps.Change], ps)
 		b.byCommit[ps.Commit] = ps
 	}
-	if b.hashtags, err = hashtagsOf(ctx, a.db, numbers); err != nil {
+	if b.hashtags, err = a.changes.HashtagsOf(ctx, a.db, numbers...); err != nil {
 		return err
 	}
 	if b.counts, err = commentCountsOf(ctx, a.db, numbers); err != nil {
@@ -135,7 +128,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		}
 	}
 	if labels || evaluate || o.has(optReviewerUpdates) || o.anyOf(optChangeActions, optCurrentActions) && b.signedIn() {
-		if b.reviewers, err = reviewersOf(ctx, a.db, numbers); err != nil {
+		if b.reviewers, err = a.changes.ReviewersOf(ctx, a.db, numbers...); err != nil {
 			return err
 		}
 	}
@@ -150,12 +143,12 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		}
 	}
 	if evaluate || b.wantRevisions() && o.anyOf(optCurrentFiles, optAllFiles) {
-		if b.files, err = filesOf(ctx, a.db, numbers); err != nil {
+		if b.files, err = a.changes.FilesOfChanges(ctx, a.db, numbers...); err != nil {
 			return err
 		}
 	}
 	if evaluate {
-		comments, err := publishedCommentsOf(ctx, a.db, numbers)
+		comments, err := a.publishedCommentsOf(ctx, a.db, numbers)
 		if err != nil {
 			return err
 		}
@@ -163,7 +156,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		for i, c := range cs {
 			rows[i] = b.rows(c)
 			rows[i].Comments = comments[c.Number]
-			rows[i].Files = b.files[psKey{c.Number, c.CurrentPS}]
+			rows[i].Files = b.files[change.PatchSetKey{Change: c.Number, PatchSet: c.CurrentPS}]
 		}
 		evals, err := a.requirements.Evaluate(ctx, b.q.caller.Subject(), rows)
 		if err != nil {
@@ -461,7 +454,7 @@ func (b *pageBuilder) revision(c *change.Change, pv *projectView, ps *change.Pat
 		ri.Commit = ci
 	}
 	if o.has(optAllFiles) || isCurrent && o.has(optCurrentFiles) {
-		files, err := b.a.fileInfos(b.ctx, pv, ps, b.files[psKey{ps.Change, ps.Number}], b.subjectOf)
+		files, err := b.a.fileInfos(b.ctx, pv, ps, b.files[change.PatchSetKey{Change: ps.Change, PatchSet: ps.Number}], b.subjectOf)
 		if err != nil {
 			return nil, err
 		}

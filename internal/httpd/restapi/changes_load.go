@@ -31,54 +31,6 @@ func sqlIn[T any](col string, values []T, first int) (string, []any) {
 	return b.String(), args
 }
 
-// reviewersOf returns the reviewer rows of the given changes.
-func reviewersOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.Reviewer, error) {
-	out := map[int64][]change.Reviewer{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	where, args := sqlIn("change_id", numbers, 1)
-	rows, err := q.Query(ctx, `SELECT change_id, account_id, state, updated_on FROM reviewers WHERE `+where+
-		` ORDER BY change_id, updated_on, account_id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load reviewers: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n, updated int64
-		var r change.Reviewer
-		if err := rows.Scan(&n, &r.AccountID, &r.State, &updated); err != nil {
-			return nil, err
-		}
-		r.Updated = fromMicros(updated)
-		out[n] = append(out[n], r)
-	}
-	return out, rows.Err()
-}
-
-// hashtagsOf returns the sorted hashtags of the given changes.
-func hashtagsOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]string, error) {
-	out := map[int64][]string{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	where, args := sqlIn("change_id", numbers, 1)
-	rows, err := q.Query(ctx, `SELECT change_id, hashtag FROM hashtags WHERE `+where+` ORDER BY change_id, hashtag`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load hashtags: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n int64
-		var h string
-		if err := rows.Scan(&n, &h); err != nil {
-			return nil, err
-		}
-		out[n] = append(out[n], h)
-	}
-	return out, rows.Err()
-}
-
 // messagesOf returns the messages of the given changes in order.
 func (a *API) messagesOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.ChangeMessage, error) {
 	all, err := a.changes.Messages(ctx, q, numbers...)
@@ -182,38 +134,6 @@ func groupThreads(all []threadComment) map[int64]commentCounts {
 	return out
 }
 
-// psKey names one patch set.
-type psKey struct {
-	change int64
-	ps     int
-}
-
-// filesOf returns the files of every patch set of the given changes,
-// sorted by path.
-func filesOf(ctx context.Context, q db.Querier, numbers []int64) (map[psKey][]change.File, error) {
-	out := map[psKey][]change.File{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	where, args := sqlIn("change_id", numbers, 1)
-	rows, err := q.Query(ctx, `SELECT change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta
-		FROM patch_set_files WHERE `+where+` ORDER BY change_id, ps, path`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load files: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k psKey
-		var f change.File
-		if err := rows.Scan(&k.change, &k.ps, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions,
-			&f.Size, &f.SizeDelta); err != nil {
-			return nil, err
-		}
-		out[k] = append(out[k], f)
-	}
-	return out, rows.Err()
-}
-
 // accountsOf loads the accounts with the given ids (without their
 // secondary emails, which change JSON never shows).
 func accountsOf(ctx context.Context, q db.Querier, ids []int64) (map[int64]*account.Account, error) {
@@ -253,41 +173,16 @@ func uniqueIDs(ids []int64) []int64 {
 	return out
 }
 
-// publishedCommentsOf returns the published comments of the given changes.
-func publishedCommentsOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.Comment, error) {
-	out := map[int64][]change.Comment{}
-	if len(numbers) == 0 {
-		return out, nil
-	}
-	where, args := sqlIn("change_id", numbers, 1)
-	rows, err := q.Query(ctx, `SELECT id, change_id, ps, author_id, path, side, COALESCE(line, 0), start_line,
-		start_character, end_line, end_character, COALESCE(in_reply_to, ''), message, unresolved, tag, written_on,
-		commit_id, COALESCE(change_message_id, 0)
-		FROM comments WHERE draft = FALSE AND `+where+` ORDER BY change_id, path, ps, COALESCE(line, 0), written_on, id`, args...)
+// publishedCommentsOf returns the published comments of the given
+// changes, by change.
+func (a *API) publishedCommentsOf(ctx context.Context, q db.Querier, numbers []int64) (map[int64][]change.Comment, error) {
+	all, err := a.changes.PublishedComments(ctx, q, numbers...)
 	if err != nil {
 		return nil, fmt.Errorf("load comments: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c change.Comment
-		var sl, sc, el, ec *int64
-		var written int64
-		if err := rows.Scan(&c.ID, &c.Change, &c.PatchSet, &c.AuthorID, &c.Path, &c.Side, &c.Line, &sl, &sc, &el, &ec,
-			&c.InReplyTo, &c.Message, &c.Unresolved, &c.Tag, &written, &c.CommitID, &c.ChangeMessageID); err != nil {
-			return nil, err
-		}
-		if sl != nil && el != nil {
-			r := change.Range{StartLine: int(*sl), EndLine: int(*el)}
-			if sc != nil {
-				r.StartCharacter = int(*sc)
-			}
-			if ec != nil {
-				r.EndCharacter = int(*ec)
-			}
-			c.Range = &r
-		}
-		c.Written = fromMicros(written)
+	out := map[int64][]change.Comment{}
+	for _, c := range all {
 		out[c.Change] = append(out[c.Change], c)
 	}
-	return out, rows.Err()
+	return out, nil
 }
