@@ -94,6 +94,11 @@ func testPushForReview(t *testing.T, s *server) {
 			s.mustGit(t, dir, "", "reset", "-q", "--hard", "HEAD~2") // drop the commits of the cases above
 			withChangeIDAs(t, s, dir, "f.txt", "f\n", "Add f", "I0000000000000000000000000000000000000000")
 		}},
+		// Everyone may forge the author by default, nobody the committer.
+		{"someone else's committer email", "HEAD:refs/for/main", "invalid committer", func() {
+			s.mustGit(t, dir, "", "reset", "-q", "--hard", "HEAD~1")
+			s.mustGit(t, dir, "", "commit", "-q", "--allow-empty", "-m", "Forge\n\nChange-Id: "+changeID(7)) // as admin@example.com
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {

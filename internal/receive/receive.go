@@ -529,20 +529,29 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 		return "", fmt.Errorf("new commits of %s: %w", oid, err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			continue
-		}
-		switch {
-		case !forgeAuthor && !d.ownsEmail(f[1]):
-			d.printInvalidEmail(f[0], "author", f[1])
-			return "commit " + f[0] + ": invalid author", nil
-		case !forgeCommitter && !d.ownsEmail(f[2]):
-			d.printInvalidEmail(f[0], "committer", f[2])
-			return "commit " + f[0] + ": invalid committer", nil
+		if f := strings.Fields(line); len(f) == 3 {
+			if reason := d.checkIdentity(ref, f[0], f[1], f[2]); reason != "" {
+				return reason, nil
+			}
 		}
 	}
 	return "", nil
+}
+
+// checkIdentity checks the author and committer emails of one new commit
+// (abbrev) for a push to ref: each must be one of the pusher's, unless
+// the pusher may forge it. It returns the rejection, and prints Gerrit's
+// explanation.
+func (d *decider) checkIdentity(ref, abbrev, author, committer string) string {
+	switch {
+	case !d.ownsEmail(author) && !d.chk.Can(ref, project.PermForgeAuthor):
+		d.printInvalidEmail(abbrev, "author", author)
+		return "commit " + abbrev + ": invalid author"
+	case !d.ownsEmail(committer) && !d.chk.Can(ref, project.PermForgeCommitter):
+		d.printInvalidEmail(abbrev, "committer", committer)
+		return "commit " + abbrev + ": invalid committer"
+	}
+	return ""
 }
 
 func (d *decider) printInvalidEmail(commit, role, email string) {

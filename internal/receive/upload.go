@@ -263,9 +263,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		if err != nil {
 			return nil, err
 		}
-		if reason, err := d.validateCommits(branch, sha, "commit"); err != nil {
-			return nil, err
-		} else if reason != "" {
+		if reason := d.checkIdentity(branch, change.AbbrevCommit(sha), commit.Author.Email, commit.Committer.Email); reason != "" {
 			c.reject = reason
 			return nil, nil
 		}
