@@ -685,16 +685,21 @@ func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) 
 
 // CurrentPatchSet returns the change's current patch set.
 func (s *Store) CurrentPatchSet(ctx context.Context, q db.Querier, ch *Change) (*PatchSet, error) {
-	all, err := s.PatchSets(ctx, q, ch.Number)
-	if err != nil {
-		return nil, err
+	ps, err := s.PatchSet(ctx, q, ch.Number, ch.CurrentPS)
+	if fail.Is(err, fail.NotFound) {
+		return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
 	}
-	for _, ps := range all {
-		if ps.Number == ch.CurrentPS {
-			return ps, nil
-		}
+	return ps, err
+}
+
+// PatchSet returns patch set ps of change n: NotFound "Not found: n,ps"
+// when there is none.
+func (s *Store) PatchSet(ctx context.Context, q db.Querier, n int64, ps int) (*PatchSet, error) {
+	p, err := scanPatchSet(q.QueryRow(ctx, `SELECT `+patchSetColumns+` FROM patch_sets WHERE change_id = $1 AND ps = $2`, n, ps).Scan)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, fail.Errorf(fail.NotFound, "Not found: %d,%d", n, ps)
 	}
-	return nil, fmt.Errorf("change %d has no patch set %d", ch.Number, ch.CurrentPS)
+	return p, err
 }
 
 // HasOpen reports whether a branch has any open change.

@@ -145,7 +145,7 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 		return nil, err
 	}
 	from := c.Branch
-	moved, err := s.update(ctx, subj, n, func(tx *db.Tx, a *actor, pol *policy, cur *change.Change) (*changeOp, error) {
+	moved, err := s.updateWith(ctx, subj, pol, n, func(tx *db.Tx, a *actor, pol *policy, cur *change.Change) (*changeOp, error) {
 		if cur.Status != change.StatusNew {
 			return nil, fail.Errorf(fail.Conflict, "Change is %s", statusWord(cur.Status))
 		}

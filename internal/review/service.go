@@ -526,14 +526,5 @@ func (s *Service) patchSet(ctx context.Context, q db.Querier, c *change.Change, 
 	if ps == 0 {
 		ps = c.CurrentPS
 	}
-	all, err := s.changes.PatchSets(ctx, q, c.Number)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range all {
-		if p.Number == ps {
-			return p, nil
-		}
-	}
-	return nil, fail.Errorf(fail.NotFound, "Not found: %d,%d", c.Number, ps)
+	return s.changes.PatchSet(ctx, q, c.Number, ps)
 }

@@ -31,8 +31,14 @@ func (s *Service) update(ctx context.Context, subj access.Subject, n int64,
 	if err != nil {
 		return nil, err
 	}
+	return s.updateWith(ctx, subj, pol, n, fn)
+}
+
+// updateWith is update for a caller that has begun the use case already.
+func (s *Service) updateWith(ctx context.Context, subj access.Subject, pol *policy, n int64,
+	fn func(tx *db.Tx, a *actor, pol *policy, c *change.Change) (*changeOp, error)) (*change.Change, error) {
 	var out *change.Change
-	err = s.tx(ctx, func(tx *db.Tx) error {
+	err := s.tx(ctx, func(tx *db.Tx) error {
 		c, err := s.getChange(ctx, tx, n)
 		if err != nil {
 			return err
