@@ -12,7 +12,6 @@ import (
 	"tandem/internal/account"
 	"tandem/internal/change"
 	"tandem/internal/git/repo"
-	"tandem/internal/project"
 )
 
 // pageBuilder turns a page of changes into ChangeInfo: it loads each kind
@@ -45,11 +44,22 @@ type pageBuilder struct {
 
 // projectView is one project as the caller sees it.
 type projectView struct {
-	name   string
-	chk    *access.Checker
-	state  *project.State
-	labels []project.LabelType
-	repo   *repo.Repo // opened on first use
+	name string
+	chk  *access.Checker // looked up on first use
+	repo *repo.Repo      // opened on first use
+}
+
+// checker returns the caller's permissions in pv's project, looked up on
+// first use: only revision actions need them.
+func (b *pageBuilder) checker(pv *projectView) (*access.Checker, error) {
+	if pv.chk == nil {
+		chk, _, err := b.a.access.Check(b.ctx, pv.name, b.q.caller.Subject())
+		if err != nil {
+			return nil, err
+		}
+		pv.chk = chk
+	}
+	return pv.chk, nil
 }
 
 // parentChange is a change whose patch set is the parent of a revision.
@@ -169,16 +179,13 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 			}
 		}
 	}
-	b.projects = map[string]*projectView{}
+	if b.projects == nil {
+		b.projects = map[string]*projectView{}
+	}
 	for _, c := range cs {
-		if b.projects[c.Project] != nil {
-			continue
+		if b.projects[c.Project] == nil {
+			b.projects[c.Project] = &projectView{name: c.Project}
 		}
-		chk, st, err := a.access.Check(ctx, c.Project, b.q.caller.Subject())
-		if err != nil {
-			return err
-		}
-		b.projects[c.Project] = &projectView{name: c.Project, chk: chk, state: st, labels: project.EffectiveLabels(st.Chain)}
 	}
 	if o.has(optParents) && b.wantRevisions() {
 		if err := b.loadParents(); err != nil {
@@ -461,7 +468,11 @@ func (b *pageBuilder) revision(c *change.Change, pv *projectView, ps *change.Pat
 		ri.Files = files
 	}
 	if isCurrent && o.has(optCurrentActions) && b.signedIn() {
-		ri.Actions = b.a.revisionActions(b.q, c, ps, pv.chk, eval)
+		chk, err := b.checker(pv)
+		if err != nil {
+			return nil, err
+		}
+		ri.Actions = b.a.revisionActions(b.q, c, ps, chk, eval)
 	}
 	if isCurrent && o.has(optCommitFooters) {
 		ri.CommitWithFooters = b.commitWithFooters(c, ps)

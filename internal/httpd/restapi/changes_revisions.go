@@ -20,7 +20,6 @@ import (
 	"tandem/internal/fail"
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
-	"tandem/internal/project"
 )
 
 // Gerrit's magic files: the commit message and, for merges, the list of
@@ -79,8 +78,7 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 // builderFor returns a builder for one resolved change, its project seen
 // through the checker it was resolved with.
 func (a *API) builderFor(q *request, rc *resolvedChange, opts changeOptions) *pageBuilder {
-	pv := &projectView{name: rc.change.Project, chk: rc.chk, state: rc.state,
-		labels: project.EffectiveLabels(rc.state.Chain)}
+	pv := &projectView{name: rc.change.Project, chk: rc.chk}
 	return &pageBuilder{a: a, q: q, ctx: q.r.Context(), opts: opts,
 		projects: map[string]*projectView{pv.name: pv}, subjects: map[string]string{},
 		byCommit: map[string]*change.PatchSet{}, branchTips: map[string]string{}}

@@ -16,7 +16,6 @@ import (
 	"tandem/internal/account"
 	"tandem/internal/change"
 	"tandem/internal/httpd/auth"
-	"tandem/internal/project"
 )
 
 const key = "I0123456789abcdef0123456789abcdef01234567"
@@ -150,12 +149,6 @@ func TestLabelVote(t *testing.T) {
 		in.Labels["Code-Review"] != 2 || in.Labels["Verified"] != -1 {
 		t.Fatalf("ReviewInput = %+v, %v", in, err)
 	}
-}
-
-var codeReview = project.LabelType{
-	Name: "Code-Review", Function: project.FunctionMaxWithBlock, DefaultValue: 0, AllowPostSubmit: true,
-	Values: []project.LabelValue{{Value: -2, Text: "Do not submit"}, {Value: -1, Text: "No"}, {Value: 0, Text: "No score"},
-		{Value: 1, Text: "Looks good"}, {Value: 2, Text: "Approved"}},
 }
 
 func bareAccount(id int64) AccountInfo { return AccountInfo{ID: id} }
@@ -451,7 +444,7 @@ func TestBuildChange(t *testing.T) {
 			accounts:  map[int64]*account.Account{owner.ID: owner},
 			messages: map[int64][]change.ChangeMessage{12: {{ID: 5, Change: 12, PatchSet: 1, AuthorID: owner.ID,
 				Message: "Uploaded patch set 1.", Created: created}, {ID: 6, Change: 12, PatchSet: 2, Message: "Rebased", Created: created}}},
-			projects:   map[string]*projectView{"a/b": {name: "a/b", labels: []project.LabelType{codeReview}}},
+			projects:   map[string]*projectView{"a/b": {name: "a/b"}},
 			subjects:   map[string]string{strings.Repeat("0", 40): "Base"},
 			byCommit:   map[string]*change.PatchSet{},
 			branchTips: map[string]string{},
