@@ -69,6 +69,10 @@ func (c *Control) List(ctx context.Context, cat Catalog, s Subject, q ListQuery)
 	if err := q.check(); err != nil {
 		return nil, false, err
 	}
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, false, err
+	}
 	names, err := cat.Names(ctx)
 	if err != nil {
 		return nil, false, err
@@ -77,9 +81,7 @@ func (c *Control) List(ctx context.Context, cat Catalog, s Subject, q ListQuery)
 	skipped := 0
 	hiddenParents := map[string]string{}
 	for _, name := range names {
-		if ok, err := q.Match(name); err != nil {
-			return nil, false, err
-		} else if !ok {
+		if !match(name) {
 			continue
 		}
 		chk, st, err := c.Check(ctx, name, s)

@@ -301,22 +301,21 @@ type Filter struct {
 	Substring string // m=
 }
 
-// Match reports whether name passes the filter.
-func (f Filter) Match(name string) (bool, error) {
-	if f.Prefix != "" && !strings.HasPrefix(name, f.Prefix) {
-		return false, nil
-	}
-	if f.Substring != "" && !strings.Contains(strings.ToLower(name), strings.ToLower(f.Substring)) {
-		return false, nil
-	}
+// Matcher returns whether a name passes the filter; an invalid regular
+// expression is an error.
+func (f Filter) Matcher() (func(name string) bool, error) {
+	var re *regexp.Regexp
 	if f.Regex != "" {
-		re, err := regexp.Compile("^(?:" + f.Regex + ")$")
-		if err != nil {
-			return false, fail.Errorf(fail.Invalid, "invalid regex: %s", f.Regex)
+		var err error
+		if re, err = regexp.Compile("^(?:" + f.Regex + ")$"); err != nil {
+			return nil, fail.Errorf(fail.Invalid, "invalid regex: %s", f.Regex)
 		}
-		return re.MatchString(name), nil
 	}
-	return true, nil
+	substring := strings.ToLower(f.Substring)
+	return func(name string) bool {
+		return strings.HasPrefix(name, f.Prefix) && strings.Contains(strings.ToLower(name), substring) &&
+			(re == nil || re.MatchString(name))
+	}, nil
 }
 
 // Open returns the repository of an existing project.
