@@ -7,16 +7,13 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"tandem/internal/access"
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/fail"
 	"tandem/internal/git/refupdate"
-	"tandem/internal/git/repo"
 	"tandem/internal/httpd/restapi"
-	"tandem/internal/merge"
 	"tandem/internal/project"
 	"tandem/internal/query"
 	"tandem/internal/review"
@@ -367,30 +364,16 @@ func (c *components) patchSetRebased(ctx context.Context, q db.Querier, ch *chan
 type restMergeability struct{ c *components }
 
 func (m restMergeability) Mergeable(ctx context.Context, ch *change.Change, ps *change.PatchSet) (restapi.MergeableInfo, error) {
-	st, err := m.c.projects.Load(ctx, ch.Project)
-	if err != nil {
-		return restapi.MergeableInfo{}, err
-	}
-	submitType := project.EffectiveSubmitType(st.Chain)
-	info := restapi.MergeableInfo{SubmitType: submitType, Strategy: "recursive"}
 	if !ch.Status.Open() {
-		return info, nil
+		st, err := m.c.projects.Load(ctx, ch.Project)
+		if err != nil {
+			return restapi.MergeableInfo{}, err
+		}
+		return restapi.MergeableInfo{SubmitType: project.EffectiveSubmitType(st.Chain), Strategy: "recursive"}, nil
 	}
-	r, err := m.c.projects.Open(ctx, ch.Project)
+	ok, submitType, err := m.c.mergeableAt(ctx, ch, ps.Commit)
 	if err != nil {
 		return restapi.MergeableInfo{}, err
 	}
-	tip, err := r.Resolve(ctx, ch.Branch)
-	if err != nil && !errors.Is(err, repo.ErrNotFound) {
-		return restapi.MergeableInfo{}, err
-	}
-	strategy, err := merge.ParseStrategy(submitType)
-	if err != nil {
-		strategy = merge.MergeIfNecessary
-	}
-	info.Mergeable, err = merge.Mergeable(ctx, m.c.runner, r, strategy, project.SettingMergeContent.Effective(st.Chain), tip, ps.Commit)
-	if err != nil {
-		return restapi.MergeableInfo{}, err
-	}
-	return info, nil
+	return restapi.MergeableInfo{SubmitType: submitType, Strategy: "recursive", Mergeable: ok}, nil
 }

@@ -149,30 +149,37 @@ func (c *components) mergeable(ctx context.Context, ch *change.Change) (bool, er
 	if !ch.Status.Open() {
 		return false, nil
 	}
+	ps, err := c.changes.CurrentPatchSet(ctx, c.db, ch)
+	if err != nil {
+		return false, err
+	}
+	ok, _, err := c.mergeableAt(ctx, ch, ps.Commit)
+	return ok, err
+}
+
+// mergeableAt reports whether commit would submit cleanly onto the
+// change's branch now with the project's submit type, which it returns
+// too. A missing branch is an empty one.
+func (c *components) mergeableAt(ctx context.Context, ch *change.Change, commit string) (bool, string, error) {
 	st, err := c.projects.Load(ctx, ch.Project)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
+	submitType := project.EffectiveSubmitType(st.Chain)
 	r, err := c.projects.Open(ctx, ch.Project)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
-	pss, err := c.changes.PatchSets(ctx, c.db, ch.Number)
-	if err != nil {
-		return false, err
+	tip, err := r.Resolve(ctx, ch.Branch)
+	if err != nil && !errors.Is(err, repo.ErrNotFound) {
+		return false, "", err
 	}
-	commit := ""
-	for _, ps := range pss {
-		if ps.Number == ch.CurrentPS {
-			commit = ps.Commit
-		}
-	}
-	tip, _ := r.Resolve(ctx, ch.Branch)
-	strategy, err := merge.ParseStrategy(project.EffectiveSubmitType(st.Chain))
+	strategy, err := merge.ParseStrategy(submitType)
 	if err != nil {
 		strategy = merge.MergeIfNecessary
 	}
-	return merge.Mergeable(ctx, c.runner, r, strategy, project.SettingMergeContent.Effective(st.Chain), tip, commit)
+	ok, err := merge.Mergeable(ctx, c.runner, r, strategy, project.SettingMergeContent.Effective(st.Chain), tip, commit)
+	return ok, submitType, err
 }
 
 // reviewEvents turns review's events into Gerrit's through the recorder.
