@@ -248,7 +248,7 @@ func (s *Service) get(ctx context.Context, q db.Querier, where string, arg any) 
 	return a, rows.Err()
 }
 
-// List returns all accounts ordered by id.
+// List returns all accounts, with their emails, ordered by id.
 func (s *Service) List(ctx context.Context) ([]*Account, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+accountColumns+` FROM accounts ORDER BY id`)
 	if err != nil {
@@ -256,14 +256,34 @@ func (s *Service) List(ctx context.Context) ([]*Account, error) {
 	}
 	defer rows.Close()
 	var out []*Account
+	byID := map[int64]*Account{}
 	for rows.Next() {
 		a, err := scanAccount(rows.Scan)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
+		byID[a.ID] = a
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	emails, err := s.db.Query(ctx, `SELECT account_id, email FROM account_emails ORDER BY account_id, email`)
+	if err != nil {
+		return nil, err
+	}
+	defer emails.Close()
+	for emails.Next() {
+		var id int64
+		var e string
+		if err := emails.Scan(&id, &e); err != nil {
+			return nil, err
+		}
+		if a := byID[id]; a != nil {
+			a.Emails = append(a.Emails, e)
+		}
+	}
+	return out, emails.Err()
 }
 
 // Count returns the number of accounts.

@@ -745,3 +745,23 @@ func testBadInputREST(t *testing.T, s *server) {
 		t.Fatalf("compact answer %q: %v", body, err)
 	}
 }
+
+// TestAccountQuery finds accounts by email, username, name and bare word
+// with GET /accounts/?q=, as reviewer pickers do.
+func TestAccountQuery(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	s.createUser(t, "bob")
+	for q, want := range map[string]string{
+		"email:alice@example.com": "alice",
+		"username:bob":            "bob",
+		"name:Alice":              "alice",
+		"bob@example":             "bob",
+	} {
+		var got []restapi.AccountInfo
+		wantJSON(t, s.call(t, "GET", "/a/accounts/?o=DETAILS&q="+url.QueryEscape(q), "alice", "alice-pw", nil, ""), 200, &got)
+		if len(got) != 1 || got[0].Username != want {
+			t.Errorf("q=%s: %+v, want %s", q, got, want)
+		}
+	}
+}
