@@ -166,11 +166,23 @@ func (b *attrBuilder) accountAttr(ctx context.Context, id int64) (*events.Accoun
 
 // change builds the attribute of ch with what the flags ask for.
 func (b *attrBuilder) change(ctx context.Context, ch *change.Change) (*events.ChangeAttr, error) {
-	snap, err := b.c.rv.Reviews.Load(ctx, b.q, ch.Number)
-	if err != nil {
-		return nil, fmt.Errorf("load change %d: %w", ch.Number, err)
+	// The change's other rows are read only when a flag shows them: a
+	// bare query, what CI and git-review poll with, needs the change row
+	// and its hashtags.
+	f := b.f
+	snap := &review.Snapshot{Change: ch}
+	if f.submitRecords || f.commitMessage || f.allReviewers || f.patchSets || f.currentPatchSet || f.dependencies {
+		var err error
+		if snap, err = b.c.rv.Reviews.Load(ctx, b.q, ch.Number); err != nil {
+			return nil, fmt.Errorf("load change %d: %w", ch.Number, err)
+		}
+		ch = snap.Change
+	} else {
+		var err error
+		if snap.Hashtags, err = b.c.changes.Hashtags(ctx, b.q, ch.Number); err != nil {
+			return nil, err
+		}
 	}
-	ch = snap.Change
 	owner, err := b.account(ctx, ch.OwnerID)
 	if err != nil {
 		return nil, err
