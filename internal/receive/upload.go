@@ -328,6 +328,9 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		outcomes = outcomes[:0]
 		now := u.Clock.Now().UTC().Truncate(time.Microsecond)
 		var refs []refupdate.Update
+		// Events go last: appending takes the event log's lock (across
+		// masters on PostgreSQL), which should not wait for git.
+		var appendEvents []func() error
 		for _, p := range plan {
 			diff, err := r.DiffFiles(ctx, p.commit.FirstParent(), p.commit.OID)
 			if err != nil {
@@ -488,16 +491,17 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				}
 			}
 			if u.Events != nil {
-				if err := u.Events.PatchSetCreated(ctx, tx, ch, ps, push.Caller.ID); err != nil {
-					return err
-				}
-				if err := u.Events.RefUpdated(ctx, tx, ch.Project, ps.Ref(), refupdate.ZeroOID, ps.Commit, push.Caller.ID); err != nil {
-					return err
-				}
-				if err := uploadEvents(ctx, tx, u.Events, pushEffects{ch: ch, ps: ps, isNew: isNew, before: &before,
-					oldTags: oldTags, tags: opts.hashtags, reviewers: added, approvals: approvals, comments: len(published), message: msg, actor: push.Caller.ID}); err != nil {
-					return err
-				}
+				effects := pushEffects{ch: ch, ps: ps, isNew: isNew, before: &before, oldTags: oldTags, tags: opts.hashtags,
+					reviewers: added, approvals: approvals, comments: len(published), message: msg, actor: push.Caller.ID}
+				appendEvents = append(appendEvents, func() error {
+					if err := u.Events.PatchSetCreated(ctx, tx, ch, ps, push.Caller.ID); err != nil {
+						return err
+					}
+					if err := u.Events.RefUpdated(ctx, tx, ch.Project, ps.Ref(), refupdate.ZeroOID, ps.Commit, push.Caller.ID); err != nil {
+						return err
+					}
+					return uploadEvents(ctx, tx, u.Events, effects)
+				})
 			}
 			refs = append(refs, refupdate.Update{Ref: ps.Ref(), Old: refupdate.ZeroOID, New: ps.Commit})
 			outcomes = append(outcomes, outcome{project: ch.Project, number: ch.Number, subject: ch.Subject, isNew: isNew, wip: ch.WIP, private: ch.Private})
@@ -509,6 +513,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			var mm *refupdate.MismatchError
 			if !errors.As(err, &mm) || !rc.refsInPlace(ctx, r, refs) {
 				return fmt.Errorf("write patch-set refs: %w", err)
+			}
+		}
+		for _, appendEvent := range appendEvents {
+			if err := appendEvent(); err != nil {
+				return err
 			}
 		}
 		return nil
