@@ -83,6 +83,59 @@ func (b *Batch) Info(rev string) (ObjectInfo, error) {
 	return b.request("info", rev)
 }
 
+// Infos returns the Info of each of revs in one round trip: the requests
+// are written while the answers are read. A revision naming no object,
+// or several, gets an ObjectInfo with an empty Type.
+func (b *Batch) Infos(revs []string) ([]ObjectInfo, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	for _, rev := range revs {
+		if rev == "" || strings.ContainsAny(rev, "\n\r\x00") {
+			return nil, fmt.Errorf("revision %q: %w", rev, ErrInvalidRevision)
+		}
+	}
+	// git answers each request as it reads it; writing from another
+	// goroutine keeps both pipes moving whatever the number of requests.
+	written := make(chan error, 1)
+	go func() {
+		for _, rev := range revs {
+			b.in.WriteString("info ")
+			b.in.WriteString(rev)
+			b.in.WriteByte('\n')
+		}
+		written <- b.in.Flush()
+	}()
+	infos := make([]ObjectInfo, len(revs))
+	var rerr error
+	for i, rev := range revs {
+		line, err := b.out.ReadString('\n')
+		if err != nil {
+			rerr = fmt.Errorf("info %q: %w", rev, err)
+			break
+		}
+		line = line[:len(line)-1]
+		if line == rev+" missing" || line == rev+" ambiguous" {
+			continue
+		}
+		info, ok := parseHeader(line)
+		if !ok {
+			rerr = fmt.Errorf("info %q: unexpected %q", rev, line)
+			break
+		}
+		infos[i] = info
+	}
+	if rerr != nil {
+		b.fail(rerr) // kills git, which unblocks the writer
+		<-written
+		return nil, b.err
+	}
+	if err := <-written; err != nil {
+		return nil, b.fail(fmt.Errorf("info: %w", err))
+	}
+	return infos, nil
+}
+
 // Read returns the object rev names and its content, all in memory: check
 // the size with Info first where objects may be large.
 func (b *Batch) Read(rev string) (ObjectInfo, []byte, error) {

@@ -3,6 +3,7 @@ package catfile_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -324,5 +325,36 @@ func BenchmarkInfo(b *testing.B) {
 		if _, err := bt.Info(oid); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInfos asks for more objects than a pipe holds answers for in one
+// call, mixing present and missing ones, and checks the Batch still works
+// afterwards.
+func TestInfos(t *testing.T) {
+	dir := gittest.InitBare(t)
+	commit := gittest.WriteCommit(t, dir, "refs/heads/main", "msg", map[string]string{"a.txt": "hello\n"})
+	blob := gittest.Exec(t, dir, "rev-parse", "main:a.txt")
+	b := open(t, dir)
+
+	var revs []string
+	for i := 0; i < 5000; i++ {
+		revs = append(revs, commit, "refs/heads/main", fmt.Sprintf("%040x", i+1), blob)
+	}
+	infos, err := b.Infos(revs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, info := range infos {
+		want := []string{"commit", "commit", "", "blob"}[i%4]
+		if info.Type != want {
+			t.Fatalf("Infos[%d] (%s) = %+v, want type %q", i, revs[i], info, want)
+		}
+	}
+	if _, err := b.Infos([]string{commit, "bad\nrev"}); !errors.Is(err, catfile.ErrInvalidRevision) {
+		t.Errorf("Infos(newline) = %v, want ErrInvalidRevision", err)
+	}
+	if info, err := b.Info(commit); err != nil || info.OID != commit {
+		t.Errorf("Info after Infos = %+v, %v", info, err)
 	}
 }

@@ -14,7 +14,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -199,35 +198,6 @@ func (r *Repo) release(b *catfile.Batch) {
 
 // Runner returns the runner the repository uses.
 func (r *Repo) Runner() *git.Runner { return r.runner }
-
-// Ref is a ref and the object it points at. Symref is the target of a
-// symbolic ref, else empty.
-type Ref struct{ Name, OID, Symref string }
-
-// Refs lists refs matching patterns (for-each-ref patterns: prefixes such as
-// "refs/heads/" or globs), all refs when there are none. HEAD is not
-// included. The result is sorted by name.
-func (r *Repo) Refs(ctx context.Context, patterns ...string) ([]Ref, error) {
-	out, err := r.runner.Output(ctx, git.Cmd{
-		Dir: r.Path, Name: "for-each-ref",
-		Flags: []string{"--format=%(objectname)%00%(refname)%00%(symref)"},
-		Args:  patterns,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("refs of %q: %w", r.Name, err)
-	}
-	var refs []Ref
-	for len(out) > 0 {
-		line, rest, _ := bytes.Cut(out, []byte{'\n'})
-		out = rest
-		f := strings.Split(string(line), "\x00")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("refs of %q: unexpected %q", r.Name, line)
-		}
-		refs = append(refs, Ref{OID: f[0], Name: f[1], Symref: f[2]})
-	}
-	return refs, nil
-}
 
 // Resolve returns the object id rev names, not peeled (any revision
 // expression; give full ref names to avoid ambiguity). A rev naming nothing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -443,5 +444,74 @@ func TestIsAncestorDeepHistory(t *testing.T) {
 	}
 	if _, err := r.IsAncestor(ctx, strings.Repeat("1", 40), chain[2]); err == nil {
 		t.Error("IsAncestor of a missing object succeeded")
+	}
+}
+
+// TestRefsMatchGit checks the files-backend reader against for-each-ref on
+// loose, packed and overridden refs, symbolic refs, annotated tags, lock
+// files and literal patterns.
+func TestRefsMatchGit(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := gittest.WriteCommit(t, r.Path, "refs/heads/main", "a", map[string]string{"f": "a"})
+	b := gittest.WriteCommit(t, r.Path, "refs/heads/dev", "b", map[string]string{"f": "b"}, a)
+	gittest.Exec(t, r.Path, "update-ref", "refs/changes/01/1/1", a)
+	gittest.Exec(t, r.Path, "update-ref", "refs/meta/config", b)
+	gittest.Exec(t, r.Path, "update-ref", "refs/heads-not/x", b)
+	gittest.Exec(t, r.Path, "-c", "user.name=T", "-c", "user.email=t@example.com", "tag", "-a", "-m", "v1", "v1", a)
+	gittest.Exec(t, r.Path, "tag", "light", b)
+	gittest.Exec(t, r.Path, "pack-refs", "--all")
+	// Loose refs written after packing: one new, one overriding a packed one.
+	gittest.Exec(t, r.Path, "update-ref", "refs/heads/main", b)
+	gittest.Exec(t, r.Path, "update-ref", "refs/changes/01/1/2", b)
+	gittest.Exec(t, r.Path, "-c", "user.name=T", "-c", "user.email=t@example.com", "tag", "-a", "-m", "v2", "v2", b)
+	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/alias", "refs/heads/dev")
+	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/dangling", "refs/heads/nope")
+	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/chain", "refs/heads/alias")
+	if err := os.WriteFile(filepath.Join(r.Path, "refs", "heads", "dev.lock"), []byte(a+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, patterns := range [][]string{nil, {"refs/heads/"}, {"refs/heads"}, {"refs/hea"}, {"refs/meta/config", "refs/tags/"}} {
+		got, err := r.Refs(ctx, patterns...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := append([]string{"for-each-ref", "--format=%(objectname) %(refname) %(symref)"}, patterns...)
+		want := strings.Split(gittest.Exec(t, r.Path, args...), "\n")
+		if want[0] == "" {
+			want = nil
+		}
+		var lines []string
+		for _, ref := range got {
+			lines = append(lines, strings.TrimSpace(ref.OID+" "+ref.Name+" "+ref.Symref))
+		}
+		for i := range want {
+			want[i] = strings.TrimSpace(want[i])
+		}
+		if !slices.Equal(lines, want) {
+			t.Errorf("Refs(%q) =\n%s\nfor-each-ref:\n%s", patterns, strings.Join(lines, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	refs, _ := r.Refs(ctx, "refs/tags/")
+	peeled := map[string]string{}
+	for _, ref := range refs {
+		peeled[ref.Name] = ref.Peeled
+	}
+	if peeled["refs/tags/v1"] != a || peeled["refs/tags/light"] != "" || peeled["refs/tags/v2"] != "" {
+		t.Errorf("peeled = %v; want v1 (packed) peeled to %s, the loose and lightweight tags unknown", peeled, a)
+	}
+	v1, v2 := gittest.Exec(t, r.Path, "rev-parse", "refs/tags/v1"), gittest.Exec(t, r.Path, "rev-parse", "refs/tags/v2")
+	gittest.Exec(t, r.Path, "-c", "user.name=T", "-c", "user.email=t@example.com", "tag", "-a", "-m", "nested", "nested", v2)
+	nested := gittest.Exec(t, r.Path, "rev-parse", "refs/tags/nested")
+	got, err := r.Peel(ctx, []string{v1, a, nested, v2, strings.Repeat("1", 40)})
+	want := map[string]string{v1: a, v2: b, nested: b}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("Peel = %v, %v; want %v", got, err, want)
 	}
 }

@@ -150,6 +150,13 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 		if v, err = newView(ctx, r, req.Repo, visible); err != nil {
 			return err
 		}
+		if req.Service == UploadPack && req.Stateless && !req.Advertise && V2(req.Protocol) && stdin != nil {
+			q, rest := readLsRefs(stdin)
+			if q != nil {
+				return v.answerLsRefs(ctx, q, req.Stdout)
+			}
+			stdin = rest
+		}
 		var hidden []string
 		if req.Service == ReceivePack {
 			hidden = v.hiddenRefs(req.HideAlways)
@@ -214,11 +221,21 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 
 // view is what one caller may see of a repository at one moment.
 type view struct {
-	runner  *git.Runner
-	repo    *repo.Repo
-	refs    []repo.Ref
-	visible []bool          // parallel to refs
-	tips    map[string]bool // objects visible refs point at
+	runner    *git.Runner
+	repo      *repo.Repo
+	refs      []repo.Ref
+	visible   []bool                // parallel to refs
+	tips      map[string]bool       // objects visible refs point at
+	isVisible func(ref string) bool // the caller's rule, for refs not in refs
+}
+
+// index returns the position of the ref name in v.refs, or -1.
+func (v *view) index(name string) int {
+	i := sort.Search(len(v.refs), func(i int) bool { return v.refs[i].Name >= name })
+	if i < len(v.refs) && v.refs[i].Name == name {
+		return i
+	}
+	return -1
 }
 
 // newView lists the refs of rp and decides which the caller sees: those
@@ -228,7 +245,7 @@ func newView(ctx context.Context, r *git.Runner, rp *repo.Repo, visible func(str
 	if err != nil {
 		return nil, err
 	}
-	v := &view{runner: r, repo: rp, refs: refs, visible: make([]bool, len(refs)), tips: map[string]bool{}}
+	v := &view{runner: r, repo: rp, refs: refs, visible: make([]bool, len(refs)), tips: map[string]bool{}, isVisible: visible}
 	var hiddenTags, branchTips []string
 	for i, ref := range refs {
 		v.visible[i] = visible(ref.Name)

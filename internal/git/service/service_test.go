@@ -580,3 +580,91 @@ func TestReceiveAdvertisement(t *testing.T) {
 		}
 	}
 }
+
+// TestLsRefsAnswer checks the ls-refs answers Serve gives without git,
+// byte for byte against git upload-pack hiding the same refs, for the
+// requests clients send, with loose and with packed refs, and an unborn
+// HEAD. Requests it does not know go to git.
+func TestLsRefsAnswer(t *testing.T) {
+	f := newFixture(t)
+	gittest.Exec(t, f.dir, "update-ref", "refs/changes/01/1/1", f.s1)
+	gittest.Exec(t, f.dir, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+	hidden := []string{"refs/heads/secret", "refs/tags/s", "refs/tags/sa", "refs/meta"}
+	request := func(caps []string, args ...string) string {
+		var b bytes.Buffer
+		pktline.WriteString(&b, "command=ls-refs\n")
+		for _, c := range caps {
+			pktline.WriteString(&b, c+"\n")
+		}
+		pktline.WriteDelim(&b)
+		for _, a := range args {
+			pktline.WriteString(&b, a+"\n")
+		}
+		pktline.WriteFlush(&b)
+		return b.String()
+	}
+	serve := func(req string) (string, error) {
+		var out bytes.Buffer
+		err := service.Serve(context.Background(), f.runner, service.Request{
+			Service: service.UploadPack, Repo: f.rp, Protocol: "version=2", Stateless: true,
+			Visible: hider(hidden), Stdin: strings.NewReader(req), Stdout: &out,
+		})
+		return out.String(), err
+	}
+	gitAnswer := func(req string) string {
+		args := []string{}
+		for _, h := range hidden {
+			args = append(args, "-c", "uploadpack.hideRefs="+h)
+		}
+		cmd := exec.Command("git", append(args, "upload-pack", "--stateless-rpc", f.dir)...)
+		cmd.Env = append(gittest.Env(), "GIT_PROTOCOL=version=2")
+		cmd.Stdin = strings.NewReader(req)
+		out, _ := cmd.Output()
+		return string(out)
+	}
+	agent := []string{"agent=git/2.39.5", "object-format=sha1"}
+	requests := map[string]string{
+		"clone":           request(agent, "peel", "symrefs", "unborn", "ref-prefix HEAD", "ref-prefix refs/heads/", "ref-prefix refs/tags/"),
+		"everything":      request(nil),
+		"fetch one":       request(agent, "symrefs", "ref-prefix refs/heads/main"),
+		"peel only":       request(nil, "peel", "ref-prefix refs/tags/"),
+		"partial prefix":  request(nil, "symrefs", "ref-prefix refs/t", "ref-prefix refs/heads/al"),
+		"hidden prefix":   request(nil, "ref-prefix refs/meta/"),
+		"unborn no peel":  request(nil, "unborn", "symrefs"),
+		"unborn, no syms": request(nil, "unborn", "ref-prefix HEAD"),
+	}
+	check := func(t *testing.T) {
+		for name, req := range requests {
+			got, err := serve(req)
+			if want := gitAnswer(req); err != nil || got != want {
+				t.Errorf("%s: ls-refs answer\n%q, %v\nwant git's\n%q", name, got, err, want)
+			}
+		}
+	}
+	t.Run("loose", check)
+	gittest.Exec(t, f.dir, "pack-refs", "--all")
+	t.Run("packed", check)
+	gittest.Exec(t, f.dir, "symbolic-ref", "HEAD", "refs/heads/unborn")
+	t.Run("unborn HEAD", check)
+
+	t.Run("hidden HEAD", func(t *testing.T) {
+		gittest.Exec(t, f.dir, "symbolic-ref", "HEAD", "refs/heads/secret")
+		got, err := serve(request(nil, "symrefs", "unborn"))
+		if err != nil || strings.Contains(got, "HEAD") || strings.Contains(got, "secret") || !strings.Contains(got, f.c2+" refs/heads/main") {
+			t.Errorf("answer with HEAD on a hidden branch = %q, %v", got, err)
+		}
+	})
+	t.Run("to git", func(t *testing.T) {
+		for name, req := range map[string]string{
+			"unknown argument": request(nil, "bogus"),
+			"other format":     request([]string{"object-format=sha256"}),
+			"cut short":        strings.TrimSuffix(request(nil, "peel"), "0000"),
+			"empty":            "0000",
+		} {
+			got, _ := serve(req)
+			if want := gitAnswer(req); got != want {
+				t.Errorf("%s: answer %q, want git's %q", name, got, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,304 @@
+package repo
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"tandem/internal/git"
+	"tandem/internal/git/catfile"
+)
+
+// Ref is a ref and the object it points at. Symref is the target of a
+// symbolic ref, else empty. Peeled is the object an annotated tag points
+// at when packed-refs records it, else empty (which does not mean the
+// ref is not an annotated tag).
+type Ref struct{ Name, OID, Symref, Peeled string }
+
+// Refs lists refs matching patterns (for-each-ref patterns: prefixes such as
+// "refs/heads/" or globs), all refs when there are none. HEAD is not
+// included. The result is sorted by name.
+//
+// Refs are read from the files backend directly: every fetch, clone and
+// push lists them, and a for-each-ref process would cost more than the
+// reading. Repositories in another ref format, and glob patterns, go to
+// git.
+func (r *Repo) Refs(ctx context.Context, patterns ...string) ([]Ref, error) {
+	if !hasGlob(patterns) {
+		if _, err := os.Stat(filepath.Join(r.Path, "reftable")); errors.Is(err, fs.ErrNotExist) {
+			refs, err := readFilesRefs(r.Path)
+			if err != nil {
+				return nil, fmt.Errorf("refs of %q: %w", r.Name, err)
+			}
+			return filterRefs(refs, patterns), nil
+		}
+	}
+	return r.forEachRef(ctx, patterns)
+}
+
+// forEachRef lists refs with git for-each-ref.
+func (r *Repo) forEachRef(ctx context.Context, patterns []string) ([]Ref, error) {
+	out, err := r.runner.Output(ctx, git.Cmd{
+		Dir: r.Path, Name: "for-each-ref",
+		Flags: []string{"--format=%(objectname)%00%(refname)%00%(symref)"},
+		Args:  patterns,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refs of %q: %w", r.Name, err)
+	}
+	var refs []Ref
+	for len(out) > 0 {
+		line, rest, _ := bytes.Cut(out, []byte{'\n'})
+		out = rest
+		f := strings.Split(string(line), "\x00")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("refs of %q: unexpected %q", r.Name, line)
+		}
+		refs = append(refs, Ref{OID: f[0], Name: f[1], Symref: f[2]})
+	}
+	return refs, nil
+}
+
+func hasGlob(patterns []string) bool {
+	for _, p := range patterns {
+		if strings.ContainsAny(p, "*?[\\") {
+			return true
+		}
+	}
+	return false
+}
+
+// filterRefs keeps the refs a literal for-each-ref pattern matches: the
+// name itself, or a prefix of it ending at a slash.
+func filterRefs(refs []Ref, patterns []string) []Ref {
+	if len(patterns) == 0 {
+		return refs
+	}
+	out := refs[:0]
+	for _, ref := range refs {
+		for _, p := range patterns {
+			rest, ok := strings.CutPrefix(ref.Name, p)
+			if ok && (rest == "" || strings.HasSuffix(p, "/") || rest[0] == '/') {
+				out = append(out, ref)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// readFilesRefs reads the refs of the bare repository at dir the way git's
+// files backend stores them. Loose refs are read before packed-refs:
+// pack-refs writes packed-refs before it deletes the loose files, so a
+// ref moving between the two is seen in one of them. Symbolic refs are
+// resolved; dangling ones are left out, as git does.
+func readFilesRefs(dir string) ([]Ref, error) {
+	loose := map[string]string{} // name -> content (an id or "ref: target")
+	root := filepath.Join(dir, "refs")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while we walked: an empty directory or a deleted ref
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		if !validRefName(name) {
+			return nil // lock files and other debris
+		}
+		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		loose[name] = strings.TrimRight(string(b), "\n")
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	packed, peeled, err := readPackedRefs(filepath.Join(dir, "packed-refs"))
+	if err != nil {
+		return nil, err
+	}
+	// direct answers the object a ref names without following symrefs.
+	direct := func(name string) (oid, target string, ok bool) {
+		if c, ok := loose[name]; ok {
+			if t, sym := strings.CutPrefix(c, "ref: "); sym {
+				return "", t, true
+			}
+			return c, "", validOID(c)
+		}
+		oid, ok = packed[name]
+		return oid, "", ok
+	}
+	refs := make([]Ref, 0, len(loose)+len(packed))
+	add := func(name string) {
+		oid, target, ok := direct(name)
+		if !ok {
+			return
+		}
+		ref := Ref{Name: name, OID: oid, Symref: target}
+		for hops := 0; ref.OID == "" && hops < 5; hops++ {
+			if oid, target, ok = direct(ref.Symref); !ok {
+				return
+			}
+			if ref.OID = oid; target != "" {
+				ref.Symref = target // git names the end of a chain
+			}
+		}
+		if ref.OID == "" {
+			return
+		}
+		if _, isLoose := loose[name]; !isLoose || loose[name] == packed[name] {
+			ref.Peeled = peeled[name]
+		}
+		refs = append(refs, ref)
+	}
+	for name := range loose {
+		add(name)
+	}
+	for name := range packed {
+		if _, ok := loose[name]; !ok {
+			add(name)
+		}
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+	return refs, nil
+}
+
+// readPackedRefs parses packed-refs: "<id> <name>" lines, each optionally
+// followed by "^<id>", the object an annotated tag peels to.
+func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
+	refs, peeled = map[string]string{}, map[string]string{}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return refs, peeled, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	last := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "" || line[0] == '#':
+		case line[0] == '^':
+			if last != "" && validOID(line[1:]) {
+				peeled[last] = line[1:]
+			}
+		default:
+			oid, name, ok := strings.Cut(line, " ")
+			if !ok || !validOID(oid) || !validRefName(name) {
+				return nil, nil, fmt.Errorf("packed-refs: malformed line %q", line)
+			}
+			refs[name], last = oid, name
+		}
+	}
+	return refs, peeled, sc.Err()
+}
+
+// validOID reports whether s is a full hexadecimal object id (SHA-1 or
+// SHA-256).
+func validOID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validRefName applies git's check-ref-format rules to a full ref name.
+func validRefName(name string) bool {
+	if !strings.HasPrefix(name, "refs/") || strings.Contains(name, "..") || strings.Contains(name, "@{") ||
+		strings.HasSuffix(name, ".") || strings.HasSuffix(name, "/") {
+		return false
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
+			return false
+		}
+	}
+	for comp := range strings.SplitSeq(name, "/") {
+		if comp == "" || comp[0] == '.' || strings.HasSuffix(comp, ".lock") {
+			return false
+		}
+	}
+	return true
+}
+
+// Peel returns, for each of oids that is an annotated tag, the object it
+// finally points at through any chain of tags. Other objects, and
+// missing ones, are left out.
+func (r *Repo) Peel(ctx context.Context, oids []string) (map[string]string, error) {
+	peeled := map[string]string{}
+	if len(oids) == 0 {
+		return peeled, nil
+	}
+	b, err := r.batch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.release(b)
+	infos, err := b.Infos(oids)
+	if err != nil {
+		return nil, fmt.Errorf("peel in %q: %w", r.Name, err)
+	}
+	for i, info := range infos {
+		oid := oids[i]
+		for hops := 0; info.Type == "tag" && hops < 10; hops++ {
+			_, data, err := b.Read(info.OID)
+			if err != nil {
+				return nil, fmt.Errorf("peel %s in %q: %w", oid, r.Name, err)
+			}
+			target, typ := tagTarget(data)
+			if target == "" {
+				return nil, fmt.Errorf("peel %s in %q: malformed tag %s", oid, r.Name, info.OID)
+			}
+			peeled[oid] = target
+			info = catfile.ObjectInfo{OID: target, Type: typ}
+		}
+	}
+	return peeled, nil
+}
+
+// tagTarget returns the object and type a tag object's header names.
+func tagTarget(data []byte) (oid, typ string) {
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if line == "" {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "object "); ok {
+			oid = v
+		} else if v, ok := strings.CutPrefix(line, "type "); ok {
+			typ = v
+		}
+	}
+	if !validOID(oid) {
+		return "", ""
+	}
+	return oid, typ
+}
