@@ -233,19 +233,24 @@ func (s *Service) get(ctx context.Context, q db.Querier, where string, arg any) 
 	if err != nil {
 		return nil, fmt.Errorf("load account: %w", err)
 	}
+	return a, s.loadEmails(ctx, q, a)
+}
+
+// loadEmails fills in the addresses of a.
+func (s *Service) loadEmails(ctx context.Context, q db.Querier, a *Account) error {
 	rows, err := q.Query(ctx, `SELECT email FROM account_emails WHERE account_id = $1 ORDER BY email`, a.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var e string
 		if err := rows.Scan(&e); err != nil {
-			return nil, err
+			return err
 		}
 		a.Emails = append(a.Emails, e)
 	}
-	return a, rows.Err()
+	return rows.Err()
 }
 
 // List returns all accounts, with their emails, ordered by id.

@@ -72,31 +72,35 @@ func (s *Service) CheckPassword(ctx context.Context, username, pw string) (*Acco
 	if username == "" || pw == "" {
 		return nil, ErrBadCredentials
 	}
-	var id int64
+	// The account comes with its hash, so a remembered check costs one
+	// row; only the addresses are a second read.
 	var hash string
-	var inactive bool
-	err := s.db.QueryRow(ctx, `SELECT id, http_password_hash, inactive FROM accounts WHERE username = $1`, username).
-		Scan(&id, &hash, &inactive)
+	a, err := scanAccount(func(dest ...any) error {
+		return s.db.QueryRow(ctx, `SELECT `+accountColumns+`, http_password_hash FROM accounts WHERE username = $1`, username).
+			Scan(append(dest, &hash)...)
+	})
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
 		return nil, err
 	}
-	if hash == "" || inactive {
+	if hash == "" || a.Inactive {
 		return nil, ErrBadCredentials
 	}
-	switch s.memo.check(id, hash, pw) {
-	case memoMatch:
-		return s.Get(ctx, id)
+	switch s.memo.check(a.ID, hash, pw) {
 	case memoMismatch:
 		return nil, ErrBadCredentials
+	case memoUnknown:
+		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil {
+			return nil, ErrBadCredentials
+		}
+		s.memo.remember(a.ID, hash, pw)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil {
-		return nil, ErrBadCredentials
+	if err := s.loadEmails(ctx, s.db, a); err != nil {
+		return nil, err
 	}
-	s.memo.remember(id, hash, pw)
-	return s.Get(ctx, id)
+	return a, nil
 }
 
 // passwordMemo remembers successful password checks as HMAC digests keyed by

@@ -19,11 +19,18 @@ var ErrConcurrentUpdate = errors.New("change updated concurrently")
 
 // Store reads and writes change rows.
 type Store struct {
-	db *db.DB
+	db        *db.DB
+	patchSets *patchSetCache
 }
 
+// patchSetCacheChanges bounds how many changes' patch sets PatchSetsOf
+// keeps (in each of its two generations).
+const patchSetCacheChanges = 10000
+
 // NewStore returns a Store on d.
-func NewStore(d *db.DB) *Store { return &Store{db: d} }
+func NewStore(d *db.DB) *Store {
+	return &Store{db: d, patchSets: newPatchSetCache(patchSetCacheChanges)}
+}
 
 // DB returns the database the store uses.
 func (s *Store) DB() *db.DB { return s.db }

@@ -2,6 +2,12 @@ package change_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -52,4 +58,111 @@ func TestOpenChildren(t *testing.T) {
 			t.Fatalf("children of %s: changes %v, want [2 3]", base[:7], changes)
 		}
 	})
+}
+
+// TestPatchSetsOf reads patch sets through the cache: the same answer as
+// PatchSets, results the caller may change, a list outgrown by a new
+// patch set written through another Store (another master) read again,
+// and nothing kept from a transaction that rolled back.
+func TestPatchSetsOf(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := seedReviewed(t, d) // change 1: patch sets 1-3
+		other := change.NewStore(d)
+		numbersOf := func(pss []*change.PatchSet) []int {
+			var out []int
+			for _, ps := range pss {
+				out = append(out, ps.Number)
+			}
+			return out
+		}
+		get := func() *change.Change {
+			t.Helper()
+			c, err := s.Get(ctx, d, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		read := func(c *change.Change) []*change.PatchSet {
+			t.Helper()
+			pss, err := s.PatchSetsOf(ctx, []*change.Change{c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pss
+		}
+		addPatchSet := func(st *change.Store, n int, rollback bool) {
+			t.Helper()
+			err := d.Tx(ctx, func(tx *db.Tx) error {
+				ps := &change.PatchSet{Change: 1, Number: n, Commit: strings.Repeat(string(rune('a'+n)), 40), UploaderID: alice,
+					Created: time.Now(), Kind: change.KindRework}
+				if err := st.InsertPatchSet(ctx, tx, ps, nil); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE changes SET current_ps = $1 WHERE id = 1`, n); err != nil {
+					return err
+				}
+				if rollback {
+					return errRollback
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, errRollback) {
+				t.Fatal(err)
+			}
+		}
+
+		old := get()
+		want, err := s.PatchSets(ctx, d, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := read(old)
+		if !reflect.DeepEqual(first, want) {
+			t.Fatalf("PatchSetsOf = %+v, want PatchSets' %+v", first, want)
+		}
+		first[0].Message = "changed by the caller"
+		if again := read(old); !reflect.DeepEqual(again, want) {
+			t.Errorf("cached patch sets changed with the caller's copy: %+v", again)
+		}
+
+		addPatchSet(other, 4, false)
+		if got := numbersOf(read(old)); !slices.Equal(got, []int{1, 2, 3}) {
+			t.Errorf("with the change read before patch set 4: %v, want [1 2 3]", got)
+		}
+		if got := numbersOf(read(get())); !slices.Equal(got, []int{1, 2, 3, 4}) {
+			t.Errorf("after patch set 4 from another store: %v, want [1 2 3 4]", got)
+		}
+		addPatchSet(s, 5, true)
+		forged := get()
+		forged.CurrentPS = 5
+		if got := numbersOf(read(forged)); !slices.Equal(got, []int{1, 2, 3, 4}) {
+			t.Errorf("after a rolled-back patch set 5: %v, want [1 2 3 4]", got)
+		}
+	})
+}
+
+var errRollback = errors.New("roll back")
+
+// TestPatchSetsWrittenOnce guards what the patch-set cache relies on: no
+// code or migration updates a patch-set row.
+func TestPatchSetsWrittenOnce(t *testing.T) {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, "_test.go") ||
+			!strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, ".sql") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if regexp.MustCompile(`(?i)UPDATE\s+patch_sets\b`).Match(b) {
+			t.Errorf("%s updates patch_sets rows, which PatchSetsOf caches as immutable", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

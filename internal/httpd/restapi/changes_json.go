@@ -108,8 +108,46 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 	for i, c := range cs {
 		numbers[i] = c.Number
 	}
-	pss, err := a.changes.PatchSets(ctx, a.db, numbers...)
-	if err != nil {
+	labels := o.anyOf(optLabels, optDetailedLabels)
+	evaluate := a.requirements != nil && (o.anyOf(optSubmittable, optSubmitRequirements) ||
+		o.anyOf(optCurrentActions, optChangeActions) && b.signedIn())
+	// The reads are independent of one another: they run at once, each
+	// on a connection of its own, as the sequence of reads they replace
+	// never shared a snapshot either.
+	var (
+		pss      []*change.PatchSet
+		comments map[int64][]change.Comment
+		reads    readGroup
+	)
+	reads.Go(func() (err error) { pss, err = a.changes.PatchSetsOf(ctx, cs); return })
+	reads.Go(func() (err error) { b.hashtags, err = a.changes.HashtagsOf(ctx, a.db, numbers...); return })
+	reads.Go(func() (err error) { b.counts, err = commentCountsOf(ctx, a.db, numbers); return })
+	if labels || evaluate || o.has(optCommitFooters) && b.wantRevisions() {
+		reads.Go(func() error {
+			votes, err := a.changes.Approvals(ctx, a.db, numbers...)
+			b.votes = map[int64][]change.Vote{}
+			for _, v := range votes {
+				b.votes[v.Change] = append(b.votes[v.Change], v)
+			}
+			return err
+		})
+	}
+	if labels || evaluate || o.has(optReviewerUpdates) || o.anyOf(optChangeActions, optCurrentActions) && b.signedIn() {
+		reads.Go(func() (err error) { b.reviewers, err = a.changes.ReviewersOf(ctx, a.db, numbers...); return })
+	}
+	if o.has(optMessages) || o.has(optReviewed) && b.signedIn() {
+		reads.Go(func() (err error) { b.messages, err = b.a.messagesOf(ctx, a.db, numbers); return })
+	}
+	if o.has(optStar) && b.signedIn() {
+		reads.Go(func() (err error) { b.starred, err = a.changes.Starred(ctx, a.db, b.q.caller.ID(), numbers...); return })
+	}
+	if evaluate || b.wantRevisions() && o.anyOf(optCurrentFiles, optAllFiles) {
+		reads.Go(func() (err error) { b.files, err = a.changes.FilesOfChanges(ctx, a.db, numbers...); return })
+	}
+	if evaluate {
+		reads.Go(func() (err error) { comments, err = a.publishedCommentsOf(ctx, a.db, numbers); return })
+	}
+	if err := reads.Wait(); err != nil {
 		return err
 	}
 	b.patchSets = map[int64][]*change.PatchSet{}
@@ -117,67 +155,6 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 	for _, ps := range pss {
 		b.patchSets[ps.Change] = append(b.patchSets[ps.Change], ps)
 		b.byCommit[ps.Commit] = ps
-	}
-	if b.hashtags, err = a.changes.HashtagsOf(ctx, a.db, numbers...); err != nil {
-		return err
-	}
-	if b.counts, err = commentCountsOf(ctx, a.db, numbers); err != nil {
-		return err
-	}
-	labels := o.anyOf(optLabels, optDetailedLabels)
-	evaluate := a.requirements != nil && (o.anyOf(optSubmittable, optSubmitRequirements) ||
-		o.anyOf(optCurrentActions, optChangeActions) && b.signedIn())
-	if labels || evaluate || o.has(optCommitFooters) && b.wantRevisions() {
-		votes, err := a.changes.Approvals(ctx, a.db, numbers...)
-		if err != nil {
-			return err
-		}
-		b.votes = map[int64][]change.Vote{}
-		for _, v := range votes {
-			b.votes[v.Change] = append(b.votes[v.Change], v)
-		}
-	}
-	if labels || evaluate || o.has(optReviewerUpdates) || o.anyOf(optChangeActions, optCurrentActions) && b.signedIn() {
-		if b.reviewers, err = a.changes.ReviewersOf(ctx, a.db, numbers...); err != nil {
-			return err
-		}
-	}
-	if o.has(optMessages) || o.has(optReviewed) && b.signedIn() {
-		if b.messages, err = b.a.messagesOf(ctx, a.db, numbers); err != nil {
-			return err
-		}
-	}
-	if o.has(optStar) && b.signedIn() {
-		if b.starred, err = a.changes.Starred(ctx, a.db, b.q.caller.ID(), numbers...); err != nil {
-			return err
-		}
-	}
-	if evaluate || b.wantRevisions() && o.anyOf(optCurrentFiles, optAllFiles) {
-		if b.files, err = a.changes.FilesOfChanges(ctx, a.db, numbers...); err != nil {
-			return err
-		}
-	}
-	if evaluate {
-		comments, err := a.publishedCommentsOf(ctx, a.db, numbers)
-		if err != nil {
-			return err
-		}
-		rows := make([]ChangeRows, len(cs))
-		for i, c := range cs {
-			rows[i] = b.rows(c)
-			rows[i].Comments = comments[c.Number]
-			rows[i].Files = b.files[change.PatchSetKey{Change: c.Number, PatchSet: c.CurrentPS}]
-		}
-		evals, err := a.requirements.Evaluate(ctx, b.q.caller.Subject(), rows)
-		if err != nil {
-			return err
-		}
-		b.evals = map[int64]*Evaluation{}
-		for i := range evals {
-			if i < len(cs) {
-				b.evals[cs[i].Number] = &evals[i]
-			}
-		}
 	}
 	if b.projects == nil {
 		b.projects = map[string]*projectView{}
@@ -187,10 +164,28 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 			b.projects[c.Project] = &projectView{name: c.Project}
 		}
 	}
-	if o.has(optParents) && b.wantRevisions() {
-		if err := b.loadParents(); err != nil {
+	// Then what depends on those rows, again at once.
+	var more readGroup
+	if evaluate {
+		more.Go(func() error {
+			rows := make([]ChangeRows, len(cs))
+			for i, c := range cs {
+				rows[i] = b.rows(c)
+				rows[i].Comments = comments[c.Number]
+				rows[i].Files = b.files[change.PatchSetKey{Change: c.Number, PatchSet: c.CurrentPS}]
+			}
+			evals, err := a.requirements.Evaluate(ctx, b.q.caller.Subject(), rows)
+			b.evals = map[int64]*Evaluation{}
+			for i := range evals {
+				if i < len(cs) {
+					b.evals[cs[i].Number] = &evals[i]
+				}
+			}
 			return err
-		}
+		})
+	}
+	if o.has(optParents) && b.wantRevisions() {
+		more.Go(b.loadParents)
 	}
 	if o.anyOf(optDetailedAccounts, optCommitFooters) {
 		var ids []int64
@@ -215,11 +210,9 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 				ids = append(ids, m.AuthorID, m.RealAuthorID)
 			}
 		}
-		if b.accounts, err = accountsOf(ctx, a.db, ids); err != nil {
-			return err
-		}
+		more.Go(func() (err error) { b.accounts, err = accountsOf(ctx, a.db, ids); return })
 	}
-	return nil
+	return more.Wait()
 }
 
 // rows are the loaded rows of one change, for the evaluators.

@@ -182,7 +182,7 @@ func (a *API) patchSetsOf(ctx context.Context, rc *resolvedChange) ([]*change.Pa
 	if rc.patchSets != nil {
 		return rc.patchSets, nil
 	}
-	pss, err := a.changes.PatchSets(ctx, a.db, rc.change.Number)
+	pss, err := a.changes.PatchSetsOf(ctx, []*change.Change{rc.change})
 	if err != nil {
 		return nil, err
 	}

@@ -602,7 +602,7 @@ func (a *API) getRelated(q *request, rc *resolvedChange, ps *change.PatchSet) er
 		return err
 	}
 	byNumber := map[int64]*change.Change{c.Number: c}
-	numbers := []int64{}
+	var others []*change.Change
 	vis := a.newVisibility(q.caller.Subject())
 	for _, o := range open {
 		if o.Number == c.Number {
@@ -614,9 +614,9 @@ func (a *API) getRelated(q *request, rc *resolvedChange, ps *change.PatchSet) er
 			continue
 		}
 		byNumber[o.Number] = o
-		numbers = append(numbers, o.Number)
+		others = append(others, o)
 	}
-	pss, err := a.changes.PatchSets(ctx, a.db, numbers...)
+	pss, err := a.changes.PatchSetsOf(ctx, others)
 	if err != nil {
 		return err
 	}
