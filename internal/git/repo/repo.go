@@ -9,8 +9,10 @@
 // ErrExists. Every ref write goes through refupdate with an expected old
 // value.
 //
-// Store and Repo hold no open resources and are safe for concurrent use;
-// there is nothing to close. All git work goes through the git.Runner.
+// Store and Repo are safe for concurrent use; a Store's pooled cat-file
+// readers end with Close. All git work goes through the git.Runner,
+// except reading refs and HEAD, which come from the files of git's files
+// ref backend directly (see refs.go).
 package repo
 
 import (

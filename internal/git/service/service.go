@@ -13,6 +13,10 @@
 // client then gets git's own "ERR upload-pack: not our ref <oid>" and
 // Serve returns nil: a refused want is an answer, not a failure.
 //
+// Over HTTP, the ls-refs request that starts a protocol v2 fetch is
+// answered from the same visibility listing without starting git (see
+// lsrefs.go); every other request runs git.
+//
 // receive-pack always advertises push options and atomic pushes, as
 // Gerrit does.
 //
