@@ -390,7 +390,7 @@ func (s *Service) loadOne(ctx context.Context, name string) (rev string, cfg *Co
 	if err != nil {
 		return "", nil, err
 	}
-	rev, err = r.Resolve(ctx, ConfigRef)
+	rev, err = r.RefOID(ctx, ConfigRef)
 	if errors.Is(err, repo.ErrNotFound) {
 		return "", &Config{}, nil
 	}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 
 	"tandem/internal/git"
 	"tandem/internal/git/catfile"
@@ -33,7 +35,7 @@ type Ref struct{ Name, OID, Symref, Peeled string }
 func (r *Repo) Refs(ctx context.Context, patterns ...string) ([]Ref, error) {
 	if !hasGlob(patterns) {
 		if _, err := os.Stat(filepath.Join(r.Path, "reftable")); errors.Is(err, fs.ErrNotExist) {
-			refs, err := readFilesRefs(r.Path)
+			refs, err := readFilesRefs(r.Path, r.packed)
 			if err != nil {
 				return nil, fmt.Errorf("refs of %q: %w", r.Name, err)
 			}
@@ -99,7 +101,7 @@ func filterRefs(refs []Ref, patterns []string) []Ref {
 // pack-refs writes packed-refs before it deletes the loose files, so a
 // ref moving between the two is seen in one of them. Symbolic refs are
 // resolved; dangling ones are left out, as git does.
-func readFilesRefs(dir string) ([]Ref, error) {
+func readFilesRefs(dir string, packedRefs *packedCache) ([]Ref, error) {
 	loose := map[string]string{} // name -> content (an id or "ref: target")
 	root := filepath.Join(dir, "refs")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -133,10 +135,11 @@ func readFilesRefs(dir string) ([]Ref, error) {
 	if err != nil {
 		return nil, err
 	}
-	packed, peeled, err := readPackedRefs(filepath.Join(dir, "packed-refs"))
+	pr, err := packedRefs.read(dir)
 	if err != nil {
 		return nil, err
 	}
+	packed, peeled := pr.refs, pr.peeled
 	// direct answers the object a ref names without following symrefs.
 	direct := func(name string) (oid, target string, ok bool) {
 		if c, ok := loose[name]; ok {
@@ -301,4 +304,101 @@ func tagTarget(data []byte) (oid, typ string) {
 		return "", ""
 	}
 	return oid, typ
+}
+
+// RefOID returns the object the full ref name points at, ErrNotFound when
+// there is no such ref. It reads the ref's file, or packed-refs, without
+// starting or asking git; symbolic refs and other ref formats go to
+// Resolve.
+func (r *Repo) RefOID(ctx context.Context, name string) (string, error) {
+	if !validRefName(name) {
+		return r.Resolve(ctx, name)
+	}
+	b, err := os.ReadFile(filepath.Join(r.Path, filepath.FromSlash(name)))
+	switch {
+	case err == nil:
+		if oid := strings.TrimRight(string(b), "\n"); validOID(oid) {
+			return oid, nil
+		}
+		return r.Resolve(ctx, name)
+	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, syscall.EISDIR):
+		return "", fmt.Errorf("ref %s of %q: %w", name, r.Name, err)
+	}
+	if _, err := os.Stat(filepath.Join(r.Path, "reftable")); !errors.Is(err, fs.ErrNotExist) {
+		return r.Resolve(ctx, name)
+	}
+	// Not loose, so packed or absent: pack-refs writes packed-refs before
+	// it deletes a loose file, so a ref being packed is in one of them.
+	pr, err := r.packed.read(r.Path)
+	if err != nil {
+		return "", fmt.Errorf("ref %s of %q: %w", name, r.Name, err)
+	}
+	if oid, ok := pr.refs[name]; ok {
+		return oid, nil
+	}
+	return "", fmt.Errorf("ref %s of %q: %w", name, r.Name, ErrNotFound)
+}
+
+// packedCache keeps the parsed packed-refs of recently read repositories
+// while the file stays the same. git replaces packed-refs by renaming a
+// new file over it, so a changed file has a new inode, size or time; the
+// file is checked before it is read, so what is kept is never older than
+// what its check describes.
+type packedCache struct {
+	mu sync.Mutex
+	m  map[string]*packedRefs // by repository directory
+}
+
+type packedRefs struct {
+	stat         packedStat
+	refs, peeled map[string]string
+}
+
+type packedStat struct {
+	ino, size int64
+	mtime     int64
+}
+
+// packedCacheRepos bounds how many repositories' packed-refs are kept.
+const packedCacheRepos = 64
+
+func newPackedCache() *packedCache { return &packedCache{m: map[string]*packedRefs{}} }
+
+// read returns the packed refs of the repository at dir. A nil cache reads
+// the file every time.
+func (c *packedCache) read(dir string) (*packedRefs, error) {
+	path := filepath.Join(dir, "packed-refs")
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &packedRefs{refs: map[string]string{}, peeled: map[string]string{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := packedStat{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = int64(sys.Ino)
+	}
+	if c != nil {
+		c.mu.Lock()
+		pr := c.m[dir]
+		c.mu.Unlock()
+		if pr != nil && pr.stat == st {
+			return pr, nil
+		}
+	}
+	refs, peeled, err := readPackedRefs(path)
+	if err != nil {
+		return nil, err
+	}
+	pr := &packedRefs{stat: st, refs: refs, peeled: peeled}
+	if c != nil {
+		c.mu.Lock()
+		if len(c.m) >= packedCacheRepos {
+			clear(c.m)
+		}
+		c.m[dir] = pr
+		c.mu.Unlock()
+	}
+	return pr, nil
 }

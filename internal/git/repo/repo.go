@@ -45,6 +45,7 @@ type Store struct {
 	root   string
 	runner *git.Runner
 	pool   *catfile.Pool // long-lived cat-file readers, so reads spawn nothing
+	packed *packedCache  // parsed packed-refs, while unchanged
 }
 
 // NewStore returns the Store of repositories under root (made absolute).
@@ -52,7 +53,7 @@ func NewStore(root string, r *git.Runner) *Store {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs
 	}
-	return &Store{root: filepath.Clean(root), runner: r, pool: catfile.NewPool(r, catfile.PoolOptions{})}
+	return &Store{root: filepath.Clean(root), runner: r, pool: catfile.NewPool(r, catfile.PoolOptions{}), packed: newPackedCache()}
 }
 
 // Close stops the store's cat-file readers.
@@ -84,7 +85,7 @@ func (s *Store) Open(name string) (*Repo, error) {
 	if fi, err := os.Stat(filepath.Join(p, "HEAD")); err != nil || fi.IsDir() {
 		return nil, fmt.Errorf("repository %q: %w", name, ErrNotFound)
 	}
-	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool}, nil
+	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool, packed: s.packed}, nil
 }
 
 // Create creates an empty bare repository for the project name with HEAD
@@ -135,7 +136,7 @@ func (s *Store) Create(ctx context.Context, name, headRef string) (*Repo, error)
 		}
 		return nil, fmt.Errorf("create %q: %w", name, err)
 	}
-	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool}, nil
+	return &Repo{Name: name, Path: p, runner: s.runner, pool: s.pool, packed: s.packed}, nil
 }
 
 // List returns the names of all projects under the root, sorted. It skips
@@ -180,6 +181,7 @@ type Repo struct {
 	Path   string // absolute directory
 	runner *git.Runner
 	pool   *catfile.Pool
+	packed *packedCache
 }
 
 // batch borrows a cat-file reader; release gives it back.

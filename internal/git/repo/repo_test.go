@@ -514,4 +514,22 @@ func TestRefsMatchGit(t *testing.T) {
 	if err != nil || !maps.Equal(got, want) {
 		t.Errorf("Peel = %v, %v; want %v", got, err, want)
 	}
+	for _, name := range []string{"refs/heads/main", "refs/heads/dev", "refs/meta/config", "refs/tags/v1", "refs/tags/v2",
+		"refs/heads/alias", "refs/heads/nope", "refs/heads", "refs/heads/main/x", "HEAD"} {
+		got, gotErr := r.RefOID(ctx, name)
+		want, wantErr := r.Resolve(ctx, name)
+		if got != want || errors.Is(gotErr, repo.ErrNotFound) != errors.Is(wantErr, repo.ErrNotFound) {
+			t.Errorf("RefOID(%s) = %q, %v; Resolve says %q, %v", name, got, gotErr, want, wantErr)
+		}
+	}
+	// Packing again replaces packed-refs; what was cached must not be seen.
+	gittest.Exec(t, r.Path, "update-ref", "refs/meta/config", a)
+	gittest.Exec(t, r.Path, "pack-refs", "--all")
+	if got, err := r.RefOID(ctx, "refs/meta/config"); got != a || err != nil {
+		t.Errorf("RefOID(refs/meta/config) after repacking = %q, %v; want %s", got, err, a)
+	}
+	gittest.Exec(t, r.Path, "update-ref", "-d", "refs/meta/config")
+	if got, err := r.RefOID(ctx, "refs/meta/config"); !errors.Is(err, repo.ErrNotFound) {
+		t.Errorf("RefOID(deleted packed ref) = %q, %v; want ErrNotFound", got, err)
+	}
 }
