@@ -2,6 +2,7 @@ package repo
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"errors"
@@ -251,6 +252,29 @@ func validRefName(name string) bool {
 		}
 	}
 	return true
+}
+
+// ObjectTypes returns the type of each of oids ("commit", "tree", "blob"
+// or "tag"), "missing" for those not in the repository, in one round
+// trip to a pooled cat-file.
+func (r *Repo) ObjectTypes(ctx context.Context, oids []string) (map[string]string, error) {
+	types := make(map[string]string, len(oids))
+	if len(oids) == 0 {
+		return types, nil
+	}
+	b, err := r.batch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.release(b)
+	infos, err := b.Infos(oids)
+	if err != nil {
+		return nil, fmt.Errorf("object types in %q: %w", r.Name, err)
+	}
+	for i, info := range infos {
+		types[oids[i]] = cmp.Or(info.Type, "missing")
+	}
+	return types, nil
 }
 
 // Peel returns, for each of oids that is an annotated tag, the object it

@@ -87,7 +87,7 @@ func (q *lsRefs) matches(ref string) bool {
 	return false
 }
 
-// answer writes git's answer to q from the view: HEAD first when it
+// answerLsRefs writes git's answer to q from the view: HEAD first when it
 // points at a visible branch (or, asked for, an unborn one), then the
 // visible refs in order, then a flush.
 func (v *view) answerLsRefs(ctx context.Context, q *lsRefs, w io.Writer) error {

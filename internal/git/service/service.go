@@ -435,7 +435,7 @@ func (v *view) refuse(ctx context.Context, oids []string) (string, error) {
 	if len(rest) == 0 {
 		return "", nil
 	}
-	types, err := v.types(ctx, rest)
+	types, err := v.repo.ObjectTypes(ctx, rest)
 	if err != nil {
 		return "", err
 	}
@@ -459,24 +459,6 @@ func (v *view) refuse(ctx context.Context, oids []string) (string, error) {
 		return v.unreachableObject(ctx, others)
 	}
 	return "", nil
-}
-
-// types returns the type of each object, "missing" for absent ones.
-func (v *view) types(ctx context.Context, oids []string) (map[string]string, error) {
-	out, err := v.runner.Output(ctx, git.Cmd{
-		Dir: v.repo.Path, Name: "cat-file", Flags: []string{"--batch-check=%(objectname) %(objecttype)"},
-		Stdin: strings.NewReader(strings.Join(oids, "\n") + "\n"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("object types in %q: %w", v.repo.Name, err)
-	}
-	types := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if oid, typ, ok := strings.Cut(line, " "); ok {
-			types[oid] = typ
-		}
-	}
-	return types, nil
 }
 
 // tipList returns the distinct objects visible refs point at.
