@@ -24,15 +24,10 @@ import (
 // viewer what review says it may see.
 type restQuery struct{ c *components }
 
-func (r restQuery) Run(ctx context.Context, viewer access.Subject, text string, start, limit int) ([]*change.Change, bool, error) {
+func (r restQuery) Run(ctx context.Context, viewer access.Subject, text string, page restapi.QueryPage) ([]*change.Change, bool, error) {
 	opts := r.c.queryOptions(viewer.AccountID)
 	opts.Visible = r.c.reviews.VisibleTo(viewer)
-	opts.Start = start
-	if limit <= 0 {
-		opts.NoLimit = true
-	} else {
-		opts.Limit = limit
-	}
+	opts.Start, opts.Limit, opts.MaxLimit, opts.NoLimit = page.Start, page.Limit, page.MaxLimit, page.NoLimit
 	return query.Run(ctx, r.c.db, text, opts)
 }
 

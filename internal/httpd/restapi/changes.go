@@ -27,14 +27,22 @@ type Actor struct {
 	Subject access.Subject
 }
 
+// QueryPage selects the matches of a query a request returns.
+type QueryPage struct {
+	Start    int  // S=: matches to skip
+	Limit    int  // n=: page size; 0 or above MaxLimit is MaxLimit
+	MaxLimit int  // the caller's queryLimit capability
+	NoLimit  bool // no-limit: every match
+}
+
 // ChangeQuery runs change queries (internal/query).
 type ChangeQuery interface {
 	// Run returns the changes matching query that viewer may see, most
-	// recently updated first, skipping start of them and returning at most
-	// limit (no limit when limit <= 0), and whether more match. Errors
+	// recently updated first, the page of them page selects, and whether
+	// more match. Errors
 	// that are the caller's fault are fail errors (400 with the parser's
 	// message; 403 "Must be signed-in to use this operator").
-	Run(ctx context.Context, viewer access.Subject, query string, start, limit int) ([]*change.Change, bool, error)
+	Run(ctx context.Context, viewer access.Subject, query string, page QueryPage) ([]*change.Change, bool, error)
 	// VisibleTo returns whether viewer may see a change, by the same
 	// rules as Run; the predicate serves one request.
 	VisibleTo(viewer access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
@@ -348,17 +356,12 @@ func (a *API) queryChanges(q *request) error {
 	if err != nil {
 		return err
 	}
-	// The caller's queryLimit caps the page, unless they ask for no limit.
-	if max := caps.QueryLimit(); limit <= 0 || limit > max {
-		limit = max
-	}
-	if q.query.Has("no-limit") && !q.caller.Anonymous() {
-		limit = 0
-	}
+	page := QueryPage{Start: start, Limit: limit, MaxLimit: caps.QueryLimit(),
+		NoLimit: q.query.Has("no-limit") && !q.caller.Anonymous()}
 	viewer := q.caller.Subject()
 	results := make([][]*ChangeInfo, 0, len(queries))
 	for _, text := range queries {
-		cs, more, err := a.query.Run(ctx, viewer, text, start, limit)
+		cs, more, err := a.query.Run(ctx, viewer, text, page)
 		if err != nil {
 			return err
 		}

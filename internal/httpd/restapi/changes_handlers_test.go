@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,7 @@ type handlerEnv struct {
 	ps1, ps2     *change.PatchSet
 	reviews      *fakeReviews
 	submitter    *fakeSubmitter
+	pages        []QueryPage // what queries asked fakeQuery for
 }
 
 func newHandlerEnv(t *testing.T, d *db.DB) *handlerEnv {
@@ -69,7 +71,7 @@ func newHandlerEnv(t *testing.T, d *db.DB) *handlerEnv {
 	e.api = New(Options{
 		Accounts: accts, Access: access.NewControl(configLoader{all}), Logger: slog.New(slog.DiscardHandler),
 		Server:  ServerInfo{CanonicalWebURL: "http://h/", SSHAddress: "h:29418"},
-		Changes: store, DB: d, Query: fakeQuery{store, d}, Labeler: votesLabeler{}, Reviews: e.reviews, Submitter: e.submitter,
+		Changes: store, DB: d, Query: fakeQuery{store, d, &e.pages}, Labeler: votesLabeler{}, Reviews: e.reviews, Submitter: e.submitter,
 		Requirements: fakeRequirements{}, Mergeability: fakeMergeability{},
 	})
 	when := time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -243,6 +245,14 @@ func TestChangeReads(t *testing.T) {
 		decodeJSON(t, e.do(t, "GET", "/changes/?q=status:open&o=LABELS", nil, "", ""), 200, &list)
 		if len(list) != 1 || list[0].Labels["Code-Review"].Approved == nil {
 			t.Fatalf("query %s", js(list))
+		}
+		// The page is the caller's to choose, up to their queryLimit.
+		e.pages = nil
+		decodeJSON(t, e.do(t, "GET", "/changes/?q=status:open&n=1000&S=3", nil, "", ""), 200, &list)
+		decodeJSON(t, e.do(t, "GET", "/changes/?q=status:open&no-limit", e.alice, "", ""), 200, &list)
+		want := []QueryPage{{Start: 3, Limit: 1000, MaxLimit: 500}, {MaxLimit: 500, NoLimit: true}}
+		if !slices.Equal(e.pages, want) {
+			t.Errorf("query pages %+v, want %+v", e.pages, want)
 		}
 	})
 }
@@ -488,13 +498,16 @@ func (f *fakeReviews) SetStar(_ context.Context, _ Actor, _ *change.Change, on b
 	return nil
 }
 
-// fakeQuery answers every query with all changes, newest first.
+// fakeQuery answers every query with all changes, newest first, and
+// records the pages asked for.
 type fakeQuery struct {
 	store *change.Store
 	db    *db.DB
+	pages *[]QueryPage
 }
 
-func (f fakeQuery) Run(ctx context.Context, _ access.Subject, _ string, _, _ int) ([]*change.Change, bool, error) {
+func (f fakeQuery) Run(ctx context.Context, _ access.Subject, _ string, page QueryPage) ([]*change.Change, bool, error) {
+	*f.pages = append(*f.pages, page)
 	cs, err := f.store.List(ctx, f.db, "", "id DESC")
 	return cs, false, err
 }
