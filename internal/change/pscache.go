@@ -2,6 +2,7 @@ package change
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -28,8 +29,9 @@ func newPatchSetCache(limit int) *patchSetCache {
 	return &patchSetCache{limit: limit, young: map[int64][]PatchSet{}, old: map[int64][]PatchSet{}}
 }
 
-// get returns the patch sets of change n when the list ends at current.
-func (c *patchSetCache) get(n int64, current int) ([]PatchSet, bool) {
+// get returns the patch sets of change n when the list ends at current,
+// else nil.
+func (c *patchSetCache) get(n int64, current int) []PatchSet {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	list, ok := c.young[n]
@@ -39,9 +41,9 @@ func (c *patchSetCache) get(n int64, current int) ([]PatchSet, bool) {
 		}
 	}
 	if !ok || len(list) == 0 || list[len(list)-1].Number != current {
-		return nil, false
+		return nil
 	}
-	return list, true
+	return list
 }
 
 func (c *patchSetCache) put(n int64, list []PatchSet) {
@@ -65,9 +67,12 @@ func (s *Store) PatchSetsOf(ctx context.Context, cs []*Change) ([]*PatchSet, err
 	byChange := make(map[int64][]PatchSet, len(cs))
 	var missing []int64
 	for _, c := range cs {
-		if list, ok := s.patchSets.get(c.Number, c.CurrentPS); ok {
-			byChange[c.Number] = list
-		} else if !slices.Contains(missing, c.Number) {
+		if _, seen := byChange[c.Number]; seen {
+			continue
+		}
+		list := s.patchSets.get(c.Number, c.CurrentPS)
+		byChange[c.Number] = list // nil until read
+		if list == nil {
 			missing = append(missing, c.Number)
 		}
 	}
@@ -80,14 +85,10 @@ func (s *Store) PatchSetsOf(ctx context.Context, cs []*Change) ([]*PatchSet, err
 	}
 	for _, n := range missing {
 		if list := byChange[n]; len(list) > 0 {
-			s.patchSets.put(n, list)
+			s.patchSets.put(n, slices.Clip(list))
 		}
 	}
-	numbers := make([]int64, 0, len(byChange))
-	for n := range byChange {
-		numbers = append(numbers, n)
-	}
-	slices.Sort(numbers)
+	numbers := slices.Sorted(maps.Keys(byChange))
 	var out []*PatchSet
 	for _, n := range numbers {
 		for _, ps := range byChange[n] {

@@ -134,6 +134,10 @@ func TestPatchSetsOf(t *testing.T) {
 		if got := numbersOf(read(get())); !slices.Equal(got, []int{1, 2, 3, 4}) {
 			t.Errorf("after patch set 4 from another store: %v, want [1 2 3 4]", got)
 		}
+		twice, err := s.PatchSetsOf(ctx, []*change.Change{get(), get()})
+		if got := numbersOf(twice); err != nil || !slices.Equal(got, []int{1, 2, 3, 4}) {
+			t.Errorf("with the change named twice: %v, %v; want [1 2 3 4] once", got, err)
+		}
 		addPatchSet(s, 5, true)
 		forged := get()
 		forged.CurrentPS = 5
