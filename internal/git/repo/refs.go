@@ -120,7 +120,7 @@ func readFilesRefs(dir string, packedRefs *packedCache) ([]Ref, error) {
 			return err
 		}
 		name := filepath.ToSlash(rel)
-		if !validRefName(name) {
+		if !git.ValidRefName(name) {
 			return nil // lock files and other debris
 		}
 		b, err := os.ReadFile(path)
@@ -147,7 +147,7 @@ func readFilesRefs(dir string, packedRefs *packedCache) ([]Ref, error) {
 			if t, sym := strings.CutPrefix(c, "ref: "); sym {
 				return "", t, true
 			}
-			return c, "", validOID(c)
+			return c, "", git.IsOID(c)
 		}
 		oid, ok = packed[name]
 		return oid, "", ok
@@ -207,12 +207,12 @@ func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
 		switch {
 		case line == "" || line[0] == '#':
 		case line[0] == '^':
-			if last != "" && validOID(line[1:]) {
+			if last != "" && git.IsOID(line[1:]) {
 				peeled[last] = line[1:]
 			}
 		default:
 			oid, name, ok := strings.Cut(line, " ")
-			if !ok || !validOID(oid) || !validRefName(name) {
+			if !ok || !git.IsOID(oid) || !git.ValidRefName(name) {
 				return nil, nil, fmt.Errorf("packed-refs: malformed line %q", line)
 			}
 			refs[name], last = oid, name
@@ -221,38 +221,6 @@ func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
 	return refs, peeled, sc.Err()
 }
 
-// validOID reports whether s is a full hexadecimal object id (SHA-1 or
-// SHA-256).
-func validOID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// validRefName applies git's check-ref-format rules to a full ref name.
-func validRefName(name string) bool {
-	if !strings.HasPrefix(name, "refs/") || strings.Contains(name, "..") || strings.Contains(name, "@{") ||
-		strings.HasSuffix(name, ".") || strings.HasSuffix(name, "/") {
-		return false
-	}
-	for _, c := range name {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return false
-		}
-	}
-	for comp := range strings.SplitSeq(name, "/") {
-		if comp == "" || comp[0] == '.' || strings.HasSuffix(comp, ".lock") {
-			return false
-		}
-	}
-	return true
-}
 
 // ObjectTypes returns the type of each of oids ("commit", "tree", "blob"
 // or "tag"), "missing" for those not in the repository, in one round
@@ -324,7 +292,7 @@ func tagTarget(data []byte) (oid, typ string) {
 			typ = v
 		}
 	}
-	if !validOID(oid) {
+	if !git.IsOID(oid) {
 		return "", ""
 	}
 	return oid, typ
@@ -335,13 +303,13 @@ func tagTarget(data []byte) (oid, typ string) {
 // starting or asking git; symbolic refs and other ref formats go to
 // Resolve.
 func (r *Repo) RefOID(ctx context.Context, name string) (string, error) {
-	if !validRefName(name) {
+	if !git.ValidRefName(name) {
 		return r.Resolve(ctx, name)
 	}
 	b, err := os.ReadFile(filepath.Join(r.Path, filepath.FromSlash(name)))
 	switch {
 	case err == nil:
-		if oid := strings.TrimRight(string(b), "\n"); validOID(oid) {
+		if oid := strings.TrimRight(string(b), "\n"); git.IsOID(oid) {
 			return oid, nil
 		}
 		return r.Resolve(ctx, name)
@@ -388,8 +356,7 @@ const packedCacheRepos = 64
 
 func newPackedCache() *packedCache { return &packedCache{m: map[string]*packedRefs{}} }
 
-// read returns the packed refs of the repository at dir. A nil cache reads
-// the file every time.
+// read returns the packed refs of the repository at dir.
 func (c *packedCache) read(dir string) (*packedRefs, error) {
 	path := filepath.Join(dir, "packed-refs")
 	fi, err := os.Stat(path)
@@ -403,26 +370,22 @@ func (c *packedCache) read(dir string) (*packedRefs, error) {
 	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
 		st.ino = int64(sys.Ino)
 	}
-	if c != nil {
-		c.mu.Lock()
-		pr := c.m[dir]
-		c.mu.Unlock()
-		if pr != nil && pr.stat == st {
-			return pr, nil
-		}
+	c.mu.Lock()
+	pr := c.m[dir]
+	c.mu.Unlock()
+	if pr != nil && pr.stat == st {
+		return pr, nil
 	}
 	refs, peeled, err := readPackedRefs(path)
 	if err != nil {
 		return nil, err
 	}
-	pr := &packedRefs{stat: st, refs: refs, peeled: peeled}
-	if c != nil {
-		c.mu.Lock()
-		if len(c.m) >= packedCacheRepos {
-			clear(c.m)
-		}
-		c.m[dir] = pr
-		c.mu.Unlock()
+	pr = &packedRefs{stat: st, refs: refs, peeled: peeled}
+	c.mu.Lock()
+	if len(c.m) >= packedCacheRepos {
+		clear(c.m)
 	}
+	c.m[dir] = pr
+	c.mu.Unlock()
 	return pr, nil
 }
