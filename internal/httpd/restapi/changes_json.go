@@ -132,7 +132,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 			return err
 		})
 	}
-	if labels || evaluate || o.has(optReviewerUpdates) || o.anyOf(optChangeActions, optCurrentActions) && b.signedIn() {
+	if labels || evaluate || o.has(optReviewerUpdates) {
 		reads.Go(func() (err error) { b.reviewers, err = a.changes.ReviewersOf(ctx, a.db, numbers...); return })
 	}
 	if o.has(optMessages) || o.has(optReviewed) && b.signedIn() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"tandem/internal/account"
@@ -66,7 +67,7 @@ func (a *API) postReview(q *request, rc *resolvedChange, ps *change.PatchSet) er
 func (a *API) renderReviewerResults(ctx context.Context, results map[string]AddReviewerResult) error {
 	var ids []int64
 	for _, r := range results {
-		for _, ri := range append(r.Reviewers, r.CCs...) {
+		for _, ri := range slices.Concat(r.Reviewers, r.CCs) {
 			ids = append(ids, ri.ID)
 		}
 	}
@@ -78,13 +79,13 @@ func (a *API) renderReviewerResults(ctx context.Context, results map[string]AddR
 		return err
 	}
 	render := detailedAccount(accts)
-	for key, r := range results {
+	// The lists share their arrays with the map's values.
+	for _, r := range results {
 		for _, list := range [][]ReviewerInfo{r.Reviewers, r.CCs} {
 			for i := range list {
 				list[i].AccountInfo = render(list[i].ID)
 			}
 		}
-		results[key] = r
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"sort"
@@ -151,7 +152,7 @@ func (a *API) listProjects(q *request) error {
 	lq := access.ListQuery{
 		Filter:   project.Filter{Prefix: q.query.Get("p"), Regex: q.query.Get("r"), Substring: q.query.Get("m")},
 		Type:     q.query.Get("type"),
-		State:    firstOf(q.query.Get("state"), q.query.Get("s")),
+		State:    cmp.Or(q.query.Get("state"), q.query.Get("s")),
 		All:      q.query.Has("all"),
 		Tree:     q.query.Has("t") || q.query.Has("tree"),
 		Branches: q.query["b"],
@@ -180,16 +181,6 @@ func (a *API) listProjects(q *request) error {
 		out[l.State.Name] = info
 	}
 	return writeJSON(q, http.StatusOK, out)
-}
-
-// firstOf returns the first non-empty value.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func (a *API) serveDescription(q *request, chk *access.Checker, st *project.State) error {
