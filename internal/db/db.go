@@ -198,11 +198,12 @@ func (d *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 		rows, err := d.sql.QueryContext(ctx, query, args...)
 		return rows, Classify(err)
 	}
-	st, err := d.stmts.get(ctx, query)
+	cs, err := d.stmts.get(ctx, query)
 	if err != nil {
 		return nil, Classify(err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
+	defer d.stmts.release(cs)
+	rows, err := cs.stmt.QueryContext(ctx, args...)
 	return rows, Classify(err)
 }
 
@@ -211,11 +212,12 @@ func (d *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	if d.stmts == nil {
 		return &Row{row: d.sql.QueryRowContext(ctx, query, args...)}
 	}
-	st, err := d.stmts.get(ctx, query)
+	cs, err := d.stmts.get(ctx, query)
 	if err != nil {
 		return &Row{err: err}
 	}
-	return &Row{row: st.QueryRowContext(ctx, args...)}
+	defer d.stmts.release(cs)
+	return &Row{row: cs.stmt.QueryRowContext(ctx, args...)}
 }
 
 // Row is the result of QueryRow.

@@ -21,8 +21,10 @@ type stmtCache struct {
 }
 
 type cachedStmt struct {
-	text string
-	stmt *sql.Stmt
+	text    string
+	stmt    *sql.Stmt
+	users   int  // callers between get and release
+	evicted bool // out of the cache: closed when the last user releases it
 }
 
 // stmtCacheSize bounds the texts kept; a query with an IN list of each
@@ -34,9 +36,11 @@ func newStmtCache(db *sql.DB, limit int) *stmtCache {
 }
 
 // get returns the prepared statement of text, preparing it on first use.
-func (c *stmtCache) get(ctx context.Context, text string) (*sql.Stmt, error) {
-	if st := c.lookup(text); st != nil {
-		return st, nil
+// The caller releases it once its query has started: an evicted statement
+// is closed only then, and rows already open keep it alive until closed.
+func (c *stmtCache) get(ctx context.Context, text string) (*cachedStmt, error) {
+	if cs := c.lookup(text); cs != nil {
+		return cs, nil
 	}
 	// Prepare outside the lock; a racing caller's statement wins.
 	st, err := c.db.PrepareContext(ctx, text)
@@ -47,26 +51,42 @@ func (c *stmtCache) get(ctx context.Context, text string) (*sql.Stmt, error) {
 	defer c.mu.Unlock()
 	if e, ok := c.byText[text]; ok {
 		st.Close()
-		return e.Value.(*cachedStmt).stmt, nil
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		return cs, nil
 	}
-	c.byText[text] = c.order.PushFront(&cachedStmt{text: text, stmt: st})
+	cs := &cachedStmt{text: text, stmt: st, users: 1}
+	c.byText[text] = c.order.PushFront(cs)
 	if c.order.Len() > c.limit {
-		// Closing waits for no one: rows still open on the statement
-		// keep it alive until they are closed.
 		old := c.order.Remove(c.order.Back()).(*cachedStmt)
 		delete(c.byText, old.text)
-		old.stmt.Close()
+		old.evicted = true
+		if old.users == 0 {
+			old.stmt.Close()
+		}
 	}
-	return st, nil
+	return cs, nil
 }
 
-// lookup returns the cached statement of text, nil when there is none.
-func (c *stmtCache) lookup(text string) *sql.Stmt {
+// release ends a use of a statement get returned.
+func (c *stmtCache) release(cs *cachedStmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cs.users--; cs.users == 0 && cs.evicted {
+		cs.stmt.Close()
+	}
+}
+
+// lookup returns the cached statement of text, in use, nil when there is
+// none.
+func (c *stmtCache) lookup(text string) *cachedStmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byText[text]; ok {
 		c.order.MoveToFront(e)
-		return e.Value.(*cachedStmt).stmt
+		cs := e.Value.(*cachedStmt)
+		cs.users++
+		return cs
 	}
 	return nil
 }

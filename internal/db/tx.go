@@ -93,18 +93,20 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 // Query runs a statement that returns rows; the caller closes them before
 // the next statement on t.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st := t.stmt(ctx, query)
+	st, release := t.stmt(ctx, query)
 	if st == nil {
 		rows, err := t.tx.QueryContext(ctx, query, args...)
 		return rows, Classify(err)
 	}
+	defer release()
 	rows, err := st.QueryContext(ctx, args...)
 	return rows, Classify(err)
 }
 
 // QueryRow runs a statement expected to return at most one row.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	if st := t.stmt(ctx, query); st != nil {
+	if st, release := t.stmt(ctx, query); st != nil {
+		defer release()
 		return &Row{row: st.QueryRowContext(ctx, args...)}
 	}
 	return &Row{row: t.tx.QueryRowContext(ctx, query, args...)}
@@ -112,15 +114,17 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
 
 // stmt returns the statement of query that queries outside transactions
 // have cached, bound to the transaction (so it reuses its preparation on
-// the transaction's connection); nil when there is none. A transaction
-// does not prepare through the cache itself: another connection would not
-// see tables the transaction has just created.
-func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+// the transaction's connection), and the release to call once the query
+// has started; nil when there is none. A transaction does not prepare
+// through the cache itself: another connection would not see tables the
+// transaction has just created.
+func (t *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, func()) {
 	if t.db.stmts == nil {
-		return nil
+		return nil, nil
 	}
-	if st := t.db.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
+	cs := t.db.stmts.lookup(query)
+	if cs == nil {
+		return nil, nil
 	}
-	return nil
+	return t.tx.StmtContext(ctx, cs.stmt), func() { t.db.stmts.release(cs) }
 }
