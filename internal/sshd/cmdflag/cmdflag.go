@@ -134,6 +134,14 @@ func (f *FlagSet) Args(meta string, min, max int) {
 	f.argMeta, f.argMin, f.argMax, f.argsDeclared = meta, min, max, true
 }
 
+// Has reports whether name (e.g. "--verbose" or "-v") is taken: defined
+// by an option, or one of the built-in "--help" and "-h". Defining a taken
+// name panics, so options named from data should be checked first.
+func (f *FlagSet) Has(name string) bool {
+	_, ok := f.byName[name]
+	return ok || name == "--help" || name == "-h"
+}
+
 func (f *FlagSet) add(o *option, names string) {
 	for _, n := range strings.Split(names, "|") {
 		n = strings.TrimSpace(n)

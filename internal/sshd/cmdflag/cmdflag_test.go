@@ -207,3 +207,29 @@ func TestDefinePanics(t *testing.T) {
 		})
 	}
 }
+
+func TestHas(t *testing.T) {
+	f := newSet(&opts{})
+	for _, name := range []string{"--verbose", "-v", "--label", "-l", "--help", "-h"} {
+		if !f.Has(name) {
+			t.Errorf("Has(%q) = false, want true", name)
+		}
+	}
+	for _, name := range []string{"--nope", "-x", "--no-verbose", "verbose", "--verbose=true", "", "--"} {
+		if f.Has(name) {
+			t.Errorf("Has(%q) = true, want false", name)
+		}
+	}
+	// Every name Has reports may not be defined again.
+	for _, name := range []string{"--verbose", "-h"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("defining %q, which Has reports, did not panic", name)
+				}
+			}()
+			var b bool
+			f.Bool(&b, name, "")
+		}()
+	}
+}

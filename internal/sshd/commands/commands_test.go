@@ -13,6 +13,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
 	"tandem/internal/db/dbtest"
@@ -20,17 +21,23 @@ import (
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
+	"tandem/internal/review"
 	"tandem/internal/sshd"
 	"tandem/internal/sshd/cmdflag"
 )
 
 // env is a site with real SQLite and git, set up as init sets one up: the
-// predefined groups, All-Projects and an administrator.
+// predefined groups, All-Projects and an administrator. The review service
+// is wired into the commands; changes are written straight into SQL (no
+// git needed for votes and queries) and git only stands in for moves.
 type env struct {
 	t        *testing.T
 	cmds     *Commands
+	db       *db.DB
 	accounts *account.Service
 	projects *project.Service
+	changes  *change.Store
+	reviews  *review.Service
 	admin    *account.Account
 }
 
@@ -47,7 +54,6 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { repos.Close() })
 	accounts := account.New(account.Options{DB: d, Clock: clock.Real{}, Logger: log, ParseKey: ParseKey})
 	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Clock: clock.Real{}, Logger: log, DefaultBranch: "main"})
-	e := &env{t: t, accounts: accounts, projects: projects}
 	var refs []project.GroupRef
 	var admins *account.Group
 	for _, name := range []string{account.Administrators, account.ServiceUsers, account.BlockedUsers} {
@@ -63,13 +69,47 @@ func newEnv(t *testing.T) *env {
 	if err := projects.CreateRoot(ctx, project.AllProjects, project.DefaultAllProjects(refs[0], refs[1], refs[2])); err != nil {
 		t.Fatal(err)
 	}
+	ctl := access.NewControl(projects)
+	changes := change.NewStore(d)
+	reviews := review.New(review.Options{DB: d, Changes: changes, Policies: ctl, Accounts: accounts, Repos: fakeRepos{},
+		Logger: log})
+	e := &env{t: t, db: d, accounts: accounts, projects: projects, changes: changes, reviews: reviews}
 	e.admin = e.user("admin")
 	if _, err := accounts.AddMember(ctx, admins, e.admin.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.cmds = New(Options{Runner: runner, Accounts: accounts, Projects: projects, Access: access.NewControl(projects),
-		Logger: log, Version: "3.9.0"})
+	e.cmds = New(Options{Runner: runner, Accounts: accounts, Projects: projects, Access: ctl, Logger: log, Version: "3.9.0",
+		Changes: changes, Review: ReviewOptions{Reviews: reviews, WebURL: "https://review.example.com/"}})
 	return e
+}
+
+// newReviewEnv is newEnv with a project "p" to hold changes.
+func newReviewEnv(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t)
+	if err := e.projects.Create(context.Background(), project.Input{Name: "p", CreateEmptyCommit: true}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// fakeRepos stands in for git where the review service needs it: every
+// project has the branches main and stable, and no change's commit is on
+// either.
+type fakeRepos struct{}
+
+func (fakeRepos) BranchTip(_ context.Context, _, branch string) (string, error) {
+	switch branch {
+	case "refs/heads/main", "refs/heads/stable":
+		return strings.Repeat("f", 40), nil
+	}
+	return "", nil
+}
+
+func (fakeRepos) Reachable(context.Context, string, string, string) (bool, error) { return false, nil }
+
+func (fakeRepos) DeleteRefs(context.Context, string, map[string]string) error {
+	return errors.New("fakeRepos: deleting refs is not faked")
 }
 
 // user creates an account with an email address.

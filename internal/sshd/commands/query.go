@@ -280,7 +280,7 @@ func (b *attrBuilder) patchSet(ctx context.Context, snap *review.Snapshot, ps *c
 				return nil, err
 			}
 		}
-		attr.Files = append(attr.Files, events.FileAttr{File: "/COMMIT_MSG", Type: "ADDED", Insertions: commitMsgLines(ps)})
+		attr.Files = append(attr.Files, events.FileAttr{File: review.PathCommitMsg, Type: "ADDED", Insertions: commitMsgLines(ps)})
 		for i := range files {
 			attr.Files = append(attr.Files, events.FileAttribute(&files[i]))
 		}

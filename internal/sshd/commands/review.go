@@ -44,7 +44,6 @@ type ReviewOptions struct {
 type Reviews interface {
 	Load(ctx context.Context, q db.Querier, n int64) (*review.Snapshot, error)
 	Evaluate(ctx context.Context, snap *review.Snapshot) (*review.Evaluation, error)
-	Visible(ctx context.Context, q db.Querier, subj access.Subject, c *change.Change) (bool, error)
 	VisibleTo(subj access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
 	RightsOf(ctx context.Context, subj access.Subject, c *change.Change) (*review.Rights, error)
 	Review(ctx context.Context, subj access.Subject, n int64, ps int, in review.ReviewInput) (*review.ReviewResult, error)
@@ -122,15 +121,13 @@ func (c *Commands) review(ctx context.Context, s *sshd.Session) error {
 		o.labelVotes[name] = value
 		return nil
 	})
-	fixed := map[string]bool{"--project": true, "--branch": true, "--message": true, "--notify": true, "--abandon": true,
-		"--restore": true, "--rebase": true, "--move": true, "--submit": true, "--json": true, "--tag": true, "--label": true}
 	for _, l := range labels {
+		// A label may not take the name of an option (or of an earlier
+		// label spelled in another case).
 		name := "--" + strings.ToLower(l.Name)
-		if fixed[name] {
+		if fs.Has(name) {
 			continue
 		}
-		fixed[name] = true
-		l := l
 		fs.Func(name, "N", labelUsage(l), func(v string) error {
 			n, err := parseLabelOption(l, name, v)
 			if err != nil {
@@ -315,17 +312,19 @@ func (c *Commands) patchSetArg(ctx context.Context, cl *caller, tok, projectName
 		if err != nil {
 			return nil, err
 		}
+		pss, err := c.changes.PatchSetsOf(ctx, cs)
+		if err != nil {
+			return nil, err
+		}
+		byNumber := make(map[int64]*change.Change, len(cs))
+		for _, ch := range cs {
+			byNumber[ch.Number] = ch
+		}
 		var found []reviewTarget
 		prefix := strings.ToLower(tok)
-		for _, ch := range cs {
-			pss, err := c.changes.PatchSets(ctx, c.changes.DB(), ch.Number)
-			if err != nil {
-				return nil, err
-			}
-			for _, ps := range pss {
-				if strings.HasPrefix(ps.Commit, prefix) {
-					found = append(found, reviewTarget{token: tok, change: ch, ps: ps})
-				}
+		for _, ps := range pss {
+			if strings.HasPrefix(ps.Commit, prefix) {
+				found = append(found, reviewTarget{token: tok, change: byNumber[ps.Change], ps: ps})
 			}
 		}
 		switch len(found) {
@@ -355,16 +354,14 @@ func (c *Commands) patchSetArg(ctx context.Context, cl *caller, tok, projectName
 		if branch != "" && ch.Branch != fullBranch(branch) {
 			return nil, die("change %d not in branch %s", ch.Number, branch)
 		}
-		pss, err := c.changes.PatchSets(ctx, c.changes.DB(), ch.Number)
+		ps, err := c.changes.PatchSet(ctx, c.changes.DB(), ch.Number, psNum)
+		if fail.Is(err, fail.NotFound) {
+			return nil, die(`"%s" no such patch set`, tok)
+		}
 		if err != nil {
 			return nil, err
 		}
-		for _, ps := range pss {
-			if ps.Number == psNum {
-				return &reviewTarget{token: tok, change: ch, ps: ps}, nil
-			}
-		}
-		return nil, die(`"%s" no such patch set`, tok)
+		return &reviewTarget{token: tok, change: ch, ps: ps}, nil
 	}
 	return nil, die(`"%s" is not a valid patch set`, tok)
 }
@@ -409,8 +406,8 @@ func (c *Commands) visibleChanges(ctx context.Context, cl *caller, n *query.Node
 }
 
 // reviewOne applies the options of a `gerrit review` to one patch set, in
-// Gerrit's order: votes before abandoning, after restoring; then rebase,
-// move and submit.
+// Gerrit's order: votes before abandoning, after restoring; then move,
+// rebase and submit.
 func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o *reviewOptions) error {
 	subj := cl.subject()
 	votes := map[string]int{}
@@ -430,8 +427,8 @@ func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o 
 		votes[label] = v
 	}
 	in := review.ReviewInput{Message: o.message, Tag: o.tag, Labels: votes, Drafts: review.DraftsPublish}
-	if o.abandon || o.restore {
-		// The message goes with the abandon or restore instead.
+	if o.abandon || o.restore || o.move != "" {
+		// The message goes with the abandon, restore or move instead.
 		in.Message = ""
 	}
 	// An empty review would only make the caller a CC.
@@ -461,6 +458,11 @@ func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o 
 			return err
 		}
 	}
+	if o.move != "" {
+		if _, err := c.rv.Reviews.Move(ctx, subj, t.change.Number, review.MoveInput{Branch: o.move, Message: o.message}); err != nil {
+			return err
+		}
+	}
 	if (o.rebase || o.submit) && c.rv.Submitter == nil {
 		return fail.Errorf(fail.Conflict, "submit is not available")
 	}
@@ -474,11 +476,6 @@ func (c *Commands) reviewOne(ctx context.Context, cl *caller, t reviewTarget, o 
 			return fail.Errorf(fail.Conflict, "revision %s is not current revision", t.ps.Commit)
 		}
 		if _, err := c.rv.Submitter.Rebase(ctx, caller, t.change.Number, "", c.rv.NewPatchSet); err != nil {
-			return err
-		}
-	}
-	if o.move != "" {
-		if _, err := c.rv.Reviews.Move(ctx, subj, t.change.Number, review.MoveInput{Branch: o.move, Message: o.message}); err != nil {
 			return err
 		}
 	}

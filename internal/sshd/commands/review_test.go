@@ -4,73 +4,22 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"tandem/internal/access"
 	"tandem/internal/account"
 	"tandem/internal/change"
-	"tandem/internal/clock"
 	"tandem/internal/db"
-	"tandem/internal/db/dbtest"
-	"tandem/internal/git"
-	"tandem/internal/git/repo"
 	"tandem/internal/project"
 	"tandem/internal/review"
+	"tandem/internal/submit"
 )
 
-// reviewEnv is a site with the review service wired into the commands and
-// changes written straight into SQL (no git needed for votes and queries).
-type reviewEnv struct {
-	*env
-	db      *db.DB
-	changes *change.Store
-}
-
-func newReviewEnv(t *testing.T) *reviewEnv {
-	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := dbtest.Open(t, db.SQLite)
-	runner, err := git.NewRunner(ctx, git.Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	repos := repo.NewStore(filepath.Join(t.TempDir(), "git"), runner)
-	t.Cleanup(func() { repos.Close() })
-	accounts := account.New(account.Options{DB: d, Clock: clock.Real{}, Logger: log, ParseKey: ParseKey})
-	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Clock: clock.Real{}, Logger: log, DefaultBranch: "main"})
-	admins, err := accounts.CreateGroup(ctx, account.GroupInput{Name: account.Administrators})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := project.GroupRef{UUID: admins.UUID, Name: admins.Name}
-	if err := projects.CreateRoot(ctx, project.AllProjects, project.DefaultAllProjects(ref, project.GroupRef{}, project.GroupRef{})); err != nil {
-		t.Fatal(err)
-	}
-	if err := projects.Create(ctx, project.Input{Name: "p", CreateEmptyCommit: true}); err != nil {
-		t.Fatal(err)
-	}
-	ctl := access.NewControl(projects)
-	changes := change.NewStore(d)
-	reviews := review.New(review.Options{DB: d, Changes: changes, Policies: ctl, Accounts: accounts, Logger: log})
-	e := &reviewEnv{env: &env{t: t, accounts: accounts, projects: projects}, db: d, changes: changes}
-	e.admin = e.user("admin")
-	if _, err := accounts.AddMember(ctx, admins, e.admin.ID); err != nil {
-		t.Fatal(err)
-	}
-	e.cmds = New(Options{Runner: runner, Accounts: accounts, Projects: projects, Access: ctl, Logger: log, Version: "3.9.0",
-		Changes: changes, Review: ReviewOptions{Reviews: reviews, WebURL: "https://review.example.com/"}})
-	return e
-}
-
 // newChange writes change n with one patch set, owned by owner.
-func (e *reviewEnv) newChange(n int64, owner *account.Account, private bool) {
+func (e *env) newChange(n int64, owner *account.Account, private bool) {
 	e.t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second).Add(time.Duration(n) * time.Second)
@@ -89,7 +38,7 @@ func (e *reviewEnv) newChange(n int64, owner *account.Account, private bool) {
 }
 
 // votes returns the votes on change n as "account:label=value".
-func (e *reviewEnv) votes(n int64) string {
+func (e *env) votes(n int64) string {
 	e.t.Helper()
 	vs, err := e.changes.Approvals(context.Background(), e.db, n)
 	if err != nil {
@@ -225,6 +174,103 @@ func TestReviewVotes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReviewMove checks `gerrit review --move`: a message goes with the
+// move alone, not with the review too, and the move comes before a rebase
+// or submit, in Gerrit's order.
+func TestReviewMove(t *testing.T) {
+	ctx := context.Background()
+	e := newReviewEnv(t)
+	alice := e.user("alice")
+	e.newChange(1, alice, false)
+	e.newChange(2, alice, false)
+	// messages returns the messages on change n that contain text.
+	messages := func(n int64, text string) []change.ChangeMessage {
+		t.Helper()
+		ms, err := e.changes.Messages(ctx, e.db, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []change.ChangeMessage
+		for _, m := range ms {
+			if strings.Contains(m.Message, text) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	branch := func(n int64) string {
+		t.Helper()
+		ch, err := e.changes.Get(ctx, e.db, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch.Branch
+	}
+
+	tests := []struct {
+		desc, line, text string
+		want             string // the one message with text
+	}{
+		{"message", "gerrit review -m 'wrong branch' --move stable 1,1", "wrong branch",
+			"Change destination moved from main to stable\n\nwrong branch"},
+		{"message and vote", "gerrit review --code-review +1 -m 'back again' --move main 1,1", "back again",
+			"Change destination moved from stable to main\n\nback again"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if got := e.run(alice, tc.line); got != (out{0, "", ""}) {
+				t.Fatalf("%s: %+v", tc.line, got)
+			}
+			ms := messages(1, tc.text)
+			if len(ms) != 1 || ms[0].Message != tc.want || ms[0].Tag != review.TagMove {
+				t.Fatalf("messages with %q after %s: %+v, want one %q tagged %s", tc.text, tc.line, ms, tc.want, review.TagMove)
+			}
+		})
+	}
+	if len(messages(1, "Code-Review+1")) != 1 {
+		t.Fatalf("the vote was not posted as a review")
+	}
+
+	sub := &branchSubmitter{changes: e.changes}
+	e.cmds.rv.Submitter = sub
+	for _, line := range []string{"gerrit review --move stable --rebase 2,1", "gerrit review --move main --submit 2,1"} {
+		if got := e.run(alice, line); got != (out{0, "", ""}) {
+			t.Fatalf("%s: %+v", line, got)
+		}
+	}
+	if want := []string{"rebase on refs/heads/stable", "submit on refs/heads/main"}; !slices.Equal(sub.calls, want) {
+		t.Fatalf("submitter calls %q, want %q", sub.calls, want)
+	}
+	if got := branch(2); got != "refs/heads/main" {
+		t.Fatalf("change 2 on %s", got)
+	}
+}
+
+// branchSubmitter records the branch of each change it is asked to rebase
+// or submit, as of the call.
+type branchSubmitter struct {
+	changes *change.Store
+	calls   []string
+}
+
+func (s *branchSubmitter) record(ctx context.Context, what string, n int64) (*change.Change, error) {
+	ch, err := s.changes.Get(ctx, s.changes.DB(), n)
+	if err != nil {
+		return nil, err
+	}
+	s.calls = append(s.calls, what+" on "+ch.Branch)
+	return ch, nil
+}
+
+func (s *branchSubmitter) Submit(ctx context.Context, _ submit.Caller, n int64, _ string) (*change.Change, error) {
+	return s.record(ctx, "submit", n)
+}
+
+func (s *branchSubmitter) Rebase(ctx context.Context, _ submit.Caller, n int64, _ string,
+	_ func(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error) (*change.Change, error) {
+	return s.record(ctx, "rebase", n)
 }
 
 func TestSetReviewers(t *testing.T) {

@@ -86,7 +86,7 @@ func (c *Commands) streamEvents(ctx context.Context, s *sshd.Session) error {
 			case <-time.After(streamRetry):
 			}
 		}
-		v := &visibility{c: c, subject: cl.subject(), checkers: map[string]*access.Checker{}}
+		v := c.newVisibility(cl.subject())
 		var out []byte
 		for _, r := range recs {
 			if !events.IsGerritType(r.Type) || len(want) > 0 && !want[r.Type] {
@@ -107,12 +107,33 @@ func (c *Commands) streamEvents(ctx context.Context, s *sshd.Session) error {
 	}
 }
 
-// visibility decides which events one listener may see; it caches the
-// listener's Checker per project for one batch.
+// visibility decides which events one listener may see. It is built for
+// one batch and caches, for that batch, the listener's Checker per project
+// and what it may see of each change events name.
 type visibility struct {
 	c        *Commands
 	subject  access.Subject
 	checkers map[string]*access.Checker // nil value: project invisible or gone
+	// canSee is review's visibility of changes for subject; nil when the
+	// commands have no changes or no review service.
+	canSee  func(ctx context.Context, c *change.Change) (bool, error)
+	changes map[int64]changeSight
+}
+
+// changeSight is what a listener may see of a change named by events.
+type changeSight struct {
+	exists  bool // false: deleted, or no way to read changes
+	visible bool // when it exists
+}
+
+// newVisibility returns the visibility of events to subject, for one
+// batch.
+func (c *Commands) newVisibility(subject access.Subject) *visibility {
+	v := &visibility{c: c, subject: subject, checkers: map[string]*access.Checker{}, changes: map[int64]changeSight{}}
+	if c.changes != nil && c.rv.Reviews != nil {
+		v.canSee = c.rv.Reviews.VisibleTo(subject)
+	}
+	return v
 }
 
 func (v *visibility) checker(ctx context.Context, name string) *access.Checker {
@@ -159,23 +180,39 @@ func (v *visibility) visible(ctx context.Context, r events.Record) bool {
 // from the event) may be seen, by review's rules. A change that no longer
 // exists (change-deleted) is judged by the event's own copy of it.
 func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n int64, branch string, payload []byte) bool {
-	var c *change.Change
-	var err error
-	if v.c.changes != nil && v.c.rv.Reviews != nil {
-		c, err = v.c.changes.Get(ctx, v.c.changes.DB(), n)
-	}
-	switch {
-	case c != nil && err == nil:
-		ok, err := v.c.rv.Reviews.Visible(ctx, v.c.changes.DB(), v.subject, c)
-		if err != nil {
-			v.c.log.Error("stream-events: change visibility", "change", n, "err", err)
+	sight, ok := v.changes[n]
+	if !ok {
+		if sight, ok = v.sight(ctx, n); !ok {
+			return false
 		}
-		return ok && err == nil
-	case err == nil || fail.Is(err, fail.NotFound):
-		return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
+		v.changes[n] = sight
 	}
-	v.c.log.Error("stream-events: load change", "change", n, "err", err)
-	return false
+	if sight.exists {
+		return sight.visible
+	}
+	return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
+}
+
+// sight reads change n and judges it by review's rules; false when that
+// failed (logged, and not cached: the next event tries again).
+func (v *visibility) sight(ctx context.Context, n int64) (changeSight, bool) {
+	if v.canSee == nil {
+		return changeSight{}, true
+	}
+	c, err := v.c.changes.Get(ctx, v.c.changes.DB(), n)
+	if fail.Is(err, fail.NotFound) {
+		return changeSight{}, true
+	}
+	if err != nil {
+		v.c.log.Error("stream-events: load change", "change", n, "err", err)
+		return changeSight{}, false
+	}
+	visible, err := v.canSee(ctx, c)
+	if err != nil {
+		v.c.log.Error("stream-events: change visibility", "change", n, "err", err)
+		return changeSight{}, false
+	}
+	return changeSight{exists: true, visible: visible}, true
 }
 
 // snapshotVisible judges a change known only from an event: a private one

@@ -3,23 +3,14 @@ package commands
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"tandem/internal/access"
 	"tandem/internal/account"
 	"tandem/internal/change"
-	"tandem/internal/clock"
-	"tandem/internal/db"
-	"tandem/internal/db/dbtest"
 	"tandem/internal/events"
-	"tandem/internal/git"
-	"tandem/internal/git/repo"
 	"tandem/internal/project"
-	"tandem/internal/review"
 )
 
 // TestStreamEventsVisibility checks which events a listener is given:
@@ -29,50 +20,18 @@ import (
 // project.
 func TestStreamEventsVisibility(t *testing.T) {
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d := dbtest.Open(t, db.SQLite)
-	runner, err := git.NewRunner(ctx, git.Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
+	e := newReviewEnv(t)
+	users := map[string]*account.Account{"admin": e.admin}
+	for _, name := range []string{"alice", "bob", "carol", "dave"} {
+		users[name] = e.user(name)
 	}
-	repos := repo.NewStore(filepath.Join(t.TempDir(), "git"), runner)
-	t.Cleanup(func() { repos.Close() })
-	accounts := account.New(account.Options{DB: d, Clock: clock.Real{}, Logger: log, ParseKey: ParseKey})
-	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Logger: log})
-	admins, err := accounts.CreateGroup(ctx, account.GroupInput{Name: account.Administrators})
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminsRef := project.GroupRef{UUID: admins.UUID, Name: admins.Name}
-	if err := projects.CreateRoot(ctx, project.AllProjects, project.DefaultAllProjects(adminsRef, project.GroupRef{}, project.GroupRef{})); err != nil {
-		t.Fatal(err)
-	}
-	if err := projects.Create(ctx, project.Input{Name: "p", CreateEmptyCommit: true}); err != nil {
-		t.Fatal(err)
-	}
-	users := map[string]*account.Account{}
-	for _, name := range []string{"admin", "alice", "bob", "carol", "dave"} {
-		a, err := accounts.Create(ctx, account.Input{Username: name, Email: name + "@example.com"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		users[name] = a
-	}
-	if _, err := accounts.AddMember(ctx, admins, users["admin"].ID); err != nil {
-		t.Fatal(err)
-	}
-	changes := change.NewStore(d)
-	control := access.NewControl(projects)
-	reviews := review.New(review.Options{DB: d, Changes: changes, Policies: control, Accounts: accounts, Logger: log})
-	c := New(Options{Accounts: accounts, Projects: projects, Access: control, Logger: log, Changes: changes,
-		Review: ReviewOptions{Reviews: reviews}})
 
 	now := time.Now()
 	newChange := func(n int64, private bool) *change.Change {
 		ch := &change.Change{Number: n, Project: "p", Branch: "refs/heads/main", Key: fmt.Sprintf("I%040d", n),
 			OwnerID: users["alice"].ID, Status: change.StatusNew, Subject: "s", CurrentPS: 1, Private: private,
 			Created: now, Updated: now}
-		if err := changes.Insert(ctx, d, ch); err != nil {
+		if err := e.changes.Insert(ctx, e.db, ch); err != nil {
 			t.Fatal(err)
 		}
 		return ch
@@ -80,7 +39,7 @@ func TestStreamEventsVisibility(t *testing.T) {
 	public := newChange(1, false)
 	private := newChange(2, true)
 	for name, state := range map[string]string{"carol": change.StateCC, "dave": change.StateRemoved} {
-		if err := changes.SetReviewer(ctx, d, private.Number, users[name].ID, state, now); err != nil {
+		if err := e.changes.SetReviewer(ctx, e.db, private.Number, users[name].ID, state, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,12 +94,11 @@ func TestStreamEventsVisibility(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			for _, who := range append(append([]string{}, tc.seen...), tc.notSeen...) {
 				a := users[who]
-				groups, err := accounts.GroupsOf(ctx, a.ID)
+				groups, err := e.accounts.GroupsOf(ctx, a.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
-				v := &visibility{c: c, subject: access.Subject{AccountID: a.ID, Username: a.Username, Groups: groups},
-					checkers: map[string]*access.Checker{}}
+				v := e.cmds.newVisibility(access.Subject{AccountID: a.ID, Username: a.Username, Groups: groups})
 				want := false
 				for _, s := range tc.seen {
 					want = want || s == who
