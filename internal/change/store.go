@@ -152,6 +152,15 @@ func (s *Store) Get(ctx context.Context, q db.Querier, n int64) (*Change, error)
 	return c, err
 }
 
+// GetMany returns the changes numbered numbers that exist, by number.
+func (s *Store) GetMany(ctx context.Context, q db.Querier, numbers ...int64) ([]*Change, error) {
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	where, args := inList("id", numbers)
+	return s.List(ctx, q, where, "id", args...)
+}
+
 // List returns the changes selected by where (a condition on the changes
 // table) in the order given.
 func (s *Store) List(ctx context.Context, q db.Querier, where, order string, args ...any) ([]*Change, error) {
@@ -290,21 +299,26 @@ func qualified(columns, alias string) string {
 
 // Files returns the files of one patch set ordered by path.
 func (s *Store) Files(ctx context.Context, q db.Querier, n int64, ps int) ([]File, error) {
-	rows, err := q.Query(ctx, `SELECT path, old_path, status, is_binary, insertions, deletions, size, size_delta
+	rows, err := q.Query(ctx, `SELECT `+fileColumns+`
 		FROM patch_set_files WHERE change_id = $1 AND ps = $2 ORDER BY path`, n, ps)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []File
-	for rows.Next() {
-		var f File
-		if err := rows.Scan(&f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions, &f.Size, &f.SizeDelta); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return collect(rows, func(scan func(...any) error) (File, error) {
+		_, f, err := scanFile(scan)
+		return f, err
+	})
+}
+
+// fileColumns are the columns scanFile reads.
+const fileColumns = `change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta`
+
+// scanFile scans a patch_set_files row selected with fileColumns.
+func scanFile(scan func(...any) error) (PatchSetKey, File, error) {
+	var k PatchSetKey
+	var f File
+	err := scan(&k.Change, &k.PatchSet, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions, &f.Size, &f.SizeDelta)
+	return k, f, err
 }
 
 // PatchSetKey names one patch set of one change.
@@ -321,22 +335,26 @@ func (s *Store) FilesOfChanges(ctx context.Context, q db.Querier, numbers ...int
 		return out, nil
 	}
 	where, args := inList("change_id", numbers)
-	rows, err := q.Query(ctx, `SELECT change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta
+	rows, err := q.Query(ctx, `SELECT `+fileColumns+`
 		FROM patch_set_files WHERE `+where+` ORDER BY change_id, ps, path`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k PatchSetKey
-		var f File
-		if err := rows.Scan(&k.Change, &k.PatchSet, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions,
-			&f.Size, &f.SizeDelta); err != nil {
-			return nil, err
-		}
-		out[k] = append(out[k], f)
+	type keyed struct {
+		k PatchSetKey
+		f File
 	}
-	return out, rows.Err()
+	files, err := collect(rows, func(scan func(...any) error) (keyed, error) {
+		k, f, err := scanFile(scan)
+		return keyed{k, f}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, kf := range files {
+		out[kf.k] = append(out[kf.k], kf.f)
+	}
+	return out, nil
 }
 
 // Approvals returns the votes of the given changes on every patch set.
@@ -657,7 +675,8 @@ func inList[T any](col string, values []T) (string, []any) {
 // BranchOf returns, for a project, a function mapping a patch-set ref
 // (refs/changes/NN/C/P) to its change's destination branch, for deciding
 // who may fetch it. Private changes map only for their owner (viewer).
-// The changes are read once, on the first call that needs them.
+// The changes are read once, on the first call that needs them; a read
+// that fails maps nothing for that call and is tried again on the next.
 func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) func(ref string) (string, bool) {
 	var (
 		mu       sync.Mutex
@@ -671,23 +690,38 @@ func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) 
 		mu.Lock()
 		defer mu.Unlock()
 		if branches == nil {
-			branches = map[int]string{}
-			rows, err := s.db.Query(ctx, `SELECT id, branch FROM changes WHERE project = $1 AND (private = FALSE OR owner_id = $2)`, projectName, viewer)
+			m, err := s.branchesOf(ctx, projectName, viewer)
 			if err != nil {
 				return "", false
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var id int
-				var branch string
-				if rows.Scan(&id, &branch) == nil {
-					branches[id] = branch
-				}
-			}
+			branches = m
 		}
 		b, ok := branches[n]
 		return b, ok
 	}
+}
+
+// branchesOf maps the project's changes that viewer may see to their
+// branches.
+func (s *Store) branchesOf(ctx context.Context, projectName string, viewer int64) (map[int]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, branch FROM changes WHERE project = $1 AND (private = FALSE OR owner_id = $2)`, projectName, viewer)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[int]string{}
+	for rows.Next() {
+		var id int
+		var branch string
+		if err := rows.Scan(&id, &branch); err != nil {
+			return nil, err
+		}
+		m[id] = branch
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // CurrentPatchSet returns the change's current patch set.

@@ -170,3 +170,31 @@ func TestPatchSetsWrittenOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBranchOfRetriesFailedRead maps patch-set refs to branches, and a
+// read of the changes that fails is not remembered: the next call reads
+// them again.
+func TestBranchOfRetriesFailedRead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := seedReviewed(t, d) // change 1 on refs/heads/main
+		rename := func(from, to string) {
+			t.Helper()
+			if _, err := d.Exec(ctx, `ALTER TABLE `+from+` RENAME TO `+to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		branchOf := s.BranchOf(ctx, "p", alice)
+		rename("changes", "changes_hidden")
+		if b, ok := branchOf("refs/changes/01/1/1"); ok {
+			t.Fatalf("failed read mapped the ref to %q", b)
+		}
+		rename("changes_hidden", "changes")
+		if b, ok := branchOf("refs/changes/01/1/1"); !ok || b != "refs/heads/main" {
+			t.Fatalf("after a failed read: %q, %v; want refs/heads/main", b, ok)
+		}
+		if _, ok := branchOf("refs/changes/02/2/1"); ok {
+			t.Fatal("change 2 does not exist but mapped")
+		}
+	})
+}

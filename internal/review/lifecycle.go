@@ -152,8 +152,16 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 		if cur.CurrentPS != c.CurrentPS || cur.Branch != from {
 			return nil, fail.Errorf(fail.Conflict, "Patch set is not current")
 		}
+		all, err := s.changes.Approvals(ctx, tx, cur.Number)
+		if err != nil {
+			return nil, err
+		}
+		votes := change.VotesOn(all, cur.CurrentPS)
+		if PatchSetLocked(pol.labels, votes) {
+			return nil, fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", cur.Number)
+		}
 		if !in.KeepAllVotes {
-			if err := s.dropAllButVetoes(ctx, tx, pol, cur); err != nil {
+			if err := s.dropAllButVetoes(ctx, tx, pol, votes); err != nil {
 				return nil, err
 			}
 		}
@@ -168,20 +176,15 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 }
 
 // movable checks, before Move's transaction, what needs git or the
-// destination's policy: Gerrit's 409 texts in Gerrit's order.
+// destination's policy: Gerrit's 409 texts in Gerrit's order. Whether the
+// patch set is locked is checked inside the transaction, against the
+// votes it reads.
 func (s *Service) movable(ctx context.Context, pol *policy, subj access.Subject, c *change.Change, dest string, keepAll bool) error {
 	if c.Status != change.StatusNew {
 		return fail.Errorf(fail.Conflict, "Change is %s", statusWord(c.Status))
 	}
 	if c.Branch == dest {
 		return fail.Errorf(fail.Conflict, "Change is already destined for the specified branch")
-	}
-	votes, err := s.changes.Approvals(ctx, s.db, c.Number)
-	if err != nil {
-		return err
-	}
-	if PatchSetLocked(pol.labels, change.VotesOn(votes, c.CurrentPS)) {
-		return fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", c.Number)
 	}
 	a := pol.actor(subj, c)
 	if !a.canMove(dest) {
@@ -219,14 +222,11 @@ func (s *Service) movable(ctx context.Context, pol *policy, subj access.Subject,
 	return nil
 }
 
-// dropAllButVetoes removes the current patch set's votes except vetoes:
-// a label's lowest value where that value blocks submission.
-func (s *Service) dropAllButVetoes(ctx context.Context, tx *db.Tx, pol *policy, c *change.Change) error {
-	votes, err := s.changes.Approvals(ctx, tx, c.Number)
-	if err != nil {
-		return err
-	}
-	for _, v := range change.VotesOn(votes, c.CurrentPS) {
+// dropAllButVetoes removes the given votes (the current patch set's,
+// read in tx) except vetoes: a label's lowest value where that value
+// blocks submission.
+func (s *Service) dropAllButVetoes(ctx context.Context, tx *db.Tx, pol *policy, votes []change.Vote) error {
+	for _, v := range votes {
 		if l, ok := findLabel(pol.labels, v.Label); ok && blocks(l) && v.Value == l.Min() {
 			continue
 		}

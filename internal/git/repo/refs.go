@@ -2,8 +2,8 @@ package repo
 
 import (
 	"bufio"
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -220,7 +220,6 @@ func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
 	}
 	return refs, peeled, sc.Err()
 }
-
 
 // ObjectTypes returns the type of each of oids ("commit", "tree", "blob"
 // or "tag"), "missing" for those not in the repository, in one round
