@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -262,17 +263,23 @@ func (s *Store) PatchSets(ctx context.Context, q db.Querier, numbers ...int64) (
 }
 
 // PatchSetsByCommit returns the patch sets, in any project, whose commit is
-// one of shas.
+// one of shas. They are looked up in batches, so that a long pushed
+// history stays within the database's limit on parameters.
 func (s *Store) PatchSetsByCommit(ctx context.Context, q db.Querier, shas []string) ([]*PatchSet, error) {
-	if len(shas) == 0 {
-		return nil, nil
+	var out []*PatchSet
+	for batch := range slices.Chunk(shas, 500) {
+		where, args := inList("commit_sha", batch)
+		rows, err := q.Query(ctx, `SELECT `+patchSetColumns+` FROM patch_sets WHERE `+where, args...)
+		if err != nil {
+			return nil, err
+		}
+		pss, err := collect(rows, scanPatchSet)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, pss...)
 	}
-	where, args := inList("commit_sha", shas)
-	rows, err := q.Query(ctx, `SELECT `+patchSetColumns+` FROM patch_sets WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanPatchSet)
+	return out, nil
 }
 
 // OpenChildren returns the patch sets, of open changes on branch of

@@ -264,7 +264,7 @@ func (d *decider) decide(c *command) error {
 	case strings.HasPrefix(ref, "refs/for/"):
 		c.reject = "upload for review is not enabled on this server"
 		return nil
-	case !validRefName(ref):
+	case !git.ValidRefName(ref):
 		c.reject = "not valid ref"
 		return nil
 	case strings.HasPrefix(ref, "refs/changes/"):
@@ -605,26 +605,6 @@ func (d *decider) validateConfig(oid, typ string) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// validRefName applies git's check-ref-format rules to a full ref name,
-// as Gerrit's "not valid ref" check does.
-func validRefName(ref string) bool {
-	if !strings.HasPrefix(ref, "refs/") || strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, ".") ||
-		strings.Contains(ref, "..") || strings.Contains(ref, "@{") || strings.Contains(ref, "//") || ref == "@" {
-		return false
-	}
-	for _, r := range ref {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
-			return false
-		}
-	}
-	for _, part := range strings.Split(ref, "/") {
-		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
-			return false
-		}
-	}
-	return true
 }
 
 // Reasons for refs that a failed ref transaction did not write.

@@ -94,6 +94,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with pushes for review enabled by uploads
+// when it is not nil.
+func newFixtureWith(t *testing.T, uploads *receive.Uploads) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	f := &fixture{runner: gittest.Runner(t)}
 	f.store = repo.NewStore(t.TempDir(), f.runner)
@@ -108,6 +115,9 @@ func newFixture(t *testing.T) *fixture {
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	projects := project.New(project.Options{Repos: f.store, Runner: f.runner, Logger: log})
 	f.rc = receive.NewReceiver(f.runner, projects, access.NewControl(projects), log)
+	if uploads != nil {
+		f.rc.EnableUploads(uploads)
+	}
 	b, err := receive.NewBridge(f.rc, log)
 	if err != nil {
 		t.Fatal(err)

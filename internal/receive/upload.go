@@ -17,6 +17,7 @@ import (
 	"tandem/internal/db"
 	"tandem/internal/events"
 	"tandem/internal/fail"
+	"tandem/internal/git"
 	"tandem/internal/git/refupdate"
 	"tandem/internal/git/repo"
 	"tandem/internal/merge"
@@ -114,7 +115,9 @@ func (rc *Receiver) closePushed(ctx context.Context, push *Session, written []*c
 		var commits []string
 		var err error
 		if c.isCreate() {
-			commits, err = push.Repo.RevList(ctx, c.new, "refs/heads/*")
+			// The new branch is already written: only the other
+			// branches hold commits that were there before.
+			commits, err = push.Repo.RevListOutside(ctx, c.new, "refs/heads/*", c.ref)
 		} else {
 			commits, err = push.Repo.RevListExcluding(ctx, c.new, []string{c.old})
 		}
@@ -158,7 +161,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = err.Error()
 		return nil, nil
 	}
-	if dest == "" || !validRefName(branch) {
+	if dest == "" || !git.ValidRefName(branch) {
 		c.reject = "not valid ref"
 		return nil, nil
 	}
@@ -177,29 +180,14 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = fmt.Sprintf("update by submit not permitted for %s", branch)
 		return nil, nil
 	}
+	if opts.submit && rc.uploads.Merger == nil {
+		c.reject = "submit on push is not enabled on this server"
+		return nil, nil
+	}
 	r := push.Repo
-	// Looking for refs that block uploads and walking the new commits
-	// each start git: run them side by side.
-	type refsResult struct {
-		refs []repo.Ref
-		err  error
-	}
-	type revResult struct {
-		shas []string
-		err  error
-	}
-	blockingDone, revDone := make(chan refsResult, 1), make(chan revResult, 1)
-	go func() {
-		refs, err := r.Refs(ctx, "refs/for/")
-		blockingDone <- refsResult{refs, err}
-	}()
-	go func() {
-		shas, err := r.RevList(ctx, c.new, "refs/heads/*")
-		revDone <- revResult{shas, err}
-	}()
-	if blocking := <-blockingDone; blocking.err != nil {
-		return nil, blocking.err
-	} else if len(blocking.refs) > 0 {
+	if blocking, err := r.Refs(ctx, "refs/for/"); err != nil {
+		return nil, err
+	} else if len(blocking) > 0 {
 		c.reject = "One or more refs/for/ names blocks change upload"
 		return nil, nil
 	}
@@ -210,17 +198,15 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			return nil, nil
 		}
 	}
-	rev := <-revDone
-	if rev.err != nil {
-		return nil, fmt.Errorf("list new commits: %w", rev.err)
-	}
-	shas := rev.shas
+	var shas []string
 	if len(opts.base) > 0 {
 		shas, err = rc.excludeBases(ctx, r, c.new, opts.base)
 		if err != nil {
 			c.reject = err.Error()
 			return nil, nil
 		}
+	} else if shas, err = r.RevList(ctx, c.new, "refs/heads/*"); err != nil {
+		return nil, fmt.Errorf("list new commits: %w", err)
 	}
 	known, err := rc.uploads.Changes.PatchSetsByCommit(ctx, rc.uploads.DB, shas)
 	if err != nil {
@@ -540,14 +526,12 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		rc.log.Info("change uploaded", "project", push.Project, "change", o.number, "new", o.isNew, "account_id", push.Caller.ID)
 	}
 	if opts.submit && len(outcomes) > 0 {
-		if u.Merger == nil {
-			c.reject = "submit on push is not enabled on this server"
-			return nil, nil
-		}
 		last := plan[len(plan)-1]
 		if err := u.Merger.SubmitPushed(ctx, push.Caller, push.Groups, outcomes[len(outcomes)-1].number, last.commit.OID); err != nil {
-			c.reject = fmt.Sprintf("submit failed: %s", strings.SplitN(fail.Message(err, "internal server error"), "\n", 2)[0])
-			fmt.Fprintf(msgs, "ERROR: %s\n", fail.Message(err, "internal server error"))
+			msg := fail.Message(err, "internal server error")
+			first, _, _ := strings.Cut(msg, "\n")
+			c.reject = "submit failed: " + first
+			fmt.Fprintf(msgs, "ERROR: %s\n", msg)
 			return outcomes, nil
 		}
 		for i := range outcomes {

@@ -133,6 +133,7 @@ type FileChange struct {
 	NewSize    int64 // bytes of the new blob, 0 when deleted
 
 	oldBlob, newBlob string
+	oldMode, newMode string
 }
 
 // DiffFiles lists the files changed from parent to commit (parent "" means
@@ -155,10 +156,27 @@ func (r *Repo) DiffFiles(ctx context.Context, parent, commit string) ([]FileChan
 	return files, r.blobSizes(ctx, files)
 }
 
+// gitlinkMode is the tree entry mode of a submodule: its id names a commit
+// of another repository, not an object of this one.
+const gitlinkMode = "160000"
+
 // blobSizes fills in the sizes of the files' blobs through the pooled
-// cat-file reader (no process per file).
+// cat-file reader, asking for all of them in one pipelined round trip.
+// Submodule entries have no blob here and keep size 0.
 func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
-	if len(files) == 0 {
+	var oids []string
+	want := func(oid, mode string) bool {
+		return mode != gitlinkMode && oid != "" && strings.Trim(oid, "0") != ""
+	}
+	for _, f := range files {
+		if want(f.oldBlob, f.oldMode) {
+			oids = append(oids, f.oldBlob)
+		}
+		if want(f.newBlob, f.newMode) {
+			oids = append(oids, f.newBlob)
+		}
+	}
+	if len(oids) == 0 {
 		return nil
 	}
 	b, err := r.batch(ctx)
@@ -166,24 +184,21 @@ func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
 		return err
 	}
 	defer r.release(b)
-	size := func(oid string) (int64, error) {
-		if oid == "" || strings.Trim(oid, "0") == "" {
-			return 0, nil
+	infos, err := b.Infos(oids)
+	if err != nil {
+		return err
+	}
+	sizes := make(map[string]int64, len(infos))
+	for i, info := range infos {
+		if info.Type == "" {
+			return fmt.Errorf("blob %s in %q: %w", oids[i], r.Name, catfile.ErrNotFound)
 		}
-		info, err := b.Info(oid)
-		if err != nil {
-			return 0, err
-		}
-		return info.Size, nil
+		sizes[oids[i]] = info.Size
 	}
 	for i := range files {
 		f := &files[i]
-		if f.OldSize, err = size(f.oldBlob); err != nil {
-			return err
-		}
-		if f.NewSize, err = size(f.newBlob); err != nil {
-			return err
-		}
+		f.OldSize = sizes[f.oldBlob]
+		f.NewSize = sizes[f.newBlob]
 	}
 	return nil
 }
@@ -199,7 +214,11 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 		if len(meta) < 5 {
 			return nil, fmt.Errorf("malformed diff record %q", fields[i])
 		}
-		f := FileChange{Status: meta[4][:1], oldBlob: meta[2], newBlob: meta[3]}
+		f := FileChange{
+			Status:  meta[4][:1],
+			oldMode: meta[0], newMode: meta[1],
+			oldBlob: meta[2], newBlob: meta[3],
+		}
 		i++
 		if f.Status == "R" || f.Status == "C" {
 			f.OldPath, f.Path = fields[i], fields[i+1]
@@ -237,6 +256,25 @@ func (r *Repo) RevList(ctx context.Context, tip string, excludeRefs ...string) (
 	for _, p := range excludeRefs {
 		flags = append(flags, "--not", "--glob="+p, "--not")
 	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: flags, Args: []string{tip}})
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// RevListOutside lists the commits reachable from tip and not from any ref
+// matching the glob pattern other than the refs named in except, oldest
+// first. A push that created a branch brings the commits of its tip that
+// no other branch has: RevListOutside(ctx, tip, "refs/heads/*", branch).
+// Ref names cannot hold glob characters, so each of except matches itself
+// only.
+func (r *Repo) RevListOutside(ctx context.Context, tip, glob string, except ...string) ([]string, error) {
+	flags := []string{"--reverse", "--topo-order", "--not"}
+	for _, e := range except {
+		flags = append(flags, "--exclude="+e)
+	}
+	flags = append(flags, "--glob="+glob, "--not")
 	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: flags, Args: []string{tip}})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,121 @@
+package repo_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"tandem/internal/git/gittest"
+)
+
+// TestDiffFilesGitlink diffs commits that add, move and remove a submodule
+// entry, whose id names a commit of another repository: DiffFiles lists it
+// with size 0 instead of failing to find the object, and still sizes the
+// ordinary blobs changed alongside it.
+func TestDiffFilesGitlink(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := func(content string) string {
+		return gittest.ExecInput(t, r.Path, []byte(content), nil, "hash-object", "-w", "--stdin")
+	}
+	// commit makes a commit whose tree holds a.txt and, when sub is not
+	// empty, a gitlink "sub" at that (absent) commit id.
+	commit := func(msg, content, sub string, parents ...string) string {
+		tree := fmt.Sprintf("100644 blob %s\ta.txt\n", blob(content))
+		if sub != "" {
+			tree += fmt.Sprintf("160000 commit %s\tsub\n", sub)
+		}
+		oid := gittest.ExecInput(t, r.Path, []byte(tree), nil, "mktree", "--missing")
+		args := []string{"commit-tree", oid}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		return gittest.ExecInput(t, r.Path, []byte(msg), nil, args...)
+	}
+	sub1 := strings.Repeat("1", 40)
+	sub2 := strings.Repeat("2", 40)
+	root := commit("root with submodule", "abc\n", sub1)
+	c1 := commit("one", "a\n", "")
+	c2 := commit("add submodule", "ab\n", sub1, c1)
+	c3 := commit("move submodule", "ab\n", sub2, c2)
+	c4 := commit("remove submodule", "abc\n", "", c3)
+
+	type file struct {
+		path, status     string
+		oldSize, newSize int64
+	}
+	for _, tc := range []struct {
+		name        string
+		parent, tip string
+		want        []file
+	}{
+		{"root", "", root, []file{{"a.txt", "A", 0, 4}, {"sub", "A", 0, 0}}},
+		{"add", c1, c2, []file{{"a.txt", "M", 2, 3}, {"sub", "A", 0, 0}}},
+		{"move", c2, c3, []file{{"sub", "M", 0, 0}}},
+		{"remove", c3, c4, []file{{"a.txt", "M", 3, 4}, {"sub", "D", 0, 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := r.DiffFiles(ctx, tc.parent, tc.tip)
+			if err != nil {
+				t.Fatalf("DiffFiles: %v", err)
+			}
+			var got []file
+			for _, f := range files {
+				got = append(got, file{f.Path, f.Status, f.OldSize, f.NewSize})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("DiffFiles = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDiffFilesMissingBlob still reports a blob that is not in the
+// repository as an error.
+func TestDiffFilesMissingBlob(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := fmt.Sprintf("100644 blob %s\ta.txt\n", strings.Repeat("3", 40))
+	oid := gittest.ExecInput(t, r.Path, []byte(tree), nil, "mktree", "--missing")
+	c := gittest.ExecInput(t, r.Path, []byte("broken"), nil, "commit-tree", oid)
+	if _, err := r.DiffFiles(ctx, "", c); err == nil {
+		t.Error("DiffFiles of a commit with a missing blob succeeded")
+	}
+}
+
+// TestRevListOutside lists what a push creating a branch brought: the
+// commits of its tip that no other branch has, although the new branch
+// itself already holds them.
+func TestRevListOutside(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := gittest.WriteCommit(t, r.Path, "refs/heads/main", "base", map[string]string{"a": "1"})
+	side := gittest.WriteCommit(t, r.Path, "refs/heads/side", "side", map[string]string{"a": "2"}, base)
+	one := gittest.WriteCommit(t, r.Path, "", "one", map[string]string{"a": "3"}, side)
+	two := gittest.WriteCommit(t, r.Path, "refs/heads/new", "two", map[string]string{"a": "4"}, one)
+
+	got, err := r.RevListOutside(ctx, two, "refs/heads/*", "refs/heads/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{one, two}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("RevListOutside = %v, want %v", got, want)
+	}
+	// Without the exception the new branch hides its own commits.
+	if got, err := r.RevListOutside(ctx, two, "refs/heads/*"); err != nil || len(got) != 0 {
+		t.Errorf("RevListOutside without exception = %v, %v; want none", got, err)
+	}
+}
