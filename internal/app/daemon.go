@@ -185,6 +185,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			Authenticate: cmds.Authenticate,
 			Version:      Version,
 			Commands:     mux,
+			Algorithms:   sshd.Algorithms{KeyExchanges: cfg.SSHKex, Ciphers: cfg.SSHCiphers, MACs: cfg.SSHMACs},
 			Welcome: func(id sshd.Identity) string {
 				return fmt.Sprintf("\n  ****    Welcome to Tandem Code Review    ****\n\n  Hi %s, you have successfully connected over SSH.\n\n  Unfortunately, interactive shells are disabled.\n  To clone a hosted Git repository, use:\n\n  git clone ssh://%s@%s/REPOSITORY_NAME.git\n\n", id.Username, id.Username, cfg.SSHAdvertised)
 			},

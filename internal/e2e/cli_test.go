@@ -107,6 +107,20 @@ func TestBusyPort(t *testing.T) {
 	}
 }
 
+// TestBadSSHAlgorithm: a daemon whose sshd.kex names an algorithm Tandem
+// does not implement refuses to start and says which value is wrong.
+func TestBadSSHAlgorithm(t *testing.T) {
+	site := filepath.Join(t.TempDir(), "site")
+	writeConfig(t, site, "[httpd]\n\tlistenUrl = http://127.0.0.1:0/\n[sshd]\n\tlistenAddress = 127.0.0.1:0\n\tkex = +curve25519-sha256\n\tkex = -frob\n")
+	if out, code := run(t, "init", "-d", site, "--batch"); code != 0 {
+		t.Fatalf("init: %s", out)
+	}
+	out, code := run(t, "daemon", "-d", site)
+	if code == 0 || !strings.Contains(out, `sshd.kex: unsupported algorithm "frob"`) {
+		t.Fatalf("daemon with sshd.kex = -frob: exit %d, output %q", code, out)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	out, code := run(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "tandem version ") {

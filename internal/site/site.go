@@ -37,6 +37,9 @@ type Config struct {
 
 	SSHListen     string // "" when sshd.listenAddress = off
 	SSHAdvertised string // HOST:PORT shown to users
+	// The values of sshd.kex, sshd.cipher and sshd.mac, each a Gerrit list
+	// of NAME, +NAME and -NAME entries; sshd checks the names.
+	SSHKex, SSHCiphers, SSHMACs []string
 
 	DatabaseType string // "sqlite" or "postgresql"
 	DatabaseURL  string // postgresql only
@@ -141,6 +144,9 @@ func fromGitConfig(dir string, raw *gitconfig.Config) (*Config, error) {
 	}
 	c.SSHListen = sshListen
 	c.SSHAdvertised = get("sshd", "advertisedAddress", "")
+	c.SSHKex = raw.GetAll("sshd", "", "kex")
+	c.SSHCiphers = raw.GetAll("sshd", "", "cipher")
+	c.SSHMACs = raw.GetAll("sshd", "", "mac")
 	if c.SSHAdvertised == "" && sshListen != "" {
 		c.SSHAdvertised = advertised(sshListen, c.CanonicalWebURL)
 	}

@@ -51,6 +51,8 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Clock stamps connection start and activity times; nil is the real clock.
 	Clock clock.Clock
+	// Algorithms restrict or extend the transport algorithms offered.
+	Algorithms Algorithms
 }
 
 // ConnInfo describes one open connection, for `gerrit show-connections`.
@@ -66,9 +68,10 @@ type ConnInfo struct {
 // Server is an SSH server. Create it with New, bind with Listen, run Serve,
 // stop with Shutdown.
 type Server struct {
-	o     Options
-	log   *slog.Logger
-	clock clock.Clock
+	o         Options
+	log       *slog.Logger
+	clock     clock.Clock
+	transport ssh.Config // resolved Algorithms, copied into each connection
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -100,7 +103,11 @@ func New(o Options) (*Server, error) {
 	if c == nil {
 		c = clock.Real{}
 	}
-	return &Server{o: o, log: log.With("component", "sshd"), clock: c, conns: map[*conn]struct{}{}}, nil
+	s := &Server{o: o, log: log.With("component", "sshd"), clock: c, conns: map[*conn]struct{}{}}
+	if err := o.Algorithms.apply(&s.transport); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Listen binds the listen address. A busy port gives an error such as
@@ -326,6 +333,7 @@ type identityKey struct{}
 
 func (s *Server) config(c *conn) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
+		Config:        s.transport,
 		ServerVersion: s.ident(),
 		PublicKeyCallback: func(md ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			id, err := s.o.Authenticate(c.ctx, md.User(), key)
