@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	tandemBin = filepath.Join(dir, "tandem")
+	// Built the way the Makefile builds it: static, without cgo.
 	build := exec.Command("go", "build", "-o", tandemBin, "tandem/cmd/tandem")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build tandem:", err)
