@@ -244,7 +244,7 @@ func (r reviewRepos) DeleteRefs(ctx context.Context, projectName string, refs ma
 	for ref, old := range refs {
 		ups = append(ups, refupdate.Update{Ref: ref, Old: old, New: refupdate.ZeroOID})
 	}
-	return refupdate.Apply(ctx, r.c.runner, rp.Path, ups...)
+	return rp.UpdateRefs(ctx, ups...)
 }
 
 // submitReviews tells submit whether changes are submittable.

@@ -646,7 +646,7 @@ func (rc *Receiver) update(ctx context.Context, push *Session, group []*command)
 	for _, c := range group {
 		ups = append(ups, refupdate.Update{Ref: c.ref, Old: c.old, New: c.new})
 	}
-	err := refupdate.Apply(ctx, rc.runner, push.Repo.Path, ups...)
+	err := push.Repo.UpdateRefs(ctx, ups...)
 	if err == nil {
 		for _, c := range group {
 			rc.log.Info("ref updated", "project", push.Project, "ref", c.ref, "old", c.old, "new", c.new, "account_id", push.Caller.ID)

@@ -495,7 +495,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		// The refs go in before the rows commit: a change never exists
 		// without its patch-set ref. A retried transaction finds its own
 		// refs already there, which is fine.
-		if err := refupdate.Apply(ctx, rc.runner, r.Path, refs...); err != nil {
+		if err := r.UpdateRefs(ctx, refs...); err != nil {
 			var mm *refupdate.MismatchError
 			if !errors.As(err, &mm) || !rc.refsInPlace(ctx, r, refs) {
 				return fmt.Errorf("write patch-set refs: %w", err)

@@ -395,7 +395,7 @@ func (s *Service) moveBranch(ctx context.Context, r *repo.Repo, it *intent) erro
 	if len(ups) == 0 {
 		return nil
 	}
-	err := refupdate.Apply(ctx, s.o.Runner, r.Path, ups...)
+	err := r.UpdateRefs(ctx, ups...)
 	var mm *refupdate.MismatchError
 	if errors.As(err, &mm) {
 		return fail.Errorf(fail.Conflict, "branch %s moved while submitting; try again", it.Branch)
@@ -654,7 +654,7 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 				return err
 			}
 		}
-		err = refupdate.Apply(ctx, s.o.Runner, r.Path, refupdate.Update{Ref: next.Ref(), Old: refupdate.ZeroOID, New: next.Commit})
+		err = r.UpdateRefs(ctx, refupdate.Update{Ref: next.Ref(), Old: refupdate.ZeroOID, New: next.Commit})
 		var mm *refupdate.MismatchError
 		if errors.As(err, &mm) {
 			if oid, rerr := r.Resolve(ctx, next.Ref()); rerr == nil && oid == next.Commit {

@@ -1,5 +1,7 @@
 // Package refupdate writes refs through `git update-ref --stdin -z`
-// transactions with expected old values: the only way Tandem moves a ref.
+// transactions with expected old values. Tandem moves refs with
+// repo.Repo.UpdateRefs, which writes plain files-backend refs itself, with
+// these types and errors, and leaves everything else to Apply.
 //
 // Apply runs one all-or-nothing transaction in one git process. Start gives
 // an interactive transaction (prepare, then commit or abort) for callers

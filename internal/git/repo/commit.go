@@ -90,7 +90,7 @@ func (r *Repo) CommitFiles(ctx context.Context, in CommitInput) (string, error) 
 		return fail(err)
 	}
 	commit := strings.TrimSpace(string(out))
-	if err := refupdate.Apply(ctx, r.runner, r.Path, refupdate.Update{Ref: in.Ref, Old: old, New: commit}); err != nil {
+	if err := r.UpdateRefs(ctx, refupdate.Update{Ref: in.Ref, Old: old, New: commit}); err != nil {
 		return fail(err)
 	}
 	return commit, nil

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -343,6 +345,7 @@ type packedCache struct {
 type packedRefs struct {
 	stat         packedStat
 	refs, peeled map[string]string
+	names        []string // the keys of refs, sorted
 }
 
 type packedStat struct {
@@ -379,7 +382,7 @@ func (c *packedCache) read(dir string) (*packedRefs, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr = &packedRefs{stat: st, refs: refs, peeled: peeled}
+	pr = &packedRefs{stat: st, refs: refs, peeled: peeled, names: slices.Sorted(maps.Keys(refs))}
 	c.mu.Lock()
 	if len(c.m) >= packedCacheRepos {
 		clear(c.m)

@@ -336,7 +336,7 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 		if err != nil {
 			return fail.Errorf(fail.Invalid, "invalid revision \"%s\"", in.Revision)
 		}
-		if err := refupdate.Apply(ctx, a.projects.Runner(), r.Path, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid}); err != nil {
+		if err := r.UpdateRefs(ctx, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid}); err != nil {
 			var mm *refupdate.MismatchError
 			if errors.As(err, &mm) {
 				return fail.Errorf(fail.Conflict, "branch \"%s\" already exists", ref)
@@ -355,7 +355,7 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 		if err != nil {
 			return notFound(ref)
 		}
-		if err := refupdate.Apply(ctx, a.projects.Runner(), r.Path, refupdate.Update{Ref: ref, Old: oid, New: refupdate.ZeroOID}); err != nil {
+		if err := r.UpdateRefs(ctx, refupdate.Update{Ref: ref, Old: oid, New: refupdate.ZeroOID}); err != nil {
 			return err
 		}
 		return noContent(q)

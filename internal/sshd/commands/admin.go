@@ -831,7 +831,7 @@ func (c *Commands) createBranch(ctx context.Context, s *sshd.Session) error {
 			return die("update for creating new commit object not permitted")
 		}
 	}
-	err = refupdate.Apply(ctx, c.runner, r.Path, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid})
+	err = r.UpdateRefs(ctx, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid})
 	var mm *refupdate.MismatchError
 	if errors.As(err, &mm) {
 		return die(`branch "%s" already exists`, ref)

@@ -1,0 +1,7 @@
+package repo
+
+// Test hooks into unexported parts.
+var (
+	WriteRefs = (*Repo).writeRefs
+	ErrUseGit = errUseGit
+)
