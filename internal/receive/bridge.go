@@ -51,11 +51,16 @@ func (s *Session) Env() []string {
 // Config returns the git configuration that routes every ref of the push
 // through the proc-receive hook, where Tandem decides and writes each ref.
 // receive-pack leaves gc to the bridge's housekeeper, after the client has
-// its answer.
+// its answer. Its connectivity check lists the refs of each alternate
+// object store with a for-each-ref process; while objects are quarantined
+// that is the repository itself, whose refs the check has already, so the
+// listing is made a no-op (the refs of other alternates would only spare
+// some walking).
 func (s *Session) Config() []git.ConfigPair {
 	return []git.ConfigPair{
 		{Key: "receive.procReceiveRefs", Value: "refs/"},
 		{Key: "receive.autogc", Value: "false"},
+		{Key: "core.alternateRefsCommand", Value: "true"},
 		{Key: "receive.advertisePushOptions", Value: "true"},
 		{Key: "receive.advertiseAtomic", Value: "true"},
 	}
