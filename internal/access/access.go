@@ -295,13 +295,16 @@ func (c *Checker) Visibility() func(ref string) bool {
 
 // VisibilityWithChanges is Visibility for advertisements that include
 // patch set refs (refs/changes/NN/C/P): as in Gerrit such a ref is readable
-// when the destination branch of its change is. branchOf maps the ref to
-// that branch; a ref it does not know (false) is not visible.
-func (c *Checker) VisibilityWithChanges(branchOf func(ref string) (string, bool)) func(ref string) bool {
+// when its change is. branchOf maps the ref to the destination branch of
+// its change, and says whether the change is private to others (private,
+// and the subject is not its owner, a reviewer or CC), which takes
+// viewPrivateChanges on the branch as well. A ref branchOf does not know
+// (ok false) is not visible.
+func (c *Checker) VisibilityWithChanges(branchOf func(ref string) (branch string, private, ok bool)) func(ref string) bool {
 	return func(ref string) bool {
 		if strings.HasPrefix(ref, "refs/changes/") {
-			branch, ok := branchOf(ref)
-			return ok && c.Can(branch, project.PermRead)
+			branch, private, ok := branchOf(ref)
+			return ok && c.Can(branch, project.PermRead) && (!private || c.Can(branch, project.PermViewPrivateChanges))
 		}
 		return c.Can(ref, project.PermRead)
 	}

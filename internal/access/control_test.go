@@ -71,10 +71,11 @@ func TestControl(t *testing.T) {
 
 func TestVisibilityWithChanges(t *testing.T) {
 	c := NewProject("p", chain(t, "")).For(anon)
-	branches := map[string]string{"refs/changes/01/1/1": "refs/heads/main", "refs/changes/02/2/1": "refs/meta/config"}
-	visible := c.VisibilityWithChanges(func(ref string) (string, bool) {
+	branches := map[string]string{"refs/changes/01/1/1": "refs/heads/main", "refs/changes/02/2/1": "refs/meta/config",
+		"refs/changes/04/4/1": "refs/heads/main"}
+	visible := c.VisibilityWithChanges(func(ref string) (string, bool, bool) {
 		b, ok := branches[ref]
-		return b, ok
+		return b, ref == "refs/changes/04/4/1", ok
 	})
 	tests := []struct {
 		desc, ref string
@@ -83,6 +84,7 @@ func TestVisibilityWithChanges(t *testing.T) {
 		{desc: "change on a readable branch", ref: "refs/changes/01/1/1", want: true},
 		{desc: "change on an unreadable branch", ref: "refs/changes/02/2/1"},
 		{desc: "unknown change", ref: "refs/changes/03/3/1"},
+		{desc: "change private to others", ref: "refs/changes/04/4/1"},
 		{desc: "branch", ref: "refs/heads/main", want: true},
 		{desc: "config", ref: "refs/meta/config"},
 	}
@@ -95,5 +97,10 @@ func TestVisibilityWithChanges(t *testing.T) {
 	}
 	if c.Visibility()("refs/changes/01/1/1") {
 		t.Fatalf("plain Visibility shows change refs to anonymous users under the defaults")
+	}
+	qaSees := NewProject("p", chain(t, "", "[access \"refs/heads/*\"]\n\tviewPrivateChanges = group QA\n")).For(qaUser).
+		VisibilityWithChanges(func(string) (string, bool, bool) { return "refs/heads/main", true, true })
+	if !qaSees("refs/changes/04/4/1") {
+		t.Fatalf("viewPrivateChanges does not show a change private to others")
 	}
 }

@@ -681,49 +681,58 @@ func inList[T any](col string, values []T) (string, []any) {
 
 // BranchOf returns, for a project, a function mapping a patch-set ref
 // (refs/changes/NN/C/P) to its change's destination branch, for deciding
-// who may fetch it. Private changes map only for their owner (viewer).
+// who may fetch it, and telling whether the change is private to others
+// than viewer: private, and viewer is not its owner, a reviewer or CC.
 // The changes are read once, on the first call that needs them; a read
 // that fails maps nothing for that call and is tried again on the next.
-func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) func(ref string) (string, bool) {
+func (s *Store) BranchOf(ctx context.Context, projectName string, viewer int64) func(ref string) (branch string, private, ok bool) {
 	var (
-		mu       sync.Mutex
-		branches map[int]string
+		mu      sync.Mutex
+		targets map[int]refTarget
 	)
-	return func(ref string) (string, bool) {
+	return func(ref string) (string, bool, bool) {
 		n, _, ok := ParsePatchSetRef(ref)
 		if !ok {
-			return "", false
+			return "", false, false
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if branches == nil {
-			m, err := s.branchesOf(ctx, projectName, viewer)
+		if targets == nil {
+			m, err := s.refTargets(ctx, projectName, viewer)
 			if err != nil {
-				return "", false
+				return "", false, false
 			}
-			branches = m
+			targets = m
 		}
-		b, ok := branches[n]
-		return b, ok
+		t, ok := targets[n]
+		return t.branch, t.private, ok
 	}
 }
 
-// branchesOf maps the project's changes that viewer may see to their
-// branches.
-func (s *Store) branchesOf(ctx context.Context, projectName string, viewer int64) (map[int]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, branch FROM changes WHERE project = $1 AND (private = FALSE OR owner_id = $2)`, projectName, viewer)
+type refTarget struct {
+	branch  string
+	private bool // to others than the viewer
+}
+
+// refTargets maps the project's changes to their branches and whether
+// they are private to others than viewer.
+func (s *Store) refTargets(ctx context.Context, projectName string, viewer int64) (map[int]refTarget, error) {
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.branch, CASE WHEN c.private AND c.owner_id <> $2 AND NOT EXISTS (
+			SELECT 1 FROM reviewers r WHERE r.change_id = c.id AND r.account_id = $2 AND r.state <> $3)
+		THEN 1 ELSE 0 END
+		FROM changes c WHERE c.project = $1`, projectName, viewer, StateRemoved)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	m := map[int]string{}
+	m := map[int]refTarget{}
 	for rows.Next() {
-		var id int
+		var id, private int
 		var branch string
-		if err := rows.Scan(&id, &branch); err != nil {
+		if err := rows.Scan(&id, &branch, &private); err != nil {
 			return nil, err
 		}
-		m[id] = branch
+		m[id] = refTarget{branch: branch, private: private == 1}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -186,14 +186,14 @@ func TestBranchOfRetriesFailedRead(t *testing.T) {
 		}
 		branchOf := s.BranchOf(ctx, "p", alice)
 		rename("changes", "changes_hidden")
-		if b, ok := branchOf("refs/changes/01/1/1"); ok {
+		if b, _, ok := branchOf("refs/changes/01/1/1"); ok {
 			t.Fatalf("failed read mapped the ref to %q", b)
 		}
 		rename("changes_hidden", "changes")
-		if b, ok := branchOf("refs/changes/01/1/1"); !ok || b != "refs/heads/main" {
+		if b, private, ok := branchOf("refs/changes/01/1/1"); !ok || b != "refs/heads/main" || private {
 			t.Fatalf("after a failed read: %q, %v; want refs/heads/main", b, ok)
 		}
-		if _, ok := branchOf("refs/changes/02/2/1"); ok {
+		if _, _, ok := branchOf("refs/changes/02/2/1"); ok {
 			t.Fatal("change 2 does not exist but mapped")
 		}
 	})

@@ -652,6 +652,28 @@ func testChangeVisibility(t *testing.T, s *server, f reviewFixture) {
 	}
 	hiddenCommit := tipOfRef(t, s, hidden)
 	wantText(t, s.call(t, "GET", "/projects/chg/commits/"+hiddenCommit+"/files/h.txt/content", "", "", nil, ""), 404, "Not found: "+hiddenCommit)
+
+	// Over git, a private change's patch sets are for those who see the
+	// change: its owner and reviewers, not others.
+	psRef := fmt.Sprintf("refs/changes/%02d/%d/1", private%100, private)
+	lists := func(user, password string) bool {
+		t.Helper()
+		return strings.Contains(s.mustGit(t, "", "", "ls-remote", s.httpURL(user, password, "a/chg"), "refs/changes/*"), psRef)
+	}
+	if !lists("alice", "alice-pw") || lists("bob", "bob-pw") {
+		t.Fatalf("%s listed for alice %v, for bob %v; want only alice", psRef, lists("alice", "alice-pw"), lists("bob", "bob-pw"))
+	}
+	wantJSON(t, s.call(t, "POST", fmt.Sprintf("/a/changes/%d/reviewers", private), "alice", "alice-pw", map[string]any{"reviewer": "bob"}, ""), 200, nil)
+	if !lists("bob", "bob-pw") {
+		t.Fatalf("%s not listed for bob, a reviewer of the private change", psRef)
+	}
+	clone := t.TempDir()
+	s.mustGit(t, "", "", "init", "-q", "--bare", clone)
+	s.mustGit(t, clone, "", "fetch", "-q", s.httpURL("bob", "bob-pw", "a/chg"), psRef)
+	wantNoContent(t, s.call(t, "DELETE", fmt.Sprintf("/a/changes/%d/reviewers/bob", private), "alice", "alice-pw", nil, ""))
+	if lists("bob", "bob-pw") {
+		t.Fatalf("%s still listed for bob after his removal", psRef)
+	}
 }
 
 // tipOfRef returns the commit of patch set 1 of change n.
