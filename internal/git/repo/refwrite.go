@@ -48,8 +48,8 @@ var errUseGit = errors.New("left to git")
 // for, git's core.filesRefLockTimeout default.
 const lockTimeout = 100 * time.Millisecond
 
-// writeRefs is UpdateRefs' own path; it returns errUseGit, having changed
-// nothing, for updates it leaves to git.
+// writeRefs is UpdateRefs' own path; it returns errUseGit, having moved
+// no ref and left no lock, for updates it leaves to git.
 func (r *Repo) writeRefs(ctx context.Context, updates []refupdate.Update) error {
 	if !r.plainFilesRefs() {
 		return errUseGit
