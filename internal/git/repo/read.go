@@ -176,15 +176,7 @@ func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
 			oids = append(oids, f.newBlob)
 		}
 	}
-	if len(oids) == 0 {
-		return nil
-	}
-	b, err := r.batch(ctx)
-	if err != nil {
-		return err
-	}
-	defer r.release(b)
-	infos, err := b.Infos(oids)
+	infos, err := r.objectInfos(ctx, oids)
 	if err != nil {
 		return err
 	}

@@ -227,9 +227,22 @@ func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
 // or "tag"), "missing" for those not in the repository, in one round
 // trip to a pooled cat-file.
 func (r *Repo) ObjectTypes(ctx context.Context, oids []string) (map[string]string, error) {
+	infos, err := r.objectInfos(ctx, oids)
+	if err != nil {
+		return nil, err
+	}
 	types := make(map[string]string, len(oids))
+	for i, info := range infos {
+		types[oids[i]] = cmp.Or(info.Type, "missing")
+	}
+	return types, nil
+}
+
+// objectInfos looks oids up in one pipelined round trip to a pooled
+// cat-file; a missing object has an empty Type.
+func (r *Repo) objectInfos(ctx context.Context, oids []string) ([]catfile.ObjectInfo, error) {
 	if len(oids) == 0 {
-		return types, nil
+		return nil, nil
 	}
 	b, err := r.batch(ctx)
 	if err != nil {
@@ -238,12 +251,9 @@ func (r *Repo) ObjectTypes(ctx context.Context, oids []string) (map[string]strin
 	defer r.release(b)
 	infos, err := b.Infos(oids)
 	if err != nil {
-		return nil, fmt.Errorf("object types in %q: %w", r.Name, err)
+		return nil, fmt.Errorf("look up objects in %q: %w", r.Name, err)
 	}
-	for i, info := range infos {
-		types[oids[i]] = cmp.Or(info.Type, "missing")
-	}
-	return types, nil
+	return infos, nil
 }
 
 // Peel returns, for each of oids that is an annotated tag, the object it
@@ -251,18 +261,15 @@ func (r *Repo) ObjectTypes(ctx context.Context, oids []string) (map[string]strin
 // missing ones, are left out.
 func (r *Repo) Peel(ctx context.Context, oids []string) (map[string]string, error) {
 	peeled := map[string]string{}
-	if len(oids) == 0 {
-		return peeled, nil
+	infos, err := r.objectInfos(ctx, oids)
+	if err != nil || !slices.ContainsFunc(infos, func(i catfile.ObjectInfo) bool { return i.Type == "tag" }) {
+		return peeled, err
 	}
 	b, err := r.batch(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer r.release(b)
-	infos, err := b.Infos(oids)
-	if err != nil {
-		return nil, fmt.Errorf("peel in %q: %w", r.Name, err)
-	}
 	for i, info := range infos {
 		oid := oids[i]
 		for hops := 0; info.Type == "tag" && hops < 10; hops++ {
