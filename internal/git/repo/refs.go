@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,7 +37,7 @@ type Ref struct{ Name, OID, Symref, Peeled string }
 func (r *Repo) Refs(ctx context.Context, patterns ...string) ([]Ref, error) {
 	if !hasGlob(patterns) {
 		if _, err := os.Stat(filepath.Join(r.Path, "reftable")); errors.Is(err, fs.ErrNotExist) {
-			refs, err := readFilesRefs(r.Path, r.packed)
+			refs, err := readFilesRefs(r.Path, r.packed, patterns)
 			if err != nil {
 				return nil, fmt.Errorf("refs of %q: %w", r.Name, err)
 			}
@@ -99,17 +98,99 @@ func filterRefs(refs []Ref, patterns []string) []Ref {
 	return out
 }
 
-// readFilesRefs reads the refs of the bare repository at dir the way git's
-// files backend stores them. Loose refs are read before packed-refs:
-// pack-refs writes packed-refs before it deletes the loose files, so a
-// ref moving between the two is seen in one of them. Symbolic refs are
-// resolved; dangling ones are left out, as git does.
-func readFilesRefs(dir string, packedRefs *packedCache) ([]Ref, error) {
+// readFilesRefs reads the refs of the bare repository at dir under the
+// literal patterns (all refs when there are none) the way git's files
+// backend stores them: only the directories the patterns name are walked,
+// and only the packed names under them are looked at. Loose refs are read
+// before packed-refs: pack-refs writes packed-refs before it deletes the
+// loose files, so a ref moving between the two is seen in one of them.
+// Symbolic refs are resolved, wherever they point; dangling ones are left
+// out, as git does. The result may hold refs the patterns do not match.
+func readFilesRefs(dir string, packedRefs *packedCache, patterns []string) ([]Ref, error) {
+	roots := []string{"refs"}
+	if len(patterns) > 0 {
+		roots = roots[:0]
+		for _, p := range patterns {
+			if root := strings.TrimSuffix(p, "/"); root == "refs" || git.ValidRefName(root) {
+				roots = append(roots, root)
+			}
+		}
+	}
 	loose := map[string]string{} // name -> content (an id or "ref: target")
-	root := filepath.Join(dir, "refs")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	for _, root := range roots {
+		if err := readLooseRefs(dir, root, loose); err != nil {
+			return nil, err
+		}
+	}
+	pr, err := packedRefs.read(dir)
+	if err != nil {
+		return nil, err
+	}
+	packed, peeled := pr.refs, pr.peeled
+	// direct answers the object a ref names without following symrefs; a
+	// symref may point outside the walked directories.
+	direct := func(name string) (oid, target string, ok bool) {
+		c, isLoose := loose[name]
+		if !isLoose {
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+			if c, isLoose = strings.TrimRight(string(b), "\n"), err == nil && git.ValidRefName(name); isLoose {
+				loose[name] = c
+			}
+		}
+		if isLoose {
+			if t, sym := strings.CutPrefix(c, "ref: "); sym {
+				return "", t, true
+			}
+			return c, "", git.IsOID(c)
+		}
+		oid, ok = packed[name]
+		return oid, "", ok
+	}
+	var refs []Ref
+	add := func(name string) {
+		oid, target, ok := direct(name)
+		if !ok {
+			return
+		}
+		ref := Ref{Name: name, OID: oid, Symref: target}
+		for hops := 0; ref.OID == "" && hops < 5; hops++ {
+			if oid, target, ok = direct(ref.Symref); !ok {
+				return
+			}
+			if ref.OID = oid; target != "" {
+				ref.Symref = target // git names the end of a chain
+			}
+		}
+		if ref.OID == "" {
+			return
+		}
+		if _, isLoose := loose[name]; !isLoose || loose[name] == packed[name] {
+			ref.Peeled = peeled[name]
+		}
+		refs = append(refs, ref)
+	}
+	names := slices.Collect(maps.Keys(loose))
+	for _, root := range roots {
+		// Names under root sort between root and root+"0" ('/' + 1).
+		i, _ := slices.BinarySearch(pr.names, root)
+		for ; i < len(pr.names) && pr.names[i] < root+"0"; i++ {
+			if _, ok := loose[pr.names[i]]; !ok {
+				names = append(names, pr.names[i])
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
+		add(name)
+	}
+	return refs, nil
+}
+
+// readLooseRefs adds the loose refs at or under root to loose.
+func readLooseRefs(dir, root string, loose map[string]string) error {
+	return filepath.WalkDir(filepath.Join(dir, filepath.FromSlash(root)), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 				return nil // removed while we walked: an empty directory or a deleted ref
 			}
 			return err
@@ -135,58 +216,6 @@ func readFilesRefs(dir string, packedRefs *packedCache) ([]Ref, error) {
 		loose[name] = strings.TrimRight(string(b), "\n")
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	pr, err := packedRefs.read(dir)
-	if err != nil {
-		return nil, err
-	}
-	packed, peeled := pr.refs, pr.peeled
-	// direct answers the object a ref names without following symrefs.
-	direct := func(name string) (oid, target string, ok bool) {
-		if c, ok := loose[name]; ok {
-			if t, sym := strings.CutPrefix(c, "ref: "); sym {
-				return "", t, true
-			}
-			return c, "", git.IsOID(c)
-		}
-		oid, ok = packed[name]
-		return oid, "", ok
-	}
-	refs := make([]Ref, 0, len(loose)+len(packed))
-	add := func(name string) {
-		oid, target, ok := direct(name)
-		if !ok {
-			return
-		}
-		ref := Ref{Name: name, OID: oid, Symref: target}
-		for hops := 0; ref.OID == "" && hops < 5; hops++ {
-			if oid, target, ok = direct(ref.Symref); !ok {
-				return
-			}
-			if ref.OID = oid; target != "" {
-				ref.Symref = target // git names the end of a chain
-			}
-		}
-		if ref.OID == "" {
-			return
-		}
-		if _, isLoose := loose[name]; !isLoose || loose[name] == packed[name] {
-			ref.Peeled = peeled[name]
-		}
-		refs = append(refs, ref)
-	}
-	for name := range loose {
-		add(name)
-	}
-	for name := range packed {
-		if _, ok := loose[name]; !ok {
-			add(name)
-		}
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
-	return refs, nil
 }
 
 // readPackedRefs parses packed-refs: "<id> <name>" lines, each optionally
@@ -261,15 +290,18 @@ func (r *Repo) objectInfos(ctx context.Context, oids []string) ([]catfile.Object
 // missing ones, are left out.
 func (r *Repo) Peel(ctx context.Context, oids []string) (map[string]string, error) {
 	peeled := map[string]string{}
-	infos, err := r.objectInfos(ctx, oids)
-	if err != nil || !slices.ContainsFunc(infos, func(i catfile.ObjectInfo) bool { return i.Type == "tag" }) {
-		return peeled, err
+	if len(oids) == 0 {
+		return peeled, nil
 	}
 	b, err := r.batch(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer r.release(b)
+	infos, err := b.Infos(oids)
+	if err != nil {
+		return nil, fmt.Errorf("peel in %q: %w", r.Name, err)
+	}
 	for i, info := range infos {
 		oid := oids[i]
 		for hops := 0; info.Type == "tag" && hops < 10; hops++ {

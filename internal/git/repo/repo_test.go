@@ -472,11 +472,13 @@ func TestRefsMatchGit(t *testing.T) {
 	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/alias", "refs/heads/dev")
 	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/dangling", "refs/heads/nope")
 	gittest.Exec(t, r.Path, "symbolic-ref", "refs/heads/chain", "refs/heads/alias")
+	gittest.Exec(t, r.Path, "symbolic-ref", "refs/meta/head", "refs/heads/alias") // points outside refs/meta/
 	if err := os.WriteFile(filepath.Join(r.Path, "refs", "heads", "dev.lock"), []byte(a+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	for _, patterns := range [][]string{nil, {"refs/heads/"}, {"refs/heads"}, {"refs/hea"}, {"refs/meta/config", "refs/tags/"}} {
+	for _, patterns := range [][]string{nil, {"refs/heads/"}, {"refs/heads"}, {"refs/hea"}, {"refs/meta/config", "refs/tags/"},
+		{"refs/meta/"}, {"refs/heads/", "refs/heads/main"}, {"refs/changes/01"}, {"refs/tags/v1"}, {"refs/nothing/"}} {
 		got, err := r.Refs(ctx, patterns...)
 		if err != nil {
 			t.Fatal(err)
