@@ -76,7 +76,7 @@ func (r *Repo) writeRefs(ctx context.Context, updates []refupdate.Update) error 
 	}
 	for _, u := range updates {
 		typ := types[u.New]
-		if typ == "" || typ == "missing" || (strings.HasPrefix(u.Ref, "refs/heads/") && typ != "commit") {
+		if typ == "missing" || (strings.HasPrefix(u.Ref, "refs/heads/") && typ != "commit") {
 			return errUseGit // git refuses these in its words
 		}
 	}
