@@ -214,8 +214,8 @@ type Comment struct {
 }
 
 // BranchLock is the db.Lock key that serializes, across masters, what
-// takes a branch's changes out of review: submits to the branch and
-// deletions of its changes.
+// takes a branch's changes out of review: submits to the branch, and
+// deletions and moves of its changes.
 func BranchLock(project, branch string) string { return "submit " + project + " " + branch }
 
 // VotesOn returns the non-zero votes on patch set ps.

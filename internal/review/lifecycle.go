@@ -145,6 +145,13 @@ func (s *Service) Move(ctx context.Context, subj access.Subject, n int64, in Mov
 		return nil, err
 	}
 	from := c.Branch
+	// A submit to the old branch that has read the change lands it there:
+	// the move waits for it, and finds the change merged.
+	unlock, err := s.db.Lock(ctx, change.BranchLock(c.Project, from))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	moved, err := s.updateWith(ctx, subj, pol, n, func(tx *db.Tx, a *actor, pol *policy, cur *change.Change) (*changeOp, error) {
 		if cur.Status != change.StatusNew {
 			return nil, fail.Errorf(fail.Conflict, "Change is %s", statusWord(cur.Status))

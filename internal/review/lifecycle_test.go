@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"tandem/internal/access"
 	"tandem/internal/account"
@@ -183,6 +184,48 @@ func TestMove(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// TestMoveWaitsForSubmit: a move waits for a submit to the change's branch
+// that holds the branch lock, and then finds the change merged instead of
+// moving it away from under the submit.
+func TestMoveWaitsForSubmit(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.setProject("p", lifecycleConfig)
+		c := e.seed()
+		unlock, err := e.db.Lock(e.ctx, change.BranchLock(c.Project, c.Branch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.svc.Move(e.ctx, e.subj(e.owner), c.Number, MoveInput{Branch: "stable"})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("Move returned %v while a submit held the branch", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		err = e.db.Tx(e.ctx, func(tx *db.Tx) error {
+			cur, err := e.store.Get(e.ctx, tx, c.Number)
+			if err != nil {
+				return err
+			}
+			cur.Status = change.StatusMerged
+			return e.store.Update(e.ctx, tx, cur)
+		})
+		unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantErr(t, <-done, fail.Conflict, "Change is merged")
+		if b := e.get(c.Number).Branch; b != "refs/heads/main" {
+			t.Errorf("merged change moved to %s", b)
 		}
 	})
 }

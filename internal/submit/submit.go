@@ -151,6 +151,19 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 		return nil, err
 	}
 	defer unlock()
+	// A move, a new patch set or a deletion may have come before the lock
+	// was ours; what lands is what the change is now.
+	fresh, err := s.o.Changes.Get(ctx, s.o.DB, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := closedError(fresh); err != nil {
+		return nil, err
+	}
+	if fresh.Branch != ch.Branch || fresh.CurrentPS != ch.CurrentPS {
+		return nil, fail.Errorf(fail.Conflict, "change %d changed while it was being submitted; submit it again", n)
+	}
+	ch = fresh
 
 	set, err := s.submissionSet(ctx, ch, strategy)
 	if err != nil {
