@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,7 +177,7 @@ type env struct {
 
 	admins, blocked, devs               *account.Group
 	admin, owner, alice, bob, carol, ci *account.Account
-	committed                           int
+	committed                           atomic.Int64
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -203,7 +204,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	e.setProject("All-Projects", "")
 	e.setProject("p", "")
 	e.svc = New(Options{DB: d, Changes: e.store, Policies: e.policies, Accounts: e.accounts, Matcher: exprMatcher{},
-		Events: e.sink, Repos: e.repos, Clock: e.clock, Logger: quiet, Committed: func() { e.committed++ }})
+		Events: e.sink, Repos: e.repos, Clock: e.clock, Logger: quiet, Committed: func() { e.committed.Add(1) }})
 	return e
 }
 

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"tandem/internal/access"
@@ -91,10 +92,13 @@ func (s *Service) Delete(ctx context.Context, subj access.Subject, n int64) erro
 		if cur.Version != c.Version {
 			return change.ErrConcurrentUpdate
 		}
-		ps, err := s.patchSet(ctx, tx, cur, 0)
-		if err != nil {
-			return err
+		// Patch sets are never rewritten, and the version says no new one
+		// came: the current one is among those read above.
+		i := slices.IndexFunc(patchSets, func(ps *change.PatchSet) bool { return ps.Number == cur.CurrentPS })
+		if i < 0 {
+			return fmt.Errorf("change %d has no patch set %d", n, cur.CurrentPS)
 		}
+		ps := patchSets[i]
 		// The event reads the change's rows, so it goes first.
 		if err := s.emit(ctx, tx, Event{Type: EventChangeDeleted, Change: cur, PatchSet: ps, Actor: subj.AccountID, When: s.now()}); err != nil {
 			return err

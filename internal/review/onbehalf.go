@@ -57,13 +57,11 @@ func (s *Service) seeingAccount(ctx context.Context, pol *policy, c *change.Chan
 	if err != nil {
 		return nil, access.Subject{}, err
 	}
-	var reviewers []change.Reviewer
-	if c.Private {
-		if reviewers, err = s.changes.Reviewers(ctx, s.db, c.Number); err != nil {
-			return nil, access.Subject{}, err
-		}
+	visible, err := s.sees(ctx, s.db, pol.actor(target, c))
+	if err != nil {
+		return nil, access.Subject{}, err
 	}
-	if !pol.actor(target, c).canSee(reviewers) {
+	if !visible {
 		return nil, access.Subject{}, fail.Errorf(fail.Unprocessable, "on_behalf_of account %d cannot see change", acct.ID)
 	}
 	return acct, target, nil

@@ -271,7 +271,7 @@ func TestReviewEvent(t *testing.T) {
 		c := e.seed()
 		e.vote(e.admin, c.Number, map[string]int{"Code-Review": 1})
 		e.sink.take()
-		committed := e.committed
+		committed := e.committed.Load()
 		e.clock.Advance(61e9)
 		e.vote(e.admin, c.Number, map[string]int{"Code-Review": 2, "Verified": 1})
 		evs := e.sink.take()
@@ -285,8 +285,8 @@ func TestReviewEvent(t *testing.T) {
 		if !reflect.DeepEqual(ev.Approvals, want) || ev.PatchSet.Number != 1 || ev.Change.Number != c.Number || !ev.When.Equal(e.clock.Now()) {
 			t.Errorf("event %+v approvals %+v, want %+v", ev, ev.Approvals, want)
 		}
-		if e.committed != committed+1 {
-			t.Errorf("Committed called %d times, want 1", e.committed-committed)
+		if e.committed.Load() != committed+1 {
+			t.Errorf("Committed called %d times, want 1", e.committed.Load()-committed)
 		}
 		if got := e.get(c.Number); !got.Updated.Equal(e.clock.Now()) {
 			t.Errorf("updated %v, want %v", got.Updated, e.clock.Now())

@@ -423,13 +423,7 @@ func (s *Service) Visible(ctx context.Context, q db.Querier, subj access.Subject
 	if err != nil {
 		return false, err
 	}
-	var reviewers []change.Reviewer
-	if c.Private {
-		if reviewers, err = s.changes.Reviewers(ctx, q, c.Number); err != nil {
-			return false, err
-		}
-	}
-	return pol.actor(subj, c).canSee(reviewers), nil
+	return s.sees(ctx, q, pol.actor(subj, c))
 }
 
 // VisibleTo returns Visible for subj as a predicate over many changes, for
@@ -459,15 +453,21 @@ func (s *Service) VisibleTo(subj access.Subject) func(ctx context.Context, c *ch
 		if a.isOwner() {
 			a.chk = chk.AsChangeOwner()
 		}
-		var reviewers []change.Reviewer
-		if c.Private && !a.isOwner() && subj.AccountID != 0 {
-			var err error
-			if reviewers, err = s.changes.Reviewers(ctx, s.db, c.Number); err != nil {
-				return false, err
-			}
-		}
-		return a.canSee(reviewers), nil
+		return s.sees(ctx, s.db, a)
 	}
+}
+
+// sees reports whether a may see its change, reading the reviewers only
+// when that depends on them: for a private change a does not own.
+func (s *Service) sees(ctx context.Context, q db.Querier, a *actor) (bool, error) {
+	var reviewers []change.Reviewer
+	if a.c.Private && !a.isOwner() && a.id() != 0 {
+		var err error
+		if reviewers, err = s.changes.Reviewers(ctx, q, a.c.Number); err != nil {
+			return false, err
+		}
+	}
+	return a.canSee(reviewers), nil
 }
 
 // subjectOf builds the access subject of another account (a reviewer to
