@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"tandem/internal/git"
 	"tandem/internal/gitconfig"
 )
 
@@ -811,14 +812,8 @@ func ValidRefPattern(pattern string) error {
 	if ref == "refs" {
 		return nil // refs/*
 	}
-	if strings.ContainsAny(ref, " ~^:?*[\\\x7f") || strings.Contains(ref, "..") || strings.Contains(ref, "//") ||
-		strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, ".lock") || strings.Contains(ref, "@{") {
+	if !git.ValidRefName(ref) {
 		return fmt.Errorf("invalid ref pattern %q: not a valid ref name", pattern)
-	}
-	for _, r := range ref {
-		if r < 0x20 {
-			return fmt.Errorf("invalid ref pattern %q: not a valid ref name", pattern)
-		}
 	}
 	return nil
 }

@@ -83,9 +83,6 @@ func New(o Options) *Service {
 	}
 }
 
-// Runner returns the git runner the service writes with.
-func (s *Service) Runner() *git.Runner { return s.runner }
-
 // SubmitTypes lists the submit types a project may name.
 func SubmitTypes() []string { return slices.Clone(submitTypes) }
 
@@ -147,13 +144,10 @@ func (s *Service) Create(ctx context.Context, in Input) error {
 		branches = []string{s.defaultBranch}
 	}
 	for i, b := range branches {
-		if b == ConfigRef {
-			continue
-		}
 		if !strings.HasPrefix(b, "refs/") {
 			b = "refs/heads/" + b
 		}
-		if err := validBranchName(b); err != nil {
+		if err := ValidBranchName(b); err != nil {
 			return err
 		}
 		branches[i] = b
@@ -241,7 +235,7 @@ func (s *Service) serverPerson() repo.Ident {
 // CreateRoot makes All-Projects or All-Users with the given configuration;
 // it does nothing for a project that already exists.
 func (s *Service) CreateRoot(ctx context.Context, name string, cfg *Config) error {
-	err := s.Create(ctx, Input{Name: name, configForRootLevel: cfg, PermissionsOnly: true, Branches: []string{"refs/meta/config"}})
+	err := s.Create(ctx, Input{Name: name, configForRootLevel: cfg, PermissionsOnly: true})
 	if fail.Is(err, fail.Conflict) {
 		return nil
 	}
@@ -258,23 +252,13 @@ func (s *Service) Exists(ctx context.Context, name string) bool {
 	return repo.ValidateName(name) == nil && s.exists(ctx, name)
 }
 
-func validBranchName(ref string) error {
-	bad := ref == "refs/heads/" || strings.Contains(ref, "..") || strings.ContainsAny(ref, " ~^:?*[\\\x7f") ||
-		strings.HasSuffix(ref, "/") || strings.HasSuffix(ref, ".lock") || strings.HasSuffix(ref, ".") ||
-		strings.Contains(ref, "//") || strings.Contains(ref, "@{")
-	for _, r := range ref {
-		if r < 0x20 {
-			bad = true
-		}
-	}
-	if bad {
+// ValidBranchName checks a full ref name the way git check-ref-format does.
+func ValidBranchName(ref string) error {
+	if !git.ValidRefName(ref) {
 		return fail.Errorf(fail.Invalid, "Branch \"%s\" is not a valid name", ref)
 	}
 	return nil
 }
-
-// ValidBranchName checks a full ref name the way git check-ref-format does.
-func ValidBranchName(ref string) error { return validBranchName(ref) }
 
 // Names lists the project names in order.
 func (s *Service) Names(ctx context.Context) ([]string, error) {
