@@ -138,7 +138,7 @@ func branchTips(ctx context.Context, r *repo.Repo, chk *Checker, branches []stri
 			if !chk.Can(ref, project.PermRead) {
 				continue
 			}
-			if oid, err := r.Resolve(ctx, ref); err == nil {
+			if oid, err := r.RefOID(ctx, ref); err == nil {
 				tips[b] = oid
 				break
 			}

@@ -170,7 +170,7 @@ func (c *components) mergeableAt(ctx context.Context, ch *change.Change, commit 
 	if err != nil {
 		return false, "", err
 	}
-	tip, err := r.Resolve(ctx, ch.Branch)
+	tip, err := r.RefOID(ctx, ch.Branch)
 	if err != nil && !errors.Is(err, repo.ErrNotFound) {
 		return false, "", err
 	}

@@ -155,7 +155,7 @@ func (m *Mux) lookup(words []string) (name string, h HandlerFunc, args []string)
 }
 
 func (m *Mux) topNames() []string {
-	names := slices.Sorted(maps.Keys(m.top))
+	names := slices.Collect(maps.Keys(m.top))
 	for g := range m.groups {
 		names = append(names, g)
 	}

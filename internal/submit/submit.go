@@ -195,7 +195,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 	if err != nil {
 		return nil, err
 	}
-	tip, err := r.Resolve(ctx, ch.Branch)
+	tip, err := r.RefOID(ctx, ch.Branch)
 	if errors.Is(err, repo.ErrNotFound) {
 		head, herr := r.Head(ctx)
 		if herr != nil || head != ch.Branch {
@@ -564,7 +564,7 @@ func (s *Service) recoverOne(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	tip, err := r.Resolve(ctx, it.Branch)
+	tip, err := r.RefOID(ctx, it.Branch)
 	if err != nil && !errors.Is(err, repo.ErrNotFound) {
 		return err
 	}
@@ -609,7 +609,7 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 	}
 	onto := base
 	if onto == "" {
-		if onto, err = r.Resolve(ctx, ch.Branch); err != nil {
+		if onto, err = r.RefOID(ctx, ch.Branch); err != nil {
 			return nil, fail.Errorf(fail.Conflict, "destination branch \"%s\" not found.", ch.Branch)
 		}
 	} else if onto, err = s.resolveBase(ctx, r, base); err != nil {

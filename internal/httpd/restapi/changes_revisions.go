@@ -358,9 +358,8 @@ func (a *API) filesAgainst(q *request, b *pageBuilder, pv *projectView, ps *chan
 		return nil, err
 	}
 	out := map[string]FileInfo{}
-	for _, f := range changes {
-		out[f.Path] = fileInfo(change.File{Path: f.Path, OldPath: f.OldPath, Status: f.Status, Binary: f.Binary,
-			Insertions: f.Insertions, Deletions: f.Deletions})
+	for _, f := range change.FilesOf(changes) {
+		out[f.Path] = fileInfo(f)
 	}
 	subjects, err := parentSubjects(pv, ps, b.subjectOf)
 	if err != nil {
