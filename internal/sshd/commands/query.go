@@ -104,6 +104,13 @@ func (c *Commands) query(ctx context.Context, s *sshd.Session) error {
 		return w.record(queryError{Type: "error", Message: msg})
 	}
 	b := c.newAttrBuilder(cl.subject(), f)
+	numbers := make([]int64, len(cs))
+	for i, ch := range cs {
+		numbers[i] = ch.Number
+	}
+	if b.hashtags, err = c.changes.HashtagsOf(ctx, b.q, numbers...); err != nil {
+		return err
+	}
 	for _, ch := range cs {
 		attr, err := b.change(ctx, ch)
 		if err != nil {
@@ -129,6 +136,7 @@ type attrBuilder struct {
 	accounts map[int64]*account.Account
 	changes  map[int64]*change.Change
 	visible  map[int64]bool
+	hashtags map[int64][]string                                        // of the changes of the page, read at once
 	sees     func(ctx context.Context, c *change.Change) (bool, error) // review's, for this caller
 }
 
@@ -168,7 +176,7 @@ func (b *attrBuilder) accountAttr(ctx context.Context, id int64) (*events.Accoun
 func (b *attrBuilder) change(ctx context.Context, ch *change.Change) (*events.ChangeAttr, error) {
 	// The change's other rows are read only when a flag shows them: a
 	// bare query, what CI and git-review poll with, needs the change row
-	// and its hashtags.
+	// and its hashtags, read for the whole page.
 	f := b.f
 	snap := &review.Snapshot{Change: ch}
 	if f.submitRecords || f.commitMessage || f.allReviewers || f.patchSets || f.currentPatchSet || f.dependencies {
@@ -178,10 +186,7 @@ func (b *attrBuilder) change(ctx context.Context, ch *change.Change) (*events.Ch
 		}
 		ch = snap.Change
 	} else {
-		var err error
-		if snap.Hashtags, err = b.c.changes.Hashtags(ctx, b.q, ch.Number); err != nil {
-			return nil, err
-		}
+		snap.Hashtags = b.hashtags[ch.Number]
 	}
 	owner, err := b.account(ctx, ch.OwnerID)
 	if err != nil {
