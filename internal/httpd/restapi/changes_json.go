@@ -3,6 +3,7 @@ package restapi
 import (
 	"context"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"net/url"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 	var (
 		pss      []*change.PatchSet
 		comments map[int64][]change.Comment
-		reads    readGroup
+		reads    errgroup.Group
 	)
 	reads.Go(func() (err error) { pss, err = a.changes.PatchSetsOf(ctx, cs); return })
 	reads.Go(func() (err error) { b.hashtags, err = a.changes.HashtagsOf(ctx, a.db, numbers...); return })
@@ -165,7 +166,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		}
 	}
 	// Then what depends on those rows, again at once.
-	var more readGroup
+	var more errgroup.Group
 	if evaluate {
 		more.Go(func() error {
 			rows := make([]ChangeRows, len(cs))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"tandem/internal/account"
 	"tandem/internal/change"
@@ -186,30 +185,4 @@ func (a *API) publishedCommentsOf(ctx context.Context, q db.Querier, numbers []i
 		out[c.Change] = append(out[c.Change], c)
 	}
 	return out, nil
-}
-
-// readGroup runs independent reads at once and returns the first error.
-type readGroup struct {
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
-}
-
-// Go runs read in a goroutine of its own.
-func (g *readGroup) Go(read func() error) {
-	g.wg.Go(func() {
-		if err := read(); err != nil {
-			g.mu.Lock()
-			if g.err == nil {
-				g.err = err
-			}
-			g.mu.Unlock()
-		}
-	})
-}
-
-// Wait waits for every read and returns the first error.
-func (g *readGroup) Wait() error {
-	g.wg.Wait()
-	return g.err
 }
