@@ -148,6 +148,9 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	// hook decides every ref it updates.
 	v2Caps := req.Advertise && req.Service == UploadPack && V2(req.Protocol)
 	pushBody := req.Service == ReceivePack && req.Stateless && !req.Advertise
+	// A receive-pack advertisement lists the view's refs itself; git is
+	// asked only for its capabilities, so it needs no hidden refs.
+	ownPushAdvert := req.Service == ReceivePack && req.Advertise && req.Capabilities != nil
 	var v *view
 	if visible != nil && !v2Caps && !pushBody {
 		var err error
@@ -162,9 +165,11 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 			stdin = rest
 		}
 		var hidden []string
-		if req.Service == ReceivePack {
+		switch {
+		case ownPushAdvert: // git lists no refs at all
+		case req.Service == ReceivePack:
 			hidden = v.hiddenRefs(req.HideAlways)
-		} else {
+		default:
 			hidden = v.hiddenPrefixes()
 		}
 		for _, p := range hidden {
@@ -201,7 +206,7 @@ func Serve(ctx context.Context, r *git.Runner, req Request) error {
 	if v2Caps && req.Capabilities != nil {
 		return req.Capabilities.serve(ctx, r, cmd, req.Repo.Path, req.Stdout)
 	}
-	if req.Service == ReceivePack && req.Advertise && req.Capabilities != nil && v != nil {
+	if ownPushAdvert && v != nil {
 		// The refs are known from the view; git only tells its
 		// capabilities, once, by advertising no refs at all.
 		capsCmd := cmd
