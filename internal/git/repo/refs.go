@@ -22,9 +22,13 @@ import (
 
 // Ref is a ref and the object it points at. Symref is the target of a
 // symbolic ref, else empty. Peeled is the object an annotated tag points
-// at when packed-refs records it, else empty (which does not mean the
-// ref is not an annotated tag).
-type Ref struct{ Name, OID, Symref, Peeled string }
+// at when packed-refs records it, else empty, which means the ref is no
+// annotated tag only when PeelKnown (packed-refs records all peeled
+// values, and the ref is as packed).
+type Ref struct {
+	Name, OID, Symref, Peeled string
+	PeelKnown                 bool
+}
 
 // Refs lists refs matching patterns (for-each-ref patterns: prefixes such as
 // "refs/heads/" or globs), all refs when there are none. HEAD is not
@@ -166,6 +170,7 @@ func readFilesRefs(dir string, packedRefs *packedCache, patterns []string) ([]Re
 		}
 		if _, isLoose := loose[name]; !isLoose || loose[name] == packed[name] {
 			ref.Peeled = peeled[name]
+			ref.PeelKnown = pr.fullyPeeled && ref.Symref == ""
 		}
 		refs = append(refs, ref)
 	}
@@ -219,15 +224,16 @@ func readLooseRefs(dir, root string, loose map[string]string) error {
 }
 
 // readPackedRefs parses packed-refs: "<id> <name>" lines, each optionally
-// followed by "^<id>", the object an annotated tag peels to.
-func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
-	refs, peeled = map[string]string{}, map[string]string{}
+// followed by "^<id>", the object an annotated tag peels to, after a
+// header naming the file's traits.
+func readPackedRefs(path string) (*packedRefs, error) {
+	pr := &packedRefs{refs: map[string]string{}, peeled: map[string]string{}}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return refs, peeled, nil
+		return pr, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -236,20 +242,28 @@ func readPackedRefs(path string) (refs, peeled map[string]string, err error) {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case line == "" || line[0] == '#':
+		case line == "":
+		case line[0] == '#':
+			if traits, ok := strings.CutPrefix(line, "# pack-refs with:"); ok {
+				pr.fullyPeeled = slices.Contains(strings.Fields(traits), "fully-peeled")
+			}
 		case line[0] == '^':
 			if last != "" && git.IsOID(line[1:]) {
-				peeled[last] = line[1:]
+				pr.peeled[last] = line[1:]
 			}
 		default:
 			oid, name, ok := strings.Cut(line, " ")
 			if !ok || !git.IsOID(oid) || !git.ValidRefName(name) {
-				return nil, nil, fmt.Errorf("packed-refs: malformed line %q", line)
+				return nil, fmt.Errorf("packed-refs: malformed line %q", line)
 			}
-			refs[name], last = oid, name
+			pr.refs[name], last = oid, name
 		}
 	}
-	return refs, peeled, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	pr.names = slices.Sorted(maps.Keys(pr.refs))
+	return pr, nil
 }
 
 // ObjectTypes returns the type of each of oids ("commit", "tree", "blob"
@@ -385,6 +399,9 @@ type packedRefs struct {
 	stat         packedStat
 	refs, peeled map[string]string
 	names        []string // the keys of refs, sorted
+	// fullyPeeled: every annotated tag in the file has its peeled line,
+	// so a ref without one is no annotated tag.
+	fullyPeeled bool
 }
 
 type packedStat struct {
@@ -417,11 +434,10 @@ func (c *packedCache) read(dir string) (*packedRefs, error) {
 	if pr != nil && pr.stat == st {
 		return pr, nil
 	}
-	refs, peeled, err := readPackedRefs(path)
-	if err != nil {
+	if pr, err = readPackedRefs(path); err != nil {
 		return nil, err
 	}
-	pr = &packedRefs{stat: st, refs: refs, peeled: peeled, names: slices.Sorted(maps.Keys(refs))}
+	pr.stat = st
 	c.mu.Lock()
 	if len(c.m) >= packedCacheRepos {
 		clear(c.m)

@@ -501,12 +501,17 @@ func TestRefsMatchGit(t *testing.T) {
 	}
 
 	refs, _ := r.Refs(ctx, "refs/tags/")
-	peeled := map[string]string{}
+	peeled, known := map[string]string{}, map[string]bool{}
 	for _, ref := range refs {
-		peeled[ref.Name] = ref.Peeled
+		peeled[ref.Name], known[ref.Name] = ref.Peeled, ref.PeelKnown
 	}
 	if peeled["refs/tags/v1"] != a || peeled["refs/tags/light"] != "" || peeled["refs/tags/v2"] != "" {
 		t.Errorf("peeled = %v; want v1 (packed) peeled to %s, the loose and lightweight tags unknown", peeled, a)
+	}
+	// git writes packed-refs fully peeled: a packed ref without a peeled
+	// line is known to be no annotated tag; a loose one is not known.
+	if !known["refs/tags/v1"] || !known["refs/tags/light"] || known["refs/tags/v2"] {
+		t.Errorf("peel known = %v; want v1 and light (packed), not v2 (loose)", known)
 	}
 	v1, v2 := gittest.Exec(t, r.Path, "rev-parse", "refs/tags/v1"), gittest.Exec(t, r.Path, "rev-parse", "refs/tags/v2")
 	gittest.Exec(t, r.Path, "-c", "user.name=T", "-c", "user.email=t@example.com", "tag", "-a", "-m", "nested", "nested", v2)

@@ -91,12 +91,15 @@ func (q *lsRefs) matches(ref string) bool {
 // points at a visible branch (or, asked for, an unborn one), then the
 // visible refs in order, then a flush.
 func (v *view) answerLsRefs(ctx context.Context, q *lsRefs, w io.Writer) error {
-	type line struct{ name, oid, symref, peeled string }
+	type line struct {
+		name, oid, symref, peeled string
+		peelKnown                 bool
+	}
 	var lines []line
 	if q.matches("HEAD") {
 		if target, err := v.repo.Head(ctx); err == nil {
 			if i := v.index(target); i >= 0 && v.visible[i] {
-				lines = append(lines, line{"HEAD", v.refs[i].OID, target, v.refs[i].Peeled})
+				lines = append(lines, line{"HEAD", v.refs[i].OID, target, v.refs[i].Peeled, v.refs[i].PeelKnown})
 			} else if i < 0 && q.unborn && q.symrefs && v.isVisible(target) {
 				lines = append(lines, line{name: "HEAD", symref: target})
 			}
@@ -104,7 +107,7 @@ func (v *view) answerLsRefs(ctx context.Context, q *lsRefs, w io.Writer) error {
 	}
 	for i, ref := range v.refs {
 		if v.visible[i] && q.matches(ref.Name) {
-			lines = append(lines, line{ref.Name, ref.OID, ref.Symref, ref.Peeled})
+			lines = append(lines, line{ref.Name, ref.OID, ref.Symref, ref.Peeled, ref.PeelKnown})
 		}
 	}
 	if q.peel {
@@ -112,7 +115,7 @@ func (v *view) answerLsRefs(ctx context.Context, q *lsRefs, w io.Writer) error {
 		// are looked up, all in one round trip.
 		var unknown []string
 		for _, l := range lines {
-			if l.oid != "" && l.peeled == "" {
+			if l.oid != "" && l.peeled == "" && !l.peelKnown {
 				unknown = append(unknown, l.oid)
 			}
 		}
