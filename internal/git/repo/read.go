@@ -244,15 +244,11 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 // RevList lists the commits reachable from tip and not from any of the
 // refs matching exclude patterns (e.g. "refs/heads/*"), oldest first.
 func (r *Repo) RevList(ctx context.Context, tip string, excludeRefs ...string) ([]string, error) {
-	flags := []string{"--reverse", "--topo-order"}
+	var flags []string
 	for _, p := range excludeRefs {
 		flags = append(flags, "--not", "--glob="+p, "--not")
 	}
-	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: flags, Args: []string{tip}})
-	if err != nil {
-		return nil, err
-	}
-	return strings.Fields(string(out)), nil
+	return r.revList(ctx, flags, tip)
 }
 
 // RevListOutside lists the commits reachable from tip and not from any ref
@@ -262,26 +258,28 @@ func (r *Repo) RevList(ctx context.Context, tip string, excludeRefs ...string) (
 // Ref names cannot hold glob characters, so each of except matches itself
 // only.
 func (r *Repo) RevListOutside(ctx context.Context, tip, glob string, except ...string) ([]string, error) {
-	flags := []string{"--reverse", "--topo-order", "--not"}
+	flags := []string{"--not"}
 	for _, e := range except {
 		flags = append(flags, "--exclude="+e)
 	}
-	flags = append(flags, "--glob="+glob, "--not")
-	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: flags, Args: []string{tip}})
-	if err != nil {
-		return nil, err
-	}
-	return strings.Fields(string(out)), nil
+	return r.revList(ctx, append(flags, "--glob="+glob, "--not"), tip)
 }
 
 // RevListExcluding lists the commits reachable from tip and not from any of
 // the given commits, oldest first.
 func (r *Repo) RevListExcluding(ctx context.Context, tip string, exclude []string) ([]string, error) {
-	args := []string{tip}
+	revs := []string{tip}
 	for _, e := range exclude {
-		args = append(args, "^"+e)
+		revs = append(revs, "^"+e)
 	}
-	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list", Flags: []string{"--reverse", "--topo-order"}, Args: args})
+	return r.revList(ctx, nil, revs...)
+}
+
+// revList runs rev-list with flags on revs and returns the commits, oldest
+// first.
+func (r *Repo) revList(ctx context.Context, flags []string, revs ...string) ([]string, error) {
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "rev-list",
+		Flags: append([]string{"--reverse", "--topo-order"}, flags...), Args: revs})
 	if err != nil {
 		return nil, err
 	}
