@@ -135,9 +135,8 @@ func readFilesRefs(dir string, packedRefs *packedCache, patterns []string) ([]Re
 	// symref may point outside the walked directories.
 	direct := func(name string) (oid, target string, ok bool) {
 		c, isLoose := loose[name]
-		if !isLoose {
-			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-			if c, isLoose = strings.TrimRight(string(b), "\n"), err == nil && git.ValidRefName(name); isLoose {
+		if !isLoose && git.ValidRefName(name) {
+			if c, isLoose, _ = readLooseRef(dir, name); isLoose {
 				loose[name] = c
 			}
 		}
@@ -189,6 +188,20 @@ func readFilesRefs(dir string, packedRefs *packedCache, patterns []string) ([]Re
 		add(name)
 	}
 	return refs, nil
+}
+
+// readLooseRef reads the file of the ref name in the repository at dir:
+// an object id or "ref: TARGET". A ref with no file (or a directory in its
+// place) is not found.
+func readLooseRef(dir, name string) (content string, found bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	switch {
+	case err == nil:
+		return strings.TrimRight(string(b), "\n"), true, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
+		return "", false, nil
+	}
+	return "", false, err
 }
 
 // readLooseRefs adds the loose refs at or under root to loose.
@@ -360,15 +373,14 @@ func (r *Repo) RefOID(ctx context.Context, name string) (string, error) {
 	if !git.ValidRefName(name) {
 		return r.Resolve(ctx, name)
 	}
-	b, err := os.ReadFile(filepath.Join(r.Path, filepath.FromSlash(name)))
+	content, found, err := readLooseRef(r.Path, name)
 	switch {
-	case err == nil:
-		if oid := strings.TrimRight(string(b), "\n"); git.IsOID(oid) {
-			return oid, nil
-		}
-		return r.Resolve(ctx, name)
-	case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) && !errors.Is(err, syscall.EISDIR):
+	case err != nil:
 		return "", fmt.Errorf("ref %s of %q: %w", name, r.Name, err)
+	case found && git.IsOID(content):
+		return content, nil
+	case found:
+		return r.Resolve(ctx, name)
 	}
 	if _, err := os.Stat(filepath.Join(r.Path, "reftable")); !errors.Is(err, fs.ErrNotExist) {
 		return r.Resolve(ctx, name)

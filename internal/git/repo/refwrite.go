@@ -237,15 +237,14 @@ func (r *Repo) checkOld(u refupdate.Update, packed *packedRefs) error {
 // lockedValue reads a locked ref, ZeroOID when it does not exist. A
 // symbolic ref is left to git.
 func (r *Repo) lockedValue(ref string, packed *packedRefs) (string, error) {
-	b, err := os.ReadFile(filepath.Join(r.Path, filepath.FromSlash(ref)))
+	content, found, err := readLooseRef(r.Path, ref)
 	switch {
-	case err == nil:
-		if oid := strings.TrimRight(string(b), "\n"); git.IsOID(oid) {
-			return oid, nil
-		}
-		return "", errUseGit
-	case !errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return "", fmt.Errorf("ref %s of %q: %w", ref, r.Name, err)
+	case found && git.IsOID(content):
+		return content, nil
+	case found:
+		return "", errUseGit
 	}
 	if oid, ok := packed.refs[ref]; ok {
 		return oid, nil
