@@ -6,6 +6,7 @@ package app
 // They translate types only; every decision is the domain's.
 
 import (
+	"cmp"
 	"context"
 
 	"tandem/internal/access"
@@ -62,11 +63,16 @@ func (l restLabels) ForPage() restapi.Labeler {
 	return restLabels{c: l.c, reviews: l.c.reviews.WithPolicyMemo()}
 }
 
+// service is the page's review service, or the shared one.
+func (l restLabels) service() *review.Service { return cmp.Or(l.reviews, l.c.reviews) }
+
+// Rights answers a page's change actions with the page's policy memo.
+func (l restLabels) Rights(ctx context.Context, viewer access.Subject, ch *change.Change) (restapi.ChangeRights, error) {
+	return changeRights(ctx, l.service(), viewer, ch)
+}
+
 func (l restLabels) Labels(ctx context.Context, viewer access.Subject, rows restapi.ChangeRows, detailed bool) (restapi.LabelsResult, error) {
-	reviews := l.reviews
-	if reviews == nil {
-		reviews = l.c.reviews
-	}
+	reviews := l.service()
 	snap := snapshotOf(rows)
 	v, err := reviews.Labels(ctx, viewer, snap, detailed)
 	if err != nil {
@@ -264,7 +270,12 @@ func (r restReviews) Restore(ctx context.Context, by restapi.Actor, ch *change.C
 }
 
 func (r restReviews) Rights(ctx context.Context, viewer access.Subject, ch *change.Change) (restapi.ChangeRights, error) {
-	rt, err := r.c.reviews.RightsOf(ctx, viewer, ch)
+	return changeRights(ctx, r.c.reviews, viewer, ch)
+}
+
+// changeRights is what viewer may do to ch, by reviews' rules.
+func changeRights(ctx context.Context, reviews *review.Service, viewer access.Subject, ch *change.Change) (restapi.ChangeRights, error) {
+	rt, err := reviews.RightsOf(ctx, viewer, ch)
 	if err != nil {
 		return restapi.ChangeRights{}, err
 	}

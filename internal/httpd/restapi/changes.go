@@ -85,6 +85,13 @@ type PageLabeler interface {
 	ForPage() Labeler
 }
 
+// PageRights is implemented by a page's Labeler that can also tell a
+// caller's rights on each change with the policies the page shares;
+// without it each change's rights come from Reviews.
+type PageRights interface {
+	Rights(ctx context.Context, viewer access.Subject, c *change.Change) (ChangeRights, error)
+}
+
 // LabelsResult is what a Labeler computed for one change.
 type LabelsResult struct {
 	Labels    map[string]*LabelInfo

@@ -575,3 +575,32 @@ type fakeMergeability struct{}
 func (fakeMergeability) Mergeable(context.Context, *change.Change, *change.PatchSet) (MergeableInfo, error) {
 	return MergeableInfo{SubmitType: "MERGE_IF_NECESSARY", Mergeable: true}, nil
 }
+
+// pageRightsLabeler is a page labeler that also answers change rights,
+// granting only topic edits.
+type pageRightsLabeler struct {
+	votesLabeler
+	pages, calls *int
+}
+
+func (l pageRightsLabeler) ForPage() Labeler { *l.pages++; return l }
+
+func (l pageRightsLabeler) Rights(context.Context, access.Subject, *change.Change) (ChangeRights, error) {
+	*l.calls++
+	return ChangeRights{EditTopic: true}, nil
+}
+
+// TestPageRights: a page's change actions come from its own labeler when
+// that can tell rights, sharing the page's policies, not from Reviews.
+func TestPageRights(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newHandlerEnv(t, d)
+		var pages, calls int
+		e.api.labeler = pageRightsLabeler{pages: &pages, calls: &calls}
+		var ci ChangeInfo
+		decodeJSON(t, e.do(t, "GET", "/changes/p~1?o=LABELS&o=CHANGE_ACTIONS", e.alice, "", ""), 200, &ci)
+		if _, ok := ci.Actions["topic"]; !ok || ci.Actions["abandon"].Method != "" || calls != 1 || pages != 1 {
+			t.Fatalf("actions %s; page rights asked %d times, pages made %d", js(ci.Actions), calls, pages)
+		}
+	})
+}

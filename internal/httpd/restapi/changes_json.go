@@ -352,7 +352,7 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		}
 	}
 	if b.signedIn() && o.anyOf(optChangeActions, optCurrentActions) {
-		actions, err := b.a.changeActions(b.q, c)
+		actions, err := b.changeActions(c)
 		if err != nil {
 			return nil, err
 		}

@@ -14,13 +14,7 @@ import (
 func (b *pageBuilder) labels(info *ChangeInfo, c *change.Change) error {
 	detailed := b.opts.has(optDetailedLabels)
 	info.Reviewers = reviewerMap(b.reviewers[c.Number], change.VotesOn(b.votes[c.Number], c.CurrentPS), b.account)
-	if b.labeler == nil {
-		b.labeler = b.a.labeler
-		if pl, ok := b.labeler.(PageLabeler); ok {
-			b.labeler = pl.ForPage()
-		}
-	}
-	res, err := b.labeler.Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
+	res, err := b.pageLabeler().Labels(b.ctx, b.q.caller.Subject(), b.rows(c), detailed)
 	if err != nil {
 		return err
 	}
@@ -83,13 +77,28 @@ func reviewerMap(reviewers []change.Reviewer, votes []change.Vote, acct func(int
 	return out
 }
 
+// pageLabeler is the page's own Labeler, made on first use.
+func (b *pageBuilder) pageLabeler() Labeler {
+	if b.labeler == nil {
+		b.labeler = b.a.labeler
+		if pl, ok := b.labeler.(PageLabeler); ok {
+			b.labeler = pl.ForPage()
+		}
+	}
+	return b.labeler
+}
+
 // changeActions are the change-level actions the caller may take.
-func (a *API) changeActions(q *request, c *change.Change) (map[string]ActionInfo, error) {
+func (b *pageBuilder) changeActions(c *change.Change) (map[string]ActionInfo, error) {
 	out := map[string]ActionInfo{}
-	if a.reviews == nil {
+	if b.a.reviews == nil {
 		return out, nil
 	}
-	r, err := a.reviews.Rights(q.r.Context(), q.caller.Subject(), c)
+	rights := b.a.reviews.Rights
+	if pr, ok := b.pageLabeler().(PageRights); ok {
+		rights = pr.Rights
+	}
+	r, err := rights(b.ctx, b.q.caller.Subject(), c)
 	if err != nil {
 		return nil, err
 	}
