@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -99,6 +101,87 @@ func httpBackend(b *testing.B, root string) string {
 	return srv.URL
 }
 
+// openSSH serves the repositories under root with stock OpenSSH: sshd
+// runs git-upload-pack or git-receive-pack through the account's shell, as
+// plain git hosting over SSH does, and lets in the administrator's key.
+// It is the peer the SSH figures are compared with. It returns the URL
+// prefix that a repository's absolute path completes.
+func openSSH(b *testing.B, s *server) string {
+	b.Helper()
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		sshd = "/usr/sbin/sshd"
+	}
+	if _, err := os.Stat(sshd); err != nil {
+		b.Fatalf("the SSH peer needs OpenSSH's server (Debian package openssh-server): %v", err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	hostKey := sshKey(b, dir, "host_key")
+	pub, err := os.ReadFile(s.adminKey + ".pub")
+	if err != nil {
+		b.Fatal(err)
+	}
+	authorized := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(authorized, pub, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	port := freePort(b)
+	config := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(config, []byte(strings.Join([]string{
+		"ListenAddress 127.0.0.1:" + port,
+		"HostKey " + hostKey,
+		"AuthorizedKeysFile " + authorized,
+		"AllowUsers " + me.Username,
+		"PermitRootLogin prohibit-password",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"UsePAM no",
+		"StrictModes no",
+		"PidFile none",
+		// The key exchange Tandem's defaults agree on with this client,
+		// so that the two servers differ in themselves alone.
+		"KexAlgorithms ecdh-sha2-nistp256",
+		// A git host's account runs no ~/.bashrc; bash skips it for a
+		// nested shell.
+		"SetEnv SHLVL=1",
+		"",
+	}, "\n")), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// sshd's privilege separation needs its empty directory.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cmd := exec.Command(sshd, "-D", "-e", "-f", config)
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("sshd did not listen on %s: %v\n%s", port, err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Sprintf("ssh://%s@127.0.0.1:%s", me.Username, port)
+}
+
 // timeGit runs git and returns how long it took.
 func timeGit(b *testing.B, s *server, dir, key string, args ...string) time.Duration {
 	b.Helper()
@@ -144,7 +227,7 @@ func BenchmarkClone(b *testing.B) {
 }
 
 // BenchmarkFetchOneCommit fetches one new commit over each transport, and
-// through git http-backend as the peer HTTP server.
+// through git http-backend and OpenSSH as the peer HTTP and SSH servers.
 func BenchmarkFetchOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	disk := benchRepo(b, s, "fetch")
@@ -153,6 +236,7 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 		"http":    s.httpURL("admin", adminPassword, "a/fetch"),
 		"ssh":     s.sshURL("admin", "fetch"),
 		"backend": httpBackend(b, filepath.Dir(disk)) + "/fetch.git",
+		"openssh": openSSH(b, s) + disk,
 	}
 	clients := map[string]string{}
 	for side, url := range urls {
@@ -177,18 +261,21 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 }
 
 // BenchmarkPushOneCommit pushes one new commit over each transport, and
-// through git http-backend (to a copy of its own) as the peer HTTP server.
+// through git http-backend and OpenSSH (each to a copy of its own) as the
+// peer HTTP and SSH servers.
 func BenchmarkPushOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	// One project per transport: each push must carry the new commit.
 	benchRepo(b, s, "push-http", "push-ssh")
 	disk, work := diskCopy(b, s, "push-http")
 	peer, _ := diskCopy(b, s, "push-http")
+	sshPeer, _ := diskCopy(b, s, "push-http")
 	urls := map[string]string{
 		"disk":    "file://" + disk,
 		"http":    s.httpURL("admin", adminPassword, "a/push-http"),
 		"ssh":     s.sshURL("admin", "push-ssh"),
 		"backend": httpBackend(b, filepath.Dir(peer)) + "/" + filepath.Base(peer),
+		"openssh": openSSH(b, s) + sshPeer,
 	}
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
