@@ -81,7 +81,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Accounts:  c.accounts,
 		WebURL:    cfg.CanonicalWebURL,
 		Events:    c.recorder,
-		Votes:     c.reviews,
+		Labels:    c.reviews,
 		Drafts:    c.reviews,
 		Merger:    pushMerger{c},
 		Committed: c.events.Notify,

@@ -354,8 +354,16 @@ func (s restSubmitter) Rebase(ctx context.Context, by restapi.Actor, ch *change.
 }
 
 // patchSetRebased does, in the transaction that adds a rebased patch set,
-// what an upload does: copies the sticky votes and records the events.
+// what an upload does: refuses it when the patch set it replaces is locked,
+// copies the sticky votes and records the events.
 func (c *components) patchSetRebased(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error {
+	locked, err := c.reviews.Locked(ctx, q, ch, prev.Number)
+	if err != nil {
+		return err
+	}
+	if locked {
+		return fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", ch.Number)
+	}
 	if _, err := c.reviews.CopyVotes(ctx, q, ch, prev, next, next.Kind); err != nil {
 		return err
 	}

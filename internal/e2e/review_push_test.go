@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"tandem/internal/httpd/restapi"
 )
 
 func changeID(n int) string { return fmt.Sprintf("I%040x", n) }
@@ -205,4 +207,65 @@ func commitWithID(t testing.TB, s *server, dir, file, subject, id string) string
 	s.mustGit(t, dir, "", "add", ".")
 	s.mustGit(t, dir, "", "commit", "-q", "-m", subject+"\n\nChange-Id: "+id)
 	return strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "HEAD"))
+}
+
+// TestPatchSetLock votes a PatchSetLock label to its maximum: no new patch
+// set may then come, neither pushed by the owner nor made by a rebase,
+// until the vote is taken back.
+func TestPatchSetLock(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/lk", map[string]any{"create_empty_commit": true}), 201, "create project")
+	var admins restapi.GroupInfo
+	wantJSON(t, s.admin(t, "GET", "/a/groups/Administrators", nil), 200, &admins)
+	s.editProjectConfig(t, "lk", func(dir string) {
+		appendFile(t, filepath.Join(dir, "project.config"), `[label "Patch-Set-Lock"]
+	function = PatchSetLock
+	value = 0 Patch Set Unlocked
+	value = +1 Patch Set Locked
+[access "refs/heads/*"]
+	label-Patch-Set-Lock = +0..+1 group Administrators
+`)
+		appendFile(t, filepath.Join(dir, "groups"), admins.ID+"\tAdministrators\n")
+	})
+	dir := filepath.Join(t.TempDir(), "lk")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "lk"), dir)
+	admin := s.httpURL("admin", adminPassword, "lk")
+	commitWithID(t, s, dir, "a.txt", "Add a", changeID(950))
+	out := s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main")
+	n := regexp.MustCompile(`c/lk/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	// The branch moves on, so that a rebase has something to do.
+	other := filepath.Join(t.TempDir(), "other")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "lk"), other)
+	s.commit(t, other, "b.txt", "b\n")
+	s.mustGit(t, other, "", "push", "-q", admin, "HEAD:refs/heads/main")
+
+	lock := func(v int) {
+		expect(t, s.admin(t, "POST", "/a/changes/"+n+"/revisions/current/review",
+			map[string]any{"labels": map[string]int{"Patch-Set-Lock": v}}), 200, "vote Patch-Set-Lock")
+	}
+	patchSets := func() int {
+		var ci map[string]any
+		wantJSON(t, s.admin(t, "GET", "/a/changes/"+n+"?o=ALL_REVISIONS", nil), 200, &ci)
+		return len(ci["revisions"].(map[string]any))
+	}
+	lock(1)
+	s.mustGit(t, dir, "", "commit", "-q", "--amend", "-m", "Add a, amended\n\nChange-Id: "+changeID(950))
+	out, err := s.git(t, dir, "", "push", admin, "HEAD:refs/for/main")
+	if want := "(cannot add patch set to " + n + ". Change is patch set locked.)"; err == nil || !strings.Contains(out, want) {
+		t.Fatalf("push onto a locked change: %v, want %q in\n%s", err, want, out)
+	}
+	wantText(t, s.admin(t, "POST", "/a/changes/"+n+"/rebase", nil), 409, "The current patch set of change "+n+" is locked")
+	if got := patchSets(); got != 1 {
+		t.Fatalf("a locked change has %d patch sets, want 1", got)
+	}
+	if ls := s.mustGit(t, "", "", "ls-remote", admin, "refs/changes/*"); strings.Count(ls, "\n") != 1 {
+		t.Fatalf("refs after the refused patch sets:\n%s", ls)
+	}
+
+	lock(0)
+	s.mustGit(t, dir, "", "push", "-q", admin, "HEAD:refs/for/main")
+	wantJSON(t, s.admin(t, "POST", "/a/changes/"+n+"/rebase", nil), 200, nil)
+	if got := patchSets(); got != 3 {
+		t.Fatalf("after unlocking the change has %d patch sets, want 3", got)
+	}
 }

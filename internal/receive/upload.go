@@ -39,9 +39,9 @@ type Uploads struct {
 	// Events records patchset-created and the ref-updated of each new
 	// patch-set ref inside the push's transaction; may be nil.
 	Events UploadEvents
-	// Votes copies votes to new patch sets by their labels' copyCondition;
-	// may be nil.
-	Votes VoteCopier
+	// Labels copies votes to new patch sets by their labels' copyCondition
+	// and tells whether a PatchSetLock label forbids one; may be nil.
+	Labels LabelRules
 	// Drafts publishes the uploader's draft comments for the push option
 	// publish-comments; may be nil (the option is then ignored).
 	Drafts DraftPublisher
@@ -69,9 +69,13 @@ type UploadEvents interface {
 	PrivateStateChanged(ctx context.Context, q db.Querier, ch *change.Change, ps *change.PatchSet, changer int64) error
 }
 
-// VoteCopier carries votes over to a new patch set.
-type VoteCopier interface {
+// LabelRules is what the labels say about a new patch set of a change;
+// *review.Service is one.
+type LabelRules interface {
+	// CopyVotes carries votes over to a new patch set.
 	CopyVotes(ctx context.Context, q db.Querier, c *change.Change, oldPS, newPS *change.PatchSet, kind string) ([]change.Vote, error)
+	// Locked reports whether patch set ps is locked against new ones.
+	Locked(ctx context.Context, q db.Querier, c *change.Change, ps int) (bool, error)
 }
 
 // DraftPublisher prepares the drafts a push with publish-comments
@@ -283,6 +287,16 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				return nil, nil
 			}
 		}
+		if target != nil && rc.uploads.Labels != nil {
+			locked, err := rc.uploads.Labels.Locked(ctx, rc.uploads.DB, target, target.CurrentPS)
+			if err != nil {
+				return nil, err
+			}
+			if locked {
+				c.reject = fmt.Sprintf("cannot add patch set to %d. Change is patch set locked.", target.Number)
+				return nil, nil
+			}
+		}
 		if target != nil && target.OwnerID != push.Caller.ID && !chk.Can("refs/for/"+branch, project.PermAddPatchSet) {
 			c.reject = fmt.Sprintf("cannot add patch set to %d.", target.Number)
 			return nil, nil
@@ -393,8 +407,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			if err := u.Changes.InsertPatchSet(ctx, tx, ps, files); err != nil {
 				return err
 			}
-			if !isNew && u.Votes != nil {
-				if _, err := u.Votes.CopyVotes(ctx, tx, ch, prevPS, ps, ps.Kind); err != nil {
+			if !isNew && u.Labels != nil {
+				if _, err := u.Labels.CopyVotes(ctx, tx, ch, prevPS, ps, ps.Kind); err != nil {
 					return err
 				}
 			}

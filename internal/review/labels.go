@@ -8,6 +8,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/change"
+	"tandem/internal/db"
 	"tandem/internal/project"
 )
 
@@ -151,18 +152,19 @@ func PatchSetLocked(labels []project.LabelType, currentVotes []change.Vote) bool
 	return false
 }
 
-// Locked reports whether change c's current patch set is locked by a
-// PatchSetLock label (for receive and rebase).
-func (s *Service) Locked(ctx context.Context, c *change.Change) (bool, error) {
+// Locked reports whether patch set ps of change c is locked by a
+// PatchSetLock label, which forbids a new patch set (upload, rebase),
+// reading the votes through q.
+func (s *Service) Locked(ctx context.Context, q db.Querier, c *change.Change, ps int) (bool, error) {
 	pol, err := s.policyFor(ctx, c)
 	if err != nil {
 		return false, err
 	}
-	votes, err := s.changes.Approvals(ctx, s.db, c.Number)
+	votes, err := s.changes.Approvals(ctx, q, c.Number)
 	if err != nil {
 		return false, err
 	}
-	return PatchSetLocked(pol.labels, change.VotesOn(votes, c.CurrentPS)), nil
+	return PatchSetLocked(pol.labels, change.VotesOn(votes, ps)), nil
 }
 
 // VotingRange is a permitted_voting_range.
