@@ -688,7 +688,7 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	fs.Enum(&q.Type, "--type", "TYPE", []string{"code", "permissions", "all"}, "type of projects to list")
 	fs.Enum(&q.State, "--state|-s", "STATE", []string{"ACTIVE", "READ_ONLY", "HIDDEN"}, "list only projects in STATE")
 	fs.Bool(&q.All, "--all", "list hidden projects too")
-	fs.Bool(&q.Tree, "--tree|-t", "show each project's parent (JSON formats)")
+	fs.Bool(&q.Tree, "--tree|-t", "show the inheritance tree (text) or each project's parent (JSON)")
 	fs.Int(&q.Limit, "--limit|-n", "CNT", "list at most CNT projects")
 	fs.Int(&q.Start, "-S|--start", "CNT", "skip the first CNT projects")
 	fs.Strings(&q.Branches, "--show-branch|-b", "BRANCH", "show the tip of BRANCH before each name (repeatable)")
@@ -729,6 +729,15 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 		return enc.Encode(out)
 	}
 	var b strings.Builder
+	if q.Tree {
+		parents := map[string]string{}
+		for name, e := range out {
+			parents[name] = e.Parent
+		}
+		writeTree(&b, order, parents)
+		_, err = io.WriteString(s.Stdout, b.String())
+		return err
+	}
 	for _, name := range order {
 		e := out[name]
 		for _, br := range q.Branches {
@@ -746,6 +755,49 @@ func (c *Commands) lsProjects(ctx context.Context, s *sshd.Session) error {
 	}
 	_, err = io.WriteString(s.Stdout, b.String())
 	return err
+}
+
+// writeTree draws projects (in name order) as Gerrit's ls-projects --tree
+// does: each under its parent when that is listed too, at the root
+// otherwise (All-Projects always), a "|-- " or, for the last of its
+// siblings, "`-- " before each name, four columns more for each level.
+// Gerrit indents every deeper line with one mark alone: "|" while roots
+// follow, so that their line shows, else a blank.
+func writeTree(b *strings.Builder, names []string, parents map[string]string) {
+	children := map[string][]string{}
+	var roots []string
+	for _, name := range names {
+		if p := parents[name]; p != "" && name != project.AllProjects {
+			if _, listed := parents[p]; listed {
+				children[p] = append(children[p], name)
+				continue
+			}
+		}
+		roots = append(roots, name)
+	}
+	var walk func(name string, level int, last bool, mark string)
+	walk = func(name string, level int, last bool, mark string) {
+		if level > 0 {
+			b.WriteString(mark + strings.Repeat(" ", 4*level-1))
+		}
+		if last {
+			b.WriteString("`-- ")
+		} else {
+			b.WriteString("|-- ")
+		}
+		b.WriteString(name + "\n")
+		kids := children[name]
+		for i, kid := range kids {
+			walk(kid, level+1, i == len(kids)-1, mark)
+		}
+	}
+	for i, root := range roots {
+		mark := "|"
+		if len(roots) == 1 || i == len(roots)-1 {
+			mark = " "
+		}
+		walk(root, 0, true, mark)
+	}
 }
 
 // projectID is a project's name as Gerrit's JSON "id" fields give it:

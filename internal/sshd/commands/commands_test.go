@@ -272,6 +272,12 @@ func TestCreateProjectOptions(t *testing.T) {
 			want: out{1, "", "fatal: specify exactly one of p/m/r\n"}},
 		{desc: "bad inheritable value", line: "gerrit create-project x --change-id maybe",
 			want: out{1, "", "fatal: \"maybe\" is not a valid value for \"--change-id\"\n"}},
+		{desc: "inheritance tree", line: "gerrit ls-projects --tree",
+			want: out{0, "`-- All-Projects\n    `-- rights\n        |-- app\n        `-- lib\n", ""}},
+		{desc: "a project whose parent is not listed is a root", line: "gerrit ls-projects --tree -r (gone|lib|rights) --all",
+			want: out{0, "`-- gone\n`-- rights\n    `-- lib\n", ""}},
+		{desc: "tree and branches", line: "gerrit ls-projects --tree -b main",
+			want: out{1, "", "fatal: --tree and --show-branch options are not compatible.\n"}},
 		{desc: "legacy --name", line: "gerrit create-project --name old/style",
 			want: out{0, "", ""}},
 	}
@@ -290,6 +296,23 @@ func TestCreateProjectOptions(t *testing.T) {
 		if st.Config.Receive.RequireChangeID != want || st.ParentName != "rights" {
 			t.Errorf("%s: requireChangeId %q, parent %q; want %q, rights", name, st.Config.Receive.RequireChangeID, st.ParentName, want)
 		}
+	}
+}
+
+// TestWriteTree draws several roots: while roots follow, their line of
+// "|" marks the indentation, as in Gerrit.
+func TestWriteTree(t *testing.T) {
+	var b strings.Builder
+	writeTree(&b, []string{"a", "a/x", "a/y", "b", "b/z", "b/z/deep"},
+		map[string]string{"a": "hidden", "a/x": "a", "a/y": "a", "b": "?-1", "b/z": "b", "b/z/deep": "b/z"})
+	want := "`-- a\n" +
+		"|   |-- a/x\n" +
+		"|   `-- a/y\n" +
+		"`-- b\n" +
+		"    `-- b/z\n" +
+		"        `-- b/z/deep\n"
+	if b.String() != want {
+		t.Fatalf("tree:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
 
