@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"tandem/internal/cache"
 	"tandem/internal/project"
 )
 
@@ -20,10 +21,11 @@ type Loader interface {
 // identity) stays the same, so it needs no eviction of its own. It is safe
 // for concurrent use.
 type Control struct {
+	cache.Counter
 	loader Loader
 
-	mu    sync.Mutex
-	cache map[string]compiled
+	mu       sync.Mutex
+	compiled map[string]compiled
 }
 
 type compiled struct {
@@ -33,7 +35,7 @@ type compiled struct {
 
 // NewControl returns a Control loading projects through l.
 func NewControl(l Loader) *Control {
-	return &Control{loader: l, cache: map[string]compiled{}}
+	return &Control{loader: l, compiled: map[string]compiled{}}
 }
 
 // Project returns the compiled policy of a project and its loaded state.
@@ -46,12 +48,29 @@ func (c *Control) Project(ctx context.Context, name string) (*Project, *project.
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.cache[st.Name]; ok && slices.Equal(e.chain, st.Chain) {
+	e, ok := c.compiled[st.Name]
+	hit := ok && slices.Equal(e.chain, st.Chain)
+	c.Count(hit)
+	if hit {
 		return e.p, st, nil
 	}
 	p := NewProject(st.Name, st.Chain)
-	c.cache[st.Name] = compiled{chain: slices.Clone(st.Chain), p: p}
+	c.compiled[st.Name] = compiled{chain: slices.Clone(st.Chain), p: p}
 	return p, st, nil
+}
+
+// Len returns the number of compiled policies held.
+func (c *Control) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.compiled)
+}
+
+// Flush drops every compiled policy.
+func (c *Control) Flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.compiled)
 }
 
 // Check returns a Checker for s in project name, with the project's state.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"tandem/internal/cache"
 	"tandem/internal/clock"
 	"tandem/internal/db"
 	"tandem/internal/fail"
@@ -86,6 +87,9 @@ func New(o Options) *Service {
 		memo:     newPasswordMemo(o.MemoLimit),
 	}
 }
+
+// PasswordCache returns the memo of successful HTTP password checks.
+func (s *Service) PasswordCache() cache.Cache { return s.memo }
 
 // Input describes a new account (Gerrit's AccountInput).
 type Input struct {

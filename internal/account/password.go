@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"tandem/internal/cache"
 	"tandem/internal/db"
 	"tandem/internal/fail"
 )
@@ -107,6 +108,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, pw string) (*Acco
 // (account, stored hash). Changing a password changes the stored hash, so a
 // stale entry can never match: no eviction is needed on any master.
 type passwordMemo struct {
+	cache.Counter
 	key   [32]byte
 	limit int
 
@@ -150,6 +152,7 @@ func (m *passwordMemo) check(id int64, hash, pw string) memoResult {
 	m.mu.Lock()
 	want, ok := m.entries[memoKey{id, hash}]
 	m.mu.Unlock()
+	m.Count(ok)
 	if !ok {
 		return memoUnknown
 	}
@@ -158,6 +161,20 @@ func (m *passwordMemo) check(id int64, hash, pw string) memoResult {
 		return memoMatch
 	}
 	return memoMismatch
+}
+
+// Len returns the number of checks remembered.
+func (m *passwordMemo) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
+// Flush forgets every check.
+func (m *passwordMemo) Flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.entries)
 }
 
 func (m *passwordMemo) remember(id int64, hash, pw string) {

@@ -10,6 +10,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/cache"
 	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
@@ -39,6 +40,8 @@ type components struct {
 	recorder *events.Recorder
 	reviews  *review.Service
 	submit   *submit.Service
+	// caches are the caches administrators list and flush.
+	caches *cache.Registry
 	// queryOptions are the query language's dependencies for a caller.
 	queryOptions func(caller int64) query.Options
 }
@@ -91,6 +94,10 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		Events:     c.events,
 	})
 	c.access = access.NewControl(c.projects)
+	c.caches = cache.NewRegistry()
+	c.caches.Register("projects", c.projects.Cache())
+	c.caches.Register("project_access", c.access)
+	c.caches.Register("http_passwords", c.accounts.PasswordCache())
 	c.changes = change.NewStore(d)
 	c.recorder = events.NewRecorder(c.events, c.accounts, c.changes, cfg.CanonicalWebURL)
 	resolver := queryResolver{c}

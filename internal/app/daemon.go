@@ -172,7 +172,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cmds := commands.New(commands.Options{
 			Runner: c.runner, Accounts: c.accounts, Projects: c.projects, Access: c.access,
 			Pushes: bridge, Logger: log, Metrics: reg, Version: GerritVersion,
-			Events: c.events, Changes: c.changes,
+			Events: c.events, Changes: c.changes, Caches: c.caches,
 			Review: commands.ReviewOptions{Reviews: c.reviews, Submitter: c.submit, Query: c.queryOptions,
 				NewPatchSet: c.patchSetRebased, WebURL: cfg.CanonicalWebURL},
 		})

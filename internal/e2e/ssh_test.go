@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -312,6 +313,33 @@ func TestSSHInterface(t *testing.T) {
 		want(t, "not permitted", s.run(t, "bob", bobKey, "", "gerrit create-branch demo f3 main"), 1, "", "fatal: not permitted: create on refs/heads/f3\n")
 		want(t, "owner creates", s.run(t, "bob", bobKey, "", "gerrit create-branch team/app f3 main"), 0, "", "")
 		want(t, "hidden project", s.run(t, "eve", eveKey, "", "gerrit create-branch demo f3 main"), 1, "", "fatal: project demo not found\n")
+		want(t, "tree", admin(t, "gerrit ls-projects --tree"), 0,
+			"`-- All-Projects\n    |-- All-Users\n    |-- demo\n        `-- team/app\n    `-- multi\n", "")
+	})
+
+	t.Run("server", func(t *testing.T) {
+		// show-connections lists the connection that asks, by its
+		// address and user.
+		conns := ok(t, "show-connections", admin(t, "gerrit show-connections"))
+		lines := strings.Split(strings.TrimSuffix(conns, "\n"), "\n")
+		row := regexp.MustCompile(`^[0-9a-f]{8} \d\d:\d\d:\d\d \d\d:\d\d:\d\d  admin +127\.0\.0\.1$`)
+		if len(lines) < 4 || !strings.HasPrefix(lines[0], "Session     Start     Idle  User") || lines[len(lines)-1] != "--" ||
+			!slices.ContainsFunc(lines, row.MatchString) {
+			t.Fatalf("show-connections:\n%s", conns)
+		}
+		want(t, "show-connections by bob", s.run(t, "bob", bobKey, "", "gerrit show-connections"), 1, "", "fatal: not permitted: view connections\n")
+
+		want(t, "flush-caches --list", admin(t, "gerrit flush-caches --list"), 0, "", "http_passwords\nproject_access\nprojects\n")
+		caches := ok(t, "show-caches", admin(t, "gerrit show-caches"))
+		filled := regexp.MustCompile(`(?m)^  (projects|http_passwords) +\| +[1-9]\d* `).FindAllString(caches, -1)
+		if len(filled) != 2 || !strings.Contains(caches, "SSH: ") {
+			t.Fatalf("show-caches:\n%s", caches)
+		}
+		want(t, "flush-caches", admin(t, "gerrit flush-caches"), 0, "", "")
+		if caches := ok(t, "show-caches", admin(t, "gerrit show-caches")); !regexp.MustCompile(`(?m)^  http_passwords +\| +0 `).MatchString(caches) {
+			t.Fatalf("show-caches after the flush:\n%s", caches)
+		}
+		want(t, "flush-caches by bob", s.run(t, "bob", bobKey, "", "gerrit flush-caches"), 1, "", "fatal: not permitted: flush caches\n")
 	})
 
 	t.Run("git", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"tandem/internal/cache"
 	"tandem/internal/clock"
 	"tandem/internal/db"
 	"tandem/internal/fail"
@@ -316,6 +317,9 @@ func (s *Service) Open(ctx context.Context, name string) (*repo.Repo, error) {
 }
 
 // State is a project's configuration as of one commit of refs/meta/config.
+// Its configurations are shared (the cache hands the same ones to every
+// caller, and projects whose refs/meta/config is the same commit share
+// them): a change is made to a copy, Parse(cfg.Files()), and saved.
 type State struct {
 	Name     string
 	Revision string  // commit id of refs/meta/config
@@ -454,9 +458,13 @@ func (s *Service) Save(ctx context.Context, name, oldRev string, cfg *Config, me
 	return rev, err
 }
 
+// Cache returns the cache of parsed configurations.
+func (s *Service) Cache() cache.Cache { return s.cache }
+
 // configCache holds parsed configurations by commit id. Entries never go
 // stale, so the cache needs no cross-master eviction; it is only bounded.
 type configCache struct {
+	cache.Counter
 	limit int
 	mu    sync.Mutex
 	m     map[string]*Config
@@ -473,7 +481,23 @@ func (c *configCache) get(rev string) *Config {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[rev]
+	cfg := c.m[rev]
+	c.Count(cfg != nil)
+	return cfg
+}
+
+// Len returns the number of configurations held.
+func (c *configCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// Flush drops every configuration.
+func (c *configCache) Flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m, c.order = map[string]*Config{}, nil
 }
 
 func (c *configCache) put(rev string, cfg *Config) {

@@ -39,6 +39,17 @@ type Session struct {
 	RemoteAddr net.Addr
 	// ConnID is the connection's id as listed by [Server.Connections].
 	ConnID string
+
+	server *Server
+}
+
+// Connections lists the authenticated connections of the session's
+// server, oldest first (none for a session made outside a server).
+func (s *Session) Connections() []ConnInfo {
+	if s.server == nil {
+		return nil
+	}
+	return s.server.Connections()
 }
 
 // HandlerFunc runs one command. Its context is cancelled when the client goes

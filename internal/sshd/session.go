@@ -68,6 +68,7 @@ func (s *Server) serveSession(c *conn, id Identity, log *slog.Logger, nch ssh.Ne
 				Stderr:     ch.Stderr(),
 				RemoteAddr: c.nc.RemoteAddr(),
 				ConnID:     c.id,
+				server:     s,
 			}
 			shell := req.Type == "shell"
 			go func() {

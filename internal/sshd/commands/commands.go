@@ -17,11 +17,13 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/cache"
 	"tandem/internal/change"
 	"tandem/internal/change/hook"
 	"tandem/internal/events"
@@ -44,6 +46,9 @@ type Options struct {
 	Logger   *slog.Logger
 	Metrics  *metrics.Registry
 	Version  string // Gerrit-style version reported by `gerrit version`
+	// Caches are the caches show-caches and flush-caches report on and
+	// flush; nil is none.
+	Caches *cache.Registry
 
 	// Events is the log stream-events reads; nil disables the command.
 	Events *events.Log
@@ -69,6 +74,8 @@ type Commands struct {
 	events  *events.Log
 	changes *change.Store
 	rv      ReviewOptions
+	caches  *cache.Registry
+	started time.Time // for show-caches' uptime
 }
 
 // New returns the commands.
@@ -77,6 +84,10 @@ func New(o Options) *Commands {
 		pushes: o.Pushes, log: o.Logger.With("component", "sshcmd"), version: o.Version}
 	c.events, c.changes = o.Events, o.Changes
 	c.rv = o.Review
+	c.caches, c.started = o.Caches, time.Now()
+	if c.caches == nil {
+		c.caches = cache.NewRegistry()
+	}
 	if o.Metrics != nil {
 		c.ops = o.Metrics.NewCounter("tandem_ssh_commands_total", "SSH commands run, by command and result.", "command", "result")
 		c.seconds = o.Metrics.NewHistogram("tandem_ssh_command_seconds", "Duration of SSH commands.", nil, "command")
@@ -94,23 +105,26 @@ func (c *Commands) Register(m *sshd.Mux) {
 // handlers maps each command name to its handler.
 func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 	return map[string]sshd.HandlerFunc{
-		"git-upload-pack":       c.uploadPack,
-		"git-receive-pack":      c.receivePack,
-		"git upload-pack":       c.uploadPack,
-		"git receive-pack":      c.receivePack,
-		"gerrit version":        c.gerritVersion,
-		"gerrit create-account": c.createAccount,
-		"gerrit create-group":   c.createGroup,
-		"gerrit ls-groups":      c.lsGroups,
-		"gerrit ls-members":     c.lsMembers,
-		"gerrit set-members":    c.setMembers,
-		"gerrit create-project": c.createProject,
-		"gerrit ls-projects":    c.lsProjects,
-		"gerrit create-branch":  c.createBranch,
-		"gerrit stream-events":  c.streamEvents,
-		"gerrit query":          c.query,
-		"gerrit review":         c.review,
-		"gerrit set-reviewers":  c.setReviewers,
+		"git-upload-pack":         c.uploadPack,
+		"git-receive-pack":        c.receivePack,
+		"git upload-pack":         c.uploadPack,
+		"git receive-pack":        c.receivePack,
+		"gerrit version":          c.gerritVersion,
+		"gerrit create-account":   c.createAccount,
+		"gerrit create-group":     c.createGroup,
+		"gerrit ls-groups":        c.lsGroups,
+		"gerrit ls-members":       c.lsMembers,
+		"gerrit set-members":      c.setMembers,
+		"gerrit create-project":   c.createProject,
+		"gerrit ls-projects":      c.lsProjects,
+		"gerrit create-branch":    c.createBranch,
+		"gerrit stream-events":    c.streamEvents,
+		"gerrit query":            c.query,
+		"gerrit review":           c.review,
+		"gerrit set-reviewers":    c.setReviewers,
+		"gerrit flush-caches":     c.flushCaches,
+		"gerrit show-caches":      c.showCaches,
+		"gerrit show-connections": c.showConnections,
 		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
 		"scp": sshd.SCPSource(hook.File),
 	}

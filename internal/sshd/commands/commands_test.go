@@ -13,6 +13,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/cache"
 	"tandem/internal/change"
 	"tandem/internal/clock"
 	"tandem/internal/db"
@@ -38,6 +39,7 @@ type env struct {
 	projects *project.Service
 	changes  *change.Store
 	reviews  *review.Service
+	access   *access.Control
 	admin    *account.Account
 }
 
@@ -53,7 +55,8 @@ func newEnv(t *testing.T) *env {
 	repos := repo.NewStore(filepath.Join(t.TempDir(), "git"), runner)
 	t.Cleanup(func() { repos.Close() })
 	accounts := account.New(account.Options{DB: d, Clock: clock.Real{}, Logger: log, ParseKey: ParseKey})
-	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Clock: clock.Real{}, Logger: log, DefaultBranch: "main"})
+	projects := project.New(project.Options{DB: d, Repos: repos, Runner: runner, Clock: clock.Real{}, Logger: log, DefaultBranch: "main",
+		CacheLimit: 16})
 	var refs []project.GroupRef
 	var admins *account.Group
 	for _, name := range []string{account.Administrators, account.ServiceUsers, account.BlockedUsers} {
@@ -73,13 +76,16 @@ func newEnv(t *testing.T) *env {
 	changes := change.NewStore(d)
 	reviews := review.New(review.Options{DB: d, Changes: changes, Policies: ctl, Accounts: accounts, Repos: fakeRepos{},
 		Logger: log})
-	e := &env{t: t, db: d, accounts: accounts, projects: projects, changes: changes, reviews: reviews}
+	e := &env{t: t, db: d, accounts: accounts, projects: projects, changes: changes, reviews: reviews, access: ctl}
 	e.admin = e.user("admin")
 	if _, err := accounts.AddMember(ctx, admins, e.admin.ID); err != nil {
 		t.Fatal(err)
 	}
+	caches := cache.NewRegistry()
+	caches.Register("projects", projects.Cache())
+	caches.Register("project_access", ctl)
 	e.cmds = New(Options{Runner: runner, Accounts: accounts, Projects: projects, Access: ctl, Logger: log, Version: "3.9.0",
-		Changes: changes, Review: ReviewOptions{Reviews: reviews, WebURL: "https://review.example.com/"}})
+		Caches: caches, Changes: changes, Review: ReviewOptions{Reviews: reviews, WebURL: "https://review.example.com/"}})
 	return e
 }
 
@@ -251,8 +257,13 @@ func TestCreateProjectOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Config.State = project.StateHidden
-	if _, err := e.projects.Save(ctx, "gone", st.Revision, st.Config, "hide\n", project.Ident{Name: "Admin", Email: "admin@example.com"}); err != nil {
+	// The loaded configuration is shared with the cache: change a copy.
+	cfg, err := project.Parse(st.Config.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.State = project.StateHidden
+	if _, err := e.projects.Save(ctx, "gone", st.Revision, cfg, "hide\n", project.Ident{Name: "Admin", Email: "admin@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -1,0 +1,197 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"time"
+
+	"tandem/internal/project"
+	"tandem/internal/sshd"
+	"tandem/internal/sshd/cmdflag"
+)
+
+// flushCaches is `gerrit flush-caches`: it empties this master's caches,
+// all of them or those named. As in Gerrit, --list writes the names to
+// stderr.
+func (c *Commands) flushCaches(ctx context.Context, s *sshd.Session) error {
+	var all, list bool
+	var names []string
+	fs := cmdflag.New("gerrit flush-caches")
+	fs.Bool(&all, "--all", "flush all caches")
+	fs.Bool(&list, "--list", "list available caches")
+	fs.Strings(&names, "--cache", "NAME", "flush named cache")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, project.CapFlushCaches, "flush caches"); err != nil {
+		return err
+	}
+	switch {
+	case list && (all || len(names) > 0):
+		return die("cannot use --list with --all or --cache")
+	case list:
+		_, err := io.WriteString(s.Stderr, strings.Join(c.caches.Names(), "\n")+"\n")
+		return err
+	case all && len(names) > 0:
+		return die("cannot combine --all and --cache")
+	case len(names) == 0 || len(names) == 1 && names[0] == "all":
+		names = c.caches.Names()
+	}
+	for _, n := range names {
+		if _, ok := c.caches.Get(n); !ok {
+			return die("cache %s not found", n)
+		}
+	}
+	for _, n := range names {
+		cache, _ := c.caches.Get(n)
+		cache.Flush()
+	}
+	c.log.Info("caches flushed", "caches", names, "by", cl.account.Username)
+	return nil
+}
+
+// showCaches is `gerrit show-caches`: Gerrit's table of the caches (the
+// columns of disk caches and load times stay empty: Tandem has neither),
+// then the SSH and memory lines.
+func (c *Commands) showCaches(ctx context.Context, s *sshd.Session) error {
+	var width int
+	var jvm, disk bool
+	fs := cmdflag.New("gerrit show-caches")
+	fs.Int(&width, "--width|-w", "COLS", "width of output table")
+	fs.Bool(&jvm, "--show-jvm", "show details about the runtime")
+	fs.Bool(&disk, "--include-diskstats", "include the disk cache figures (none here)")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, project.CapViewCaches, "view caches"); err != nil {
+		return err
+	}
+	now := time.Now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-25s %-20s      now  %16s\n", "Gerrit Code Review", c.version, now.Format("15:04:05   MST"))
+	fmt.Fprintf(&b, "%-25s %-20s   uptime %16s\n\n", "", "", uptime(now.Sub(c.started)))
+	fmt.Fprintf(&b, "  %-30s|%-21s|  AvgGet |Hit Ratio|\n", "Name", "Entries")
+	fmt.Fprintf(&b, "  %-30s|%6s %6s %7s|%9s|%-9s|\n", "", "Mem", "Disk", "Space", "", "Mem  Disk")
+	b.WriteString(strings.Repeat("-", 32) + "+" + strings.Repeat("-", 21) + "+" + strings.Repeat("-", 9) + "+" + strings.Repeat("-", 9) + "+\n")
+	for _, st := range c.caches.Stats() {
+		ratio := ""
+		if r, ok := st.HitRatio(); ok {
+			ratio = fmt.Sprintf("%3d%%", r)
+		}
+		fmt.Fprintf(&b, "  %-30s|%6d %6s %7s|%9s|%-4s %4s|\n", st.Name, st.Entries, "", "", "", ratio, "")
+	}
+	b.WriteByte('\n')
+	conns := s.Connections()
+	users := map[string]bool{}
+	oldest := time.Duration(0)
+	for _, ci := range conns {
+		users[ci.Identity.Username] = true
+		oldest = max(oldest, now.Sub(ci.Start))
+	}
+	fmt.Fprintf(&b, "SSH:   %4d  users, oldest session started %s ago\n", len(users), oldest.Round(time.Millisecond))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(&b, "Mem: %s total = %s used + %s free\n", byteSize(ms.Sys), byteSize(ms.HeapInuse+ms.StackInuse), byteSize(ms.Sys-ms.HeapInuse-ms.StackInuse))
+	fmt.Fprintf(&b, "Threads: %d CPUs available, %d goroutines\n", runtime.NumCPU(), runtime.NumGoroutine())
+	if jvm {
+		fmt.Fprintf(&b, "\n%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	}
+	_, err = io.WriteString(s.Stdout, b.String())
+	return err
+}
+
+// showConnections is `gerrit show-connections`: one line per SSH
+// connection, oldest first. Remote hosts are always shown as addresses
+// (-n is accepted for Gerrit's sake); -w leaves user names untruncated.
+func (c *Commands) showConnections(ctx context.Context, s *sshd.Session) error {
+	var numeric, wide bool
+	fs := cmdflag.New("gerrit show-connections")
+	fs.Bool(&numeric, "--numeric|-n", "don't resolve addresses to host names")
+	fs.Bool(&wide, "--wide|-w", "wide output")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, project.CapViewConnections, "view connections"); err != nil {
+		return err
+	}
+	now := time.Now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %8s %8s  %-15s %s\n", "Session", "Start", "Idle", "User", "Remote Host")
+	b.WriteString(strings.Repeat("-", 62) + "\n")
+	for _, ci := range s.Connections() {
+		start := ci.Start.Format("15:04:05")
+		if y, m, d := ci.Start.Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+			start = ci.Start.Format("Jan-02")
+		}
+		user := ci.Identity.Username
+		if !wide && len(user) > 15 {
+			user = user[:15]
+		}
+		fmt.Fprintf(&b, "%8s %8s %8s  %-15s %s\n", ci.ID, start, clockTime(ci.Idle), user, remoteHost(ci.Remote))
+	}
+	b.WriteString("--\n")
+	_, err = io.WriteString(s.Stdout, b.String())
+	return err
+}
+
+// uptime is Gerrit's "N days M hrs" / "N hrs M min" / "N min S sec".
+func uptime(d time.Duration) string {
+	days, hours := int(d/(24*time.Hour)), int(d/time.Hour)%24
+	mins, secs := int(d/time.Minute)%60, int(d/time.Second)%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%d days %d hrs", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%d hrs %d min", hours, mins)
+	}
+	return fmt.Sprintf("%d min %d sec", mins, secs)
+}
+
+// clockTime renders d as HH:MM:SS.
+func clockTime(d time.Duration) string {
+	s := int(d / time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// remoteHost is the address a connection comes from, without its port.
+func remoteHost(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
+
+// byteSize renders n in Gerrit's short units.
+func byteSize(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2fg", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.2fm", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.2fk", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d", n)
+}
