@@ -123,6 +123,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Auth:     authn,
 		Logger:   log,
 		Health:   health,
+		Caches:   c.caches,
 		Changes:  c.changes,
 		DB:       c.db,
 		// The change API's domain services (restwiring.go).

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"tandem/internal/fail"
 )
 
 // Cache is what a registered cache offers.
@@ -59,6 +61,27 @@ func (r *Registry) Get(name string) (Cache, bool) {
 	defer r.mu.Unlock()
 	c, ok := r.caches[name]
 	return c, ok
+}
+
+// Flush empties the caches named, or all of them when names is empty or
+// just "all" (Gerrit's spelling). A name no cache has fails the whole
+// flush, before anything is flushed, as Unprocessable.
+func (r *Registry) Flush(names ...string) error {
+	if len(names) == 0 || len(names) == 1 && names[0] == "all" {
+		names = r.Names()
+	}
+	caches := make([]Cache, len(names))
+	for i, n := range names {
+		c, ok := r.Get(n)
+		if !ok {
+			return fail.Errorf(fail.Unprocessable, "cache %s not found", n)
+		}
+		caches[i] = c
+	}
+	for _, c := range caches {
+		c.Flush()
+	}
+	return nil
 }
 
 // Stats is one cache's figures.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -764,4 +765,54 @@ func TestAccountQuery(t *testing.T) {
 			t.Errorf("q=%s: %+v, want %s", q, got, want)
 		}
 	}
+}
+
+// TestServerCaches lists and flushes caches over REST as an administrator,
+// with Gerrit's errors for bad operations and unknown caches, and refuses
+// both to a user without the capabilities.
+func TestServerCaches(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	// alice's request fills the password memo.
+	expect(t, s.call(t, "GET", "/a/accounts/self", "alice", "alice-pw", nil, ""), 200, "alice signs in")
+	var caches map[string]struct {
+		Type     string         `json:"type"`
+		Entries  map[string]int `json:"entries"`
+		HitRatio map[string]int `json:"hit_ratio"`
+	}
+	wantJSON(t, s.admin(t, "GET", "/a/config/server/caches/", nil), 200, &caches)
+	if c := caches["http_passwords"]; len(caches) != 3 || c.Type != "MEM" || c.Entries["mem"] < 2 || caches["projects"].Entries["mem"] == 0 {
+		t.Fatalf("caches %+v", caches)
+	}
+	var names []string
+	wantJSON(t, s.admin(t, "GET", "/a/config/server/caches/?format=LIST", nil), 200, &names)
+	if strings.Join(names, ",") != "http_passwords,project_access,projects" {
+		t.Fatalf("cache names %v", names)
+	}
+	r := s.admin(t, "GET", "/a/config/server/caches/?format=TEXT_LIST", nil)
+	if text, err := base64.StdEncoding.DecodeString(r.body); r.status != 200 || err != nil || string(text) != "http_passwords\nproject_access\nprojects" {
+		t.Fatalf("TEXT_LIST: %d %q", r.status, r.body)
+	}
+	var one map[string]any
+	wantJSON(t, s.admin(t, "GET", "/a/config/server/caches/projects", nil), 200, &one)
+	if one["name"] != "projects" || one["type"] != "MEM" {
+		t.Fatalf("projects cache %v", one)
+	}
+	wantText(t, s.admin(t, "GET", "/a/config/server/caches/nope", nil), 404, "Not found: nope")
+
+	wantText(t, s.admin(t, "POST", "/a/config/server/caches/", map[string]any{"operation": "FLUSH", "caches": []string{"projects", "nope"}}), 422, "cache nope not found")
+	wantText(t, s.admin(t, "POST", "/a/config/server/caches/", map[string]any{"operation": "FLUSH"}), 400, "caches must be specified for operation 'FLUSH'")
+	wantText(t, s.admin(t, "POST", "/a/config/server/caches/", map[string]any{"operation": "EMPTY"}), 400, "unsupported operation: EMPTY")
+	expect(t, s.admin(t, "POST", "/a/config/server/caches/", map[string]any{"operation": "FLUSH", "caches": []string{"http_passwords"}}), 200, "flush http_passwords")
+	wantJSON(t, s.admin(t, "GET", "/a/config/server/caches/", nil), 200, &caches)
+	// The administrator's own request is the one entry left.
+	if n := caches["http_passwords"].Entries["mem"]; n != 1 {
+		t.Fatalf("http_passwords after the flush holds %d", n)
+	}
+	expect(t, s.admin(t, "POST", "/a/config/server/caches/project_access/flush", nil), 200, "flush project_access")
+	expect(t, s.admin(t, "POST", "/a/config/server/caches/", map[string]any{"operation": "FLUSH_ALL"}), 200, "flush all")
+
+	wantText(t, s.call(t, "GET", "/a/config/server/caches/", "alice", "alice-pw", nil, ""), 403, "not permitted: view caches")
+	wantText(t, s.call(t, "POST", "/a/config/server/caches/projects/flush", "alice", "alice-pw", nil, ""), 403, "not permitted: flush caches")
+	wantText(t, s.call(t, "GET", "/config/server/caches/", "", "", nil, ""), 403, "Authentication required")
 }

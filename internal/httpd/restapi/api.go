@@ -26,6 +26,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/account"
+	"tandem/internal/cache"
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/fail"
@@ -44,6 +45,9 @@ type Options struct {
 	Auth     *auth.Authenticator
 	Logger   *slog.Logger
 	Server   ServerInfo
+	// Caches are the caches /config/server/caches/ lists and flushes;
+	// nil is none.
+	Caches *cache.Registry
 	// Health runs the health checks; nil means always healthy.
 	Health func(r *http.Request) (map[string]any, bool)
 	// The change API (changes*.go). Without Changes and DB, /changes/ is
@@ -78,6 +82,7 @@ type API struct {
 	auth     *auth.Authenticator
 	log      *slog.Logger
 	info     ServerInfo
+	caches   *cache.Registry
 	health   func(r *http.Request) (map[string]any, bool)
 
 	changes      *change.Store
@@ -99,6 +104,9 @@ func New(o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Caches == nil {
+		o.Caches = cache.NewRegistry()
+	}
 	return &API{
 		accounts: o.Accounts,
 		projects: o.Projects,
@@ -106,6 +114,7 @@ func New(o Options) *API {
 		auth:     o.Auth,
 		log:      o.Logger.With("component", "restapi"),
 		info:     o.Server,
+		caches:   o.Caches,
 		health:   o.Health,
 
 		changes:      o.Changes,

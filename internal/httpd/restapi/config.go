@@ -11,6 +11,9 @@ func (a *API) serveConfig(q *request) error {
 	if len(q.segs) < 3 || q.segs[1] != "server" {
 		return notFound(q.r.URL.Path)
 	}
+	if q.segs[2] == "caches" {
+		return a.serveCaches(q)
+	}
 	if q.method() != http.MethodGet {
 		return methodNotAllowed()
 	}

@@ -43,17 +43,9 @@ func (c *Commands) flushCaches(ctx context.Context, s *sshd.Session) error {
 		return err
 	case all && len(names) > 0:
 		return die("cannot combine --all and --cache")
-	case len(names) == 0 || len(names) == 1 && names[0] == "all":
-		names = c.caches.Names()
 	}
-	for _, n := range names {
-		if _, ok := c.caches.Get(n); !ok {
-			return die("cache %s not found", n)
-		}
-	}
-	for _, n := range names {
-		cache, _ := c.caches.Get(n)
-		cache.Flush()
+	if err := c.caches.Flush(names...); err != nil {
+		return userError(err)
 	}
 	c.log.Info("caches flushed", "caches", names, "by", cl.account.Username)
 	return nil
