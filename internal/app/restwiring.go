@@ -32,8 +32,8 @@ func (r restQuery) Run(ctx context.Context, viewer access.Subject, text string, 
 	return query.Run(ctx, r.c.db, text, opts)
 }
 
-func (r restQuery) VisibleTo(viewer access.Subject) func(ctx context.Context, c *change.Change) (bool, error) {
-	return r.c.reviews.VisibleTo(viewer)
+func (r restQuery) Sees(ctx context.Context, viewer access.Subject, chk *access.Checker, c *change.Change) (bool, error) {
+	return r.c.reviews.Sees(ctx, viewer, chk, c)
 }
 
 // snapshotOf is the review snapshot of a change's rows loaded by a page.

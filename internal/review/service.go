@@ -449,12 +449,18 @@ func (s *Service) VisibleTo(subj access.Subject) func(ctx context.Context, c *ch
 		if chk == nil {
 			return false, nil
 		}
-		a := &actor{subj: subj, chk: chk, c: c}
-		if a.isOwner() {
-			a.chk = chk.AsChangeOwner()
-		}
-		return s.sees(ctx, s.db, a)
+		return s.Sees(ctx, subj, chk, c)
 	}
+}
+
+// Sees is Visible for a caller that holds subj's checker of c's project
+// already (a REST lookup), so the project is not loaded again.
+func (s *Service) Sees(ctx context.Context, subj access.Subject, chk *access.Checker, c *change.Change) (bool, error) {
+	a := &actor{subj: subj, chk: chk, c: c}
+	if a.isOwner() {
+		a.chk = chk.AsChangeOwner()
+	}
+	return s.sees(ctx, s.db, a)
 }
 
 // sees reports whether a may see its change, reading the reviewers only

@@ -43,9 +43,9 @@ type ChangeQuery interface {
 	// that are the caller's fault are fail errors (400 with the parser's
 	// message; 403 "Must be signed-in to use this operator").
 	Run(ctx context.Context, viewer access.Subject, query string, page QueryPage) ([]*change.Change, bool, error)
-	// VisibleTo returns whether viewer may see a change, by the same
-	// rules as Run; the predicate serves one request.
-	VisibleTo(viewer access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
+	// Sees returns whether viewer may see a change, by the same rules as
+	// Run, given viewer's checker of the change's project.
+	Sees(ctx context.Context, viewer access.Subject, chk *access.Checker, c *change.Change) (bool, error)
 }
 
 // ChangeRows are the rows of one change a page has loaded in batches, for

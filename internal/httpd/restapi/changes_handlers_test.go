@@ -512,11 +512,9 @@ func (f fakeQuery) Run(ctx context.Context, _ access.Subject, _ string, page Que
 	return cs, false, err
 }
 
-// VisibleTo shows private changes only to their owners.
-func (f fakeQuery) VisibleTo(viewer access.Subject) func(context.Context, *change.Change) (bool, error) {
-	return func(_ context.Context, c *change.Change) (bool, error) {
-		return !c.Private || c.OwnerID == viewer.AccountID, nil
-	}
+// Sees shows private changes only to their owners.
+func (f fakeQuery) Sees(_ context.Context, viewer access.Subject, _ *access.Checker, c *change.Change) (bool, error) {
+	return !c.Private || c.OwnerID == viewer.AccountID, nil
 }
 
 // votesLabeler approves with a +2 and lets signed-in callers vote -1..+1.

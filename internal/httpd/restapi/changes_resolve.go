@@ -140,7 +140,6 @@ func (a *API) visibleChange(ctx context.Context, s access.Subject, c *change.Cha
 type visibility struct {
 	a        *API
 	s        access.Subject
-	visible  func(ctx context.Context, c *change.Change) (bool, error)
 	projects map[string]*projectAccess
 }
 
@@ -150,7 +149,7 @@ type projectAccess struct {
 }
 
 func (a *API) newVisibility(s access.Subject) *visibility {
-	return &visibility{a: a, s: s, visible: a.query.VisibleTo(s), projects: map[string]*projectAccess{}}
+	return &visibility{a: a, s: s, projects: map[string]*projectAccess{}}
 }
 
 // change returns c with its checker when the subject may see it, nil when
@@ -171,7 +170,7 @@ func (v *visibility) change(ctx context.Context, c *change.Change) (*resolvedCha
 	if pa == nil {
 		return nil, nil
 	}
-	if ok, err := v.visible(ctx, c); err != nil || !ok {
+	if ok, err := v.a.query.Sees(ctx, v.s, pa.chk, c); err != nil || !ok {
 		return nil, err
 	}
 	return &resolvedChange{change: c, chk: pa.chk, state: pa.state}, nil
