@@ -58,7 +58,7 @@ func (c *Commands) showCaches(ctx context.Context, s *sshd.Session) error {
 	var width int
 	var jvm, disk bool
 	fs := cmdflag.New("gerrit show-caches")
-	fs.Int(&width, "--width|-w", "COLS", "width of output table")
+	fs.Int(&width, "--width|-w", "COLS", "width of output table (the names' column takes what the others leave)")
 	fs.Bool(&jvm, "--show-jvm", "show details about the runtime")
 	fs.Bool(&disk, "--include-diskstats", "include the disk cache figures (none here)")
 	fs.Args("", 0, 0)
@@ -76,15 +76,17 @@ func (c *Commands) showCaches(ctx context.Context, s *sshd.Session) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-25s %-20s      now  %16s\n", "Gerrit Code Review", c.version, now.Format("15:04:05   MST"))
 	fmt.Fprintf(&b, "%-25s %-20s   uptime %16s\n\n", "", "", uptime(now.Sub(c.started)))
-	fmt.Fprintf(&b, "  %-30s|%-21s|  AvgGet |Hit Ratio|\n", "Name", "Entries")
-	fmt.Fprintf(&b, "  %-30s|%6s %6s %7s|%9s|%-9s|\n", "", "Mem", "Disk", "Space", "", "Mem  Disk")
-	b.WriteString(strings.Repeat("-", 32) + "+" + strings.Repeat("-", 21) + "+" + strings.Repeat("-", 9) + "+" + strings.Repeat("-", 9) + "+\n")
+	// The columns after the names take 45 of the width.
+	nw := max(30, width-45)
+	fmt.Fprintf(&b, "  %-*s|%-21s|  AvgGet |Hit Ratio|\n", nw, "Name", "Entries")
+	fmt.Fprintf(&b, "  %-*s|%6s %6s %7s|%9s|%-9s|\n", nw, "", "Mem", "Disk", "Space", "", "Mem  Disk")
+	b.WriteString(strings.Repeat("-", nw+2) + "+" + strings.Repeat("-", 21) + "+" + strings.Repeat("-", 9) + "+" + strings.Repeat("-", 9) + "+\n")
 	for _, st := range c.caches.Stats() {
 		ratio := ""
 		if r, ok := st.HitRatio(); ok {
 			ratio = fmt.Sprintf("%3d%%", r)
 		}
-		fmt.Fprintf(&b, "  %-30s|%6d %6s %7s|%9s|%-4s %4s|\n", st.Name, st.Entries, "", "", "", ratio, "")
+		fmt.Fprintf(&b, "  %-*s|%6d %6s %7s|%9s|%-4s %4s|\n", nw, st.Name, st.Entries, "", "", "", ratio, "")
 	}
 	b.WriteByte('\n')
 	conns := s.Connections()

@@ -72,6 +72,10 @@ func TestShowCaches(t *testing.T) {
 			t.Errorf("show-caches lacks %q:\n%s", want, got)
 		}
 	}
+	wide := e.must("gerrit show-caches --width 100")
+	if !strings.Contains(wide, "  Name"+strings.Repeat(" ", 51)+"|Entries") {
+		t.Errorf("show-caches --width 100 keeps the names' column at 30:\n%s", wide)
+	}
 	if got := e.run(e.user("bob"), "gerrit show-caches"); got.code != 1 || got.stderr != "fatal: not permitted: view caches\n" {
 		t.Fatalf("bob shows caches: %+v", got)
 	}
