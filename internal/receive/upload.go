@@ -245,6 +245,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		commit *repo.Commit
 		key    string
 		target *change.Change // nil: new change
+		files  []change.File  // against the first parent
+		// kind is the new patch set's kind against patch set prev of
+		// target, as read before the transaction.
+		prev int
+		kind string
 	}
 	var plan []planned
 	seen := map[string]bool{}
@@ -322,6 +327,29 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		}
 	}
 
+	// What git says of each commit (its files, its kind against the
+	// current patch set) is read before the transaction, so that no git
+	// process runs while it holds the database's write lock or again when
+	// it is retried.
+	for i := range plan {
+		p := &plan[i]
+		diff, err := r.DiffFiles(ctx, p.commit.FirstParent(), p.commit.OID)
+		if err != nil {
+			return nil, err
+		}
+		p.files = change.FilesOf(diff)
+		if p.target != nil {
+			prev, err := rc.uploads.Changes.CurrentPatchSet(ctx, rc.uploads.DB, p.target)
+			if err != nil {
+				return nil, err
+			}
+			if p.kind, err = rc.patchSetKind(ctx, r, prev, p.commit); err != nil {
+				return nil, err
+			}
+			p.prev = prev.Number
+		}
+	}
+
 	var outcomes []outcome
 	u := rc.uploads
 	err = u.DB.Tx(ctx, func(tx *db.Tx) error {
@@ -332,11 +360,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		// masters on PostgreSQL), which should not wait for git.
 		var appendEvents []func() error
 		for _, p := range plan {
-			diff, err := r.DiffFiles(ctx, p.commit.FirstParent(), p.commit.OID)
-			if err != nil {
-				return err
-			}
-			files := change.FilesOf(diff)
+			files := p.files
 			ps := change.PatchSetOf(p.commit, files)
 			ps.UploaderID, ps.Created, ps.Kind = push.Caller.ID, now, change.KindRework
 			ch := p.target
@@ -373,9 +397,12 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				}
 				prevPS = prev
 				ps.Number = ch.CurrentPS + 1
-				ps.Kind, err = rc.patchSetKind(ctx, r, prev, p.commit)
-				if err != nil {
-					return err
+				ps.Kind = p.kind
+				if prev.Number != p.prev {
+					// Another patch set came meanwhile.
+					if ps.Kind, err = rc.patchSetKind(ctx, r, prev, p.commit); err != nil {
+						return err
+					}
 				}
 				if ps.Kind == change.KindNoChange {
 					fmt.Fprintf(msgs, "warning: no changes between prior commit %s and new commit %s\n", change.AbbrevCommit(prev.Commit), change.AbbrevCommit(p.commit.OID))
