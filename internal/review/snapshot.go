@@ -27,26 +27,67 @@ func (s *Service) Load(ctx context.Context, q db.Querier, n int64) (*Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Change: c}
-	if snap.PatchSets, err = s.changes.PatchSets(ctx, q, n); err != nil {
+	snaps, err := s.LoadMany(ctx, q, []*change.Change{c})
+	if err != nil {
 		return nil, err
 	}
-	if snap.Votes, err = s.changes.Approvals(ctx, q, n); err != nil {
+	return snaps[0], nil
+}
+
+// LoadMany reads the satellites of changes cs through q, one statement
+// for each kind of row of them all, and returns their snapshots in the
+// order of cs.
+func (s *Service) LoadMany(ctx context.Context, q db.Querier, cs []*change.Change) ([]*Snapshot, error) {
+	out := make([]*Snapshot, len(cs))
+	by := make(map[int64]*Snapshot, len(cs))
+	var numbers []int64
+	for i, c := range cs {
+		if snap, ok := by[c.Number]; ok {
+			out[i] = snap
+			continue
+		}
+		out[i] = &Snapshot{Change: c}
+		by[c.Number] = out[i]
+		numbers = append(numbers, c.Number)
+	}
+	pss, err := s.changes.PatchSets(ctx, q, numbers...)
+	if err != nil {
 		return nil, err
 	}
-	if snap.Reviewers, err = s.changes.Reviewers(ctx, q, n); err != nil {
+	for _, ps := range pss {
+		by[ps.Change].PatchSets = append(by[ps.Change].PatchSets, ps)
+	}
+	votes, err := s.changes.Approvals(ctx, q, numbers...)
+	if err != nil {
 		return nil, err
 	}
-	if snap.Comments, err = s.changes.Comments(ctx, q, n, 0); err != nil {
+	for _, v := range votes {
+		by[v.Change].Votes = append(by[v.Change].Votes, v)
+	}
+	reviewers, err := s.changes.ReviewersOf(ctx, q, numbers...)
+	if err != nil {
 		return nil, err
 	}
-	if snap.Hashtags, err = s.changes.Hashtags(ctx, q, n); err != nil {
+	comments, err := s.changes.PublishedComments(ctx, q, numbers...)
+	if err != nil {
 		return nil, err
 	}
-	if snap.Files, err = s.changes.Files(ctx, q, n, c.CurrentPS); err != nil {
+	for _, c := range comments {
+		by[c.Change].Comments = append(by[c.Change].Comments, c)
+	}
+	hashtags, err := s.changes.HashtagsOf(ctx, q, numbers...)
+	if err != nil {
 		return nil, err
 	}
-	return snap, nil
+	files, err := s.changes.FilesOfChanges(ctx, q, numbers...)
+	if err != nil {
+		return nil, err
+	}
+	for n, snap := range by {
+		snap.Reviewers, snap.Hashtags = reviewers[n], hashtags[n]
+		snap.Files = files[change.PatchSetKey{Change: n, PatchSet: snap.Change.CurrentPS}]
+	}
+	return out, nil
 }
 
 // Current returns the current patch set, nil if it is missing.

@@ -28,6 +28,12 @@ type queryFlags struct {
 	commitMessage, dependencies, submitRecords, allReviewers  bool
 }
 
+// needsSnapshots reports whether the flags show rows beyond the change
+// and its hashtags (what CI and git-review poll with).
+func (f queryFlags) needsSnapshots() bool {
+	return f.submitRecords || f.commitMessage || f.allReviewers || f.patchSets || f.currentPatchSet || f.dependencies
+}
+
 // queryStats is the line that ends a successful query.
 type queryStats struct {
 	Type                string `json:"type"`
@@ -108,7 +114,16 @@ func (c *Commands) query(ctx context.Context, s *sshd.Session) error {
 	for i, ch := range cs {
 		numbers[i] = ch.Number
 	}
-	if b.hashtags, err = c.changes.HashtagsOf(ctx, b.q, numbers...); err != nil {
+	if f.needsSnapshots() {
+		// Every row the flags show, for the whole page at once.
+		snaps, err := c.rv.Reviews.LoadMany(ctx, b.q, cs)
+		if err != nil {
+			return err
+		}
+		for _, snap := range snaps {
+			b.snaps[snap.Change.Number] = snap
+		}
+	} else if b.hashtags, err = c.changes.HashtagsOf(ctx, b.q, numbers...); err != nil {
 		return err
 	}
 	for _, ch := range cs {
@@ -137,12 +152,14 @@ type attrBuilder struct {
 	changes  map[int64]*change.Change
 	visible  map[int64]bool
 	hashtags map[int64][]string                                        // of the changes of the page, read at once
+	snaps    map[int64]*review.Snapshot                                // of the page, read at once when the flags need them
 	sees     func(ctx context.Context, c *change.Change) (bool, error) // review's, for this caller
 }
 
 func (c *Commands) newAttrBuilder(subj access.Subject, f queryFlags) *attrBuilder {
 	return &attrBuilder{c: c, q: c.changes.DB(), subj: subj, f: f, sees: c.rv.Reviews.VisibleTo(subj),
-		accounts: map[int64]*account.Account{}, changes: map[int64]*change.Change{}, visible: map[int64]bool{}}
+		accounts: map[int64]*account.Account{}, changes: map[int64]*change.Change{}, visible: map[int64]bool{},
+		snaps: map[int64]*review.Snapshot{}}
 }
 
 // account returns account id; nil when there is none (id 0, or gone).
@@ -174,19 +191,11 @@ func (b *attrBuilder) accountAttr(ctx context.Context, id int64) (*events.Accoun
 
 // change builds the attribute of ch with what the flags ask for.
 func (b *attrBuilder) change(ctx context.Context, ch *change.Change) (*events.ChangeAttr, error) {
-	// The change's other rows are read only when a flag shows them: a
-	// bare query, what CI and git-review poll with, needs the change row
-	// and its hashtags, read for the whole page.
-	f := b.f
-	snap := &review.Snapshot{Change: ch}
-	if f.submitRecords || f.commitMessage || f.allReviewers || f.patchSets || f.currentPatchSet || f.dependencies {
-		var err error
-		if snap, err = b.c.rv.Reviews.Load(ctx, b.q, ch.Number); err != nil {
-			return nil, fmt.Errorf("load change %d: %w", ch.Number, err)
-		}
-		ch = snap.Change
-	} else {
-		snap.Hashtags = b.hashtags[ch.Number]
+	// The page's snapshots are there when a flag shows their rows;
+	// otherwise the change row and its hashtags are all there is.
+	snap := b.snaps[ch.Number]
+	if snap == nil {
+		snap = &review.Snapshot{Change: ch, Hashtags: b.hashtags[ch.Number]}
 	}
 	owner, err := b.account(ctx, ch.OwnerID)
 	if err != nil {

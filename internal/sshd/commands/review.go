@@ -42,7 +42,7 @@ type ReviewOptions struct {
 // Reviews is what the review commands need of internal/review;
 // *review.Service is one.
 type Reviews interface {
-	Load(ctx context.Context, q db.Querier, n int64) (*review.Snapshot, error)
+	LoadMany(ctx context.Context, q db.Querier, cs []*change.Change) ([]*review.Snapshot, error)
 	Evaluate(ctx context.Context, snap *review.Snapshot) (*review.Evaluation, error)
 	VisibleTo(subj access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
 	RightsOf(ctx context.Context, subj access.Subject, c *change.Change) (*review.Rights, error)
