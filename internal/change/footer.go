@@ -1,6 +1,7 @@
 package change
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -323,17 +324,18 @@ type SubmitFooters struct {
 const noCommitMessage = "<no commit message provided>"
 
 // AddSubmitFooters returns msg with Gerrit's submit footers appended to its
-// footer block (or as a new paragraph): Change-Id when missing, then
-// Reviewed-on, then one line per vote ("Reviewed-by: Name <email>").
-// A footer already present with the same value is not repeated, and a
-// voter who signed the commit off is not listed again.
+// footer block (or as a new paragraph): the change's Change-Id unless the
+// message names it already (a Change-Id of another change does not
+// count), then Reviewed-on, then one line per vote ("Reviewed-by: Name
+// <email>"). A footer already present with the same value is not
+// repeated, and a voter who signed the commit off is not listed again.
 func AddSubmitFooters(msg string, s SubmitFooters) string {
 	if strings.TrimSpace(msg) == "" {
 		msg = noCommitMessage
 	}
 	m := ParseCommitMessage(msg)
 	var add []Footer
-	if s.ChangeID != "" && len(m.ChangeIDs(s.WebURL)) == 0 {
+	if s.ChangeID != "" && !slices.Contains(m.ChangeIDs(s.WebURL), s.ChangeID) {
 		add = append(add, Footer{ChangeIDKey, s.ChangeID})
 	}
 	if s.ReviewedOn != "" {

@@ -243,6 +243,12 @@ func TestAddSubmitFooters(t *testing.T) {
 			want: "Fix\n\nChange-Id: " + id + "\nReviewed-on: " + url + "\nReviewed-by: Rita Reviewer <rita@example.com>\n",
 		},
 		{
+			desc: "another change's Change-Id does not count",
+			msg:  "Fix\n\nChange-Id: I2222222222222222222222222222222222222222\n",
+			s:    SubmitFooters{ChangeID: id},
+			want: "Fix\n\nChange-Id: I2222222222222222222222222222222222222222\nChange-Id: " + id + "\n",
+		},
+		{
 			desc: "empty message", msg: "",
 			s:    SubmitFooters{ChangeID: id},
 			want: "<no commit message provided>\n\nChange-Id: " + id + "\n",

@@ -235,7 +235,8 @@ func testRebase(t *testing.T, s *server) {
 
 // testSubmitTypes submits with each submit type and checks the branch with
 // git: siblings a and b both start at the initial commit; a goes in
-// first, then b.
+// first, then b. A type that rewrites b with footers writes the message
+// the change showed beforehand as its commit_with_footers.
 func testSubmitTypes(t *testing.T, s *server) {
 	tests := []struct {
 		desc, submitType string
@@ -245,6 +246,7 @@ func testSubmitTypes(t *testing.T, s *server) {
 		check func(t *testing.T, head gitCommit, a, b, base string, bInfo restapi.ChangeInfo)
 		// refusal, when set, is the 409 text b's submit gets (%s is b).
 		refusal string
+		footers bool // b is rewritten with footers
 	}{
 		{desc: "merge if necessary, fast-forward", submitType: "MERGE_IF_NECESSARY",
 			check: func(t *testing.T, head gitCommit, a, b, base string, _ restapi.ChangeInfo) {
@@ -279,7 +281,7 @@ func testSubmitTypes(t *testing.T, s *server) {
 					t.Errorf("labels after the submit %+v", ci.Labels["Code-Review"])
 				}
 			}},
-		{desc: "rebase always", submitType: "REBASE_ALWAYS",
+		{desc: "rebase always", submitType: "REBASE_ALWAYS", footers: true,
 			check: func(t *testing.T, head gitCommit, a, b, base string, bInfo restapi.ChangeInfo) {
 				if head.sha == b || len(head.parents) != 1 || head.parents[0] != base || head.sha != bInfo.CurrentRevision ||
 					!strings.Contains(head.message, "\nReviewed-on: "+s.web+"c/types-rebase-always/+/") ||
@@ -293,7 +295,7 @@ func testSubmitTypes(t *testing.T, s *server) {
 					t.Errorf("head %+v, want a merge of %s into %s", head, b, base)
 				}
 			}},
-		{desc: "cherry pick", submitType: "CHERRY_PICK", sibling: true,
+		{desc: "cherry pick", submitType: "CHERRY_PICK", sibling: true, footers: true,
 			check: func(t *testing.T, head gitCommit, a, b, base string, bInfo restapi.ChangeInfo) {
 				if head.sha == b || len(head.parents) != 1 || head.parents[0] != a || head.sha != bInfo.CurrentRevision ||
 					!strings.Contains(head.message, "\nReviewed-on: "+s.web+"c/types-cherry-pick/+/") {
@@ -344,7 +346,13 @@ func testSubmitTypes(t *testing.T, s *server) {
 					t.Fatalf("refused change is %s", st)
 				}
 			} else {
+				var before restapi.ChangeInfo
+				wantJSON(t, s.call(t, "GET", "/changes/"+b+"?o=CURRENT_REVISION&o=COMMIT_FOOTERS", "", "", nil, ""), 200, &before)
 				submitOK(t, s, b)
+				preview := before.Revisions[before.CurrentRevision].CommitWithFooters
+				if got := branchHead(t, s, name).message; tc.footers && strings.TrimRight(got, "\n") != strings.TrimRight(preview, "\n") {
+					t.Errorf("submitted message:\n%s\ncommit_with_footers before the submit:\n%s", got, preview)
+				}
 			}
 			tc.check(t, branchHead(t, s, name), aCommit, bCommit, base, current(t, s, b))
 		})

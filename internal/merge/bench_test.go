@@ -35,7 +35,7 @@ func BenchmarkFastForward(b *testing.B) {
 	}
 	in := merge.Input{
 		Repo: s.f.repo, Strategy: merge.MergeIfNecessary, Branch: ref, Tip: s.tip,
-		Changes: []merge.ChangeInput{change(1, c)}, Committer: submitter, Server: serverID, MergeContent: true,
+		Changes: []merge.ChangeInput{input(1, c)}, Committer: submitter, Server: serverID, MergeContent: true,
 	}
 	apply := func(b *testing.B) {
 		res, err := merge.Apply(s.f.ctx, s.f.r, in)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"tandem/internal/change"
 	"tandem/internal/git"
 	"tandem/internal/git/gittest"
 	"tandem/internal/git/repo"
@@ -128,14 +129,12 @@ func conflictMsg(t testing.TB, err error) string {
 	return ce.Msg
 }
 
-// change builds a ChangeInput with a Change-Id derived from the number.
-func change(n int, oid string) merge.ChangeInput {
+// input builds a ChangeInput with a Change-Id derived from the number.
+func input(n int, oid string) merge.ChangeInput {
 	return merge.ChangeInput{
 		Number: n, Commit: oid, ChangeID: changeID(n),
-		Footers: []string{
-			"Reviewed-on: https://review.example.com/c/p/+/" + itoa(n),
-			"Reviewed-by: Rev Iewer <rev@example.com>",
-		},
+		Footers: change.SubmitFooters{ReviewedOn: "https://review.example.com/c/p/+/" + itoa(n),
+			Votes: []change.SubmitVote{{Label: "Code-Review", Name: "Rev Iewer", Email: "rev@example.com"}}},
 	}
 }
 

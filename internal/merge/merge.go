@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"tandem/internal/change"
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
 )
@@ -78,13 +79,10 @@ type ChangeInput struct {
 	ChangeID string // the Change-Id ("I…"): added as a footer on rewrite when missing; abbreviated in merge messages
 	Topic    string // named in the message of a merge commit that merges several changes
 
-	// Footers are added, in order, to the message of a commit that the
-	// strategy rewrites with footers (REBASE_ALWAYS, CHERRY_PICK): lines
-	// such as "Reviewed-on: URL", "Reviewed-by: Name <email>",
-	// "Tested-by: …". A line the message already has (same key and value)
-	// is not repeated, and a vote line naming an email that already signs
-	// the commit off is left out, as Gerrit does.
-	Footers []string
+	// Footers are what a strategy that rewrites commits with footers
+	// (REBASE_ALWAYS, CHERRY_PICK) adds to the message, by Gerrit's rules
+	// (change.AddSubmitFooters); ChangeID above stands for theirs.
+	Footers change.SubmitFooters
 }
 
 // Result is a successful submission.

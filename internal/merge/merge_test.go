@@ -46,7 +46,7 @@ func TestApplyFastForwardable(t *testing.T) {
 	c := s.f.commit(msg("Add h", 1), map[string]string{"f": baseF, "g": "g\n", "h": "h\n"}, s.base)
 	for _, st := range strategies {
 		t.Run(string(st), func(t *testing.T) {
-			res, err := s.f.apply(merge.Input{Strategy: st, Tip: s.tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: true})
+			res, err := s.f.apply(merge.Input{Strategy: st, Tip: s.tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: true})
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -87,7 +87,7 @@ func TestApplyDiverged(t *testing.T) {
 	tip := s.advance("Change g", map[string]string{"g": "g2\n"})
 	for _, st := range strategies {
 		t.Run(string(st), func(t *testing.T) {
-			res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: true})
+			res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: true})
 			if st == merge.FastForwardOnly {
 				want := "Failed to submit 1 change due to the following problems:\n" +
 					"Change 1: Project policy requires all submissions to be a fast-forward. Please rebase the change locally and upload again for review."
@@ -153,7 +153,7 @@ func TestApplyConflict(t *testing.T) {
 		tip := s.advance("Edit f too", map[string]string{"f": tc.tipF})
 		for _, st := range strategies {
 			t.Run(tc.desc+"/"+string(st), func(t *testing.T) {
-				res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: tc.mergeContent})
+				res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: tc.mergeContent})
 				var want string
 				switch {
 				case st == merge.FastForwardOnly:
@@ -192,7 +192,7 @@ func (s *scene) series(topic string) []merge.ChangeInput {
 	for i, name := range []string{"a", "b", "c"} {
 		files[name] = name + "\n"
 		parent = s.f.commit(msg("Add "+name, i+1), maps.Clone(files), parent)
-		ch := change(i+1, parent)
+		ch := input(i+1, parent)
 		ch.Topic = topic
 		out = append(out, ch)
 	}
@@ -329,7 +329,7 @@ func TestApplyFastForwardOnlyIndependent(t *testing.T) {
 	s := newScene(t)
 	c1 := s.f.commit(msg("Add h", 1), map[string]string{"f": baseF, "g": "g\n", "h": "h\n"}, s.base)
 	c2 := s.f.commit(msg("Add i", 2), map[string]string{"f": baseF, "g": "g\n", "i": "i\n"}, s.base)
-	_, err := s.f.apply(merge.Input{Strategy: merge.FastForwardOnly, Tip: s.tip, Changes: []merge.ChangeInput{change(1, c1), change(2, c2)}})
+	_, err := s.f.apply(merge.Input{Strategy: merge.FastForwardOnly, Tip: s.tip, Changes: []merge.ChangeInput{input(1, c1), input(2, c2)}})
 	line := ": Project policy requires all submissions to be a fast-forward. Please rebase the change locally and upload again for review."
 	want := "Failed to submit 2 changes due to the following problems:\nChange 1" + line + "\nChange 2" + line
 	if got := conflictMsg(t, err); got != want {
@@ -344,7 +344,7 @@ func TestApplyUnborn(t *testing.T) {
 	for _, st := range strategies {
 		for _, tip := range []string{"", strings.Repeat("0", 40)} {
 			t.Run(string(st)+"/"+tip, func(t *testing.T) {
-				res, err := f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{change(1, root), change(2, child)}, MergeContent: true})
+				res, err := f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{input(1, root), input(2, child)}, MergeContent: true})
 				if err != nil {
 					t.Fatalf("Apply: %v", err)
 				}
@@ -377,7 +377,7 @@ func TestApplyUnbornFromOtherBranch(t *testing.T) {
 	child := f.commit(msg("Second", 2), map[string]string{"a": "a\n", "b": "b\n"}, root)
 	for _, st := range []merge.Strategy{merge.MergeIfNecessary, merge.RebaseIfNecessary} {
 		t.Run(string(st), func(t *testing.T) {
-			res, err := f.apply(merge.Input{Strategy: st, Changes: []merge.ChangeInput{change(1, root), change(2, child)}})
+			res, err := f.apply(merge.Input{Strategy: st, Changes: []merge.ChangeInput{input(1, root), input(2, child)}})
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -392,7 +392,7 @@ func TestApplyUnbornIndependentRoots(t *testing.T) {
 	f := newFixture(t)
 	r1 := f.commit(msg("One", 1), map[string]string{"a": "a\n"})
 	r2 := f.commit(msg("Two", 2), map[string]string{"b": "b\n"})
-	res, err := f.apply(merge.Input{Strategy: merge.MergeIfNecessary, Changes: []merge.ChangeInput{change(2, r2), change(1, r1)}, MergeContent: true})
+	res, err := f.apply(merge.Input{Strategy: merge.MergeIfNecessary, Changes: []merge.ChangeInput{input(2, r2), input(1, r1)}, MergeContent: true})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -421,7 +421,7 @@ func TestApplyRootOntoBranch(t *testing.T) {
 	root := s.f.commit(msg("Unrelated", 1), map[string]string{"u": "u\n"})
 	for _, st := range strategies {
 		t.Run(string(st), func(t *testing.T) {
-			res, err := s.f.apply(merge.Input{Strategy: st, Tip: s.tip, Changes: []merge.ChangeInput{change(1, root)}, MergeContent: true})
+			res, err := s.f.apply(merge.Input{Strategy: st, Tip: s.tip, Changes: []merge.ChangeInput{input(1, root)}, MergeContent: true})
 			if want := tests[st]; want != "" {
 				if got := conflictMsg(t, err); got != want {
 					t.Errorf("conflict = %q, want %q", got, want)
@@ -477,7 +477,7 @@ func TestApplyMergeCommitChange(t *testing.T) {
 			if tc.diverge {
 				s.advance("Change g", map[string]string{"g": "g2\n"})
 			}
-			res, err := s.f.apply(merge.Input{Strategy: tc.strategy, Tip: s.tip, Changes: []merge.ChangeInput{change(1, m)}, MergeContent: true})
+			res, err := s.f.apply(merge.Input{Strategy: tc.strategy, Tip: s.tip, Changes: []merge.ChangeInput{input(1, m)}, MergeContent: true})
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -581,7 +581,7 @@ func TestApplyEmptyCommit(t *testing.T) {
 				c = s.f.commit(msg("Add h", 1), map[string]string{"f": baseF, "g": "g\n", "h": "h\n"}, s.base)
 				s.advance("Add h as well", map[string]string{"h": "h\n"})
 			}
-			res, err := s.f.apply(merge.Input{Strategy: tc.strategy, Tip: s.tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: true, RejectEmptyCommit: tc.reject})
+			res, err := s.f.apply(merge.Input{Strategy: tc.strategy, Tip: s.tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: true, RejectEmptyCommit: tc.reject})
 			if tc.reject {
 				if got := conflictMsg(t, err); got != empty {
 					t.Errorf("conflict = %q, want %q", got, empty)
@@ -611,7 +611,7 @@ func TestApplyAlreadyMerged(t *testing.T) {
 	tip := s.advance("Later", map[string]string{"h": "h\n", "i": "i\n"})
 	for _, st := range strategies {
 		t.Run(string(st), func(t *testing.T) {
-			res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: true})
+			res, err := s.f.apply(merge.Input{Strategy: st, Tip: tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: true})
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -630,7 +630,7 @@ func TestApplyIdentities(t *testing.T) {
 	// follow the commit date when asked.
 	res, err := merge.Apply(s.f.ctx, s.f.r, merge.Input{
 		Repo: s.f.repo, Strategy: merge.MergeAlways, Branch: "refs/heads/master", Tip: tip,
-		Changes: []merge.ChangeInput{change(1, c)}, Committer: submitter, MergeContent: true,
+		Changes: []merge.ChangeInput{input(1, c)}, Committer: submitter, MergeContent: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -638,7 +638,7 @@ func TestApplyIdentities(t *testing.T) {
 	if got := s.f.read(res.NewTip); got.author != subIdent || got.committer != subIdent {
 		t.Errorf("merge = %+v, want the submitter as author and committer", got)
 	}
-	res, err = s.f.apply(merge.Input{Strategy: merge.RebaseIfNecessary, Tip: tip, Changes: []merge.ChangeInput{change(1, c)}, MergeContent: true, MatchAuthorDate: true})
+	res, err = s.f.apply(merge.Input{Strategy: merge.RebaseIfNecessary, Tip: tip, Changes: []merge.ChangeInput{input(1, c)}, MergeContent: true, MatchAuthorDate: true})
 	if err != nil {
 		t.Fatal(err)
 	}

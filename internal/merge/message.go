@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"tandem/internal/change"
 )
 
 // mergeMessage is the message of a merge commit Gerrit writes on submit:
@@ -72,103 +74,10 @@ func subject(msg string) string {
 	return strings.ReplaceAll(strings.TrimRight(msg, "\n"), "\n", " ")
 }
 
-// footer is a "Key: value" line of a message's last paragraph.
-type footer struct{ key, value string }
-
-// parseFooters returns the footer lines of msg as Gerrit (JGit) reads
-// them: the lines of the last paragraph, bottom up until a blank line,
-// never the first line of the message, that start with a key of letters,
-// digits and dashes followed by a colon. Other lines are skipped.
-func parseFooters(msg string) []footer {
-	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
-	var out []footer
-	for i := len(lines) - 1; i >= 1; i-- {
-		line := lines[i]
-		if line == "" {
-			break
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok || k == "" || strings.IndexFunc(k, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-')
-		}) >= 0 {
-			continue
-		}
-		out = append(out, footer{key: k, value: strings.TrimLeft(v, " ")})
-	}
-	slices.Reverse(out)
-	return out
-}
-
-func hasFooter(fs []footer, key, value string) bool {
-	for _, f := range fs {
-		if strings.EqualFold(f.key, key) && f.value == value {
-			return true
-		}
-	}
-	return false
-}
-
-// email is the address in a footer value: between angle brackets, or the
-// whole value when it is a bare address.
-func email(v string) string {
-	if i := strings.IndexByte(v, '<'); i >= 0 {
-		if j := strings.IndexByte(v[i:], '>'); j > 0 {
-			return v[i+1 : i+j]
-		}
-		return ""
-	}
-	if strings.Contains(v, "@") {
-		return strings.TrimSpace(v)
-	}
-	return ""
-}
-
 // detailedMessage is the message of a commit that Gerrit rewrites on
-// submit with footers (rebase always, cherry pick): the original message,
-// then the Change-Id if missing and the caller's footer lines, skipping
-// any the message already has and any vote by someone who signed the
-// commit off.
+// submit with footers (rebase always, cherry pick).
 func detailedMessage(msg string, c *ChangeInput) string {
-	fs := parseFooters(msg)
-	var b strings.Builder
-	b.WriteString(msg)
-	if msg == "" {
-		b.WriteString("<no commit message provided>")
-	}
-	if !strings.HasSuffix(b.String(), "\n") {
-		b.WriteByte('\n')
-	}
-	if len(fs) == 0 {
-		b.WriteByte('\n') // start a footer paragraph
-	}
-	if c.ChangeID != "" && !hasFooter(fs, "Change-Id", c.ChangeID) {
-		fmt.Fprintf(&b, "Change-Id: %s\n", c.ChangeID)
-	}
-	for _, line := range c.Footers {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if k == "" || hasFooter(fs, k, v) {
-			continue
-		}
-		if !strings.EqualFold(k, "Reviewed-on") && signedOff(fs, email(v)) {
-			continue
-		}
-		fmt.Fprintf(&b, "%s: %s\n", k, v)
-	}
-	return b.String()
-}
-
-func signedOff(fs []footer, addr string) bool {
-	if addr == "" {
-		return false
-	}
-	for _, f := range fs {
-		if strings.EqualFold(f.key, "Signed-off-by") && email(f.value) == addr {
-			return true
-		}
-	}
-	return false
+	f := c.Footers
+	f.ChangeID = c.ChangeID
+	return change.AddSubmitFooters(msg, f)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"tandem/internal/change"
 )
 
 func TestMergeMessage(t *testing.T) {
@@ -61,39 +63,14 @@ func TestSubject(t *testing.T) {
 	}
 }
 
-func TestParseFooters(t *testing.T) {
-	tests := []struct {
-		desc string
-		in   string
-		want []footer
-	}{
-		{desc: "none", in: "Subject\n\nBody text.\n", want: nil},
-		{desc: "subject is never a footer", in: "Fix: it\n", want: nil},
-		{desc: "last paragraph", in: "Subject\n\nBody\n\nBug: 1\nChange-Id: Iabc\n",
-			want: []footer{{"Bug", "1"}, {"Change-Id", "Iabc"}}},
-		{desc: "one paragraph below the subject", in: "Subject\nChange-Id: Iabc\n", want: []footer{{"Change-Id", "Iabc"}}},
-		{desc: "other lines skipped", in: "S\n\nnot a footer\nKey: v\nbad key: v\n", want: []footer{{"Key", "v"}}},
-		{desc: "trailing blank lines", in: "S\n\nKey: v\n\n\n", want: []footer{{"Key", "v"}}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.desc, func(t *testing.T) {
-			if got := parseFooters(tc.in); !slices.Equal(got, tc.want) {
-				t.Errorf("parseFooters = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestDetailedMessage(t *testing.T) {
 	c := &ChangeInput{
 		Number: 7, ChangeID: "I0123456789abcdef0123456789abcdef01234567",
-		Footers: []string{
-			"Reviewed-on: https://r/c/p/+/7",
-			"Reviewed-by: Rev <rev@example.com>",
-			"Reviewed-by: Self <self@example.com>",
-			"Tested-by: Bot <bot@example.com>",
-			"no colon",
-		},
+		Footers: change.SubmitFooters{ReviewedOn: "https://r/c/p/+/7", Votes: []change.SubmitVote{
+			{Label: "Code-Review", Name: "Rev", Email: "rev@example.com"},
+			{Label: "Code-Review", Name: "Self", Email: "self@example.com"},
+			{Label: "Verified", Name: "Bot", Email: "bot@example.com"},
+		}},
 	}
 	const tail = "Reviewed-on: https://r/c/p/+/7\nReviewed-by: Rev <rev@example.com>\nReviewed-by: Self <self@example.com>\nTested-by: Bot <bot@example.com>\n"
 	const id = "Change-Id: I0123456789abcdef0123456789abcdef01234567\n"

@@ -320,12 +320,13 @@ func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy
 	return set, nil
 }
 
-// footers are the lines Gerrit adds to a commit it rewrites.
-func (s *Service) footers(ctx context.Context, ch *change.Change) ([]string, error) {
-	out := []string{"Reviewed-on: " + change.URL(s.o.WebURL, ch.Project, ch.Number)}
+// footers are what Gerrit adds to a commit it rewrites: the change's URL
+// and the positive votes on its current patch set.
+func (s *Service) footers(ctx context.Context, ch *change.Change) (change.SubmitFooters, error) {
+	f := change.SubmitFooters{WebURL: s.o.WebURL, ReviewedOn: change.URL(s.o.WebURL, ch.Project, ch.Number)}
 	votes, err := s.o.Changes.Approvals(ctx, s.o.DB, ch.Number)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	for _, v := range votes {
 		if v.PatchSet != ch.CurrentPS || v.Value <= 0 {
@@ -335,16 +336,9 @@ func (s *Service) footers(ctx context.Context, ch *change.Change) ([]string, err
 		if err != nil {
 			continue
 		}
-		key := v.Label
-		switch v.Label {
-		case "Code-Review":
-			key = "Reviewed-by"
-		case "Verified":
-			key = "Tested-by"
-		}
-		out = append(out, fmt.Sprintf("%s: %s <%s>", key, a.DisplayName(), a.PreferredEmail))
+		f.Votes = append(f.Votes, change.SubmitVote{Label: v.Label, Name: a.DisplayName(), Email: a.PreferredEmail})
 	}
-	return out, nil
+	return f, nil
 }
 
 // intent is a submit recorded before the branch moves.

@@ -597,7 +597,8 @@ func (b *pageBuilder) mergedInto(pv *projectView, branch, commit string) (bool, 
 	return r.IsAncestor(b.ctx, commit, tip)
 }
 
-// commitWithFooters is the message the commit would get on submit.
+// commitWithFooters is the message the commit would get on submit: the
+// same rules, with the same names, as submit's own (change.SubmitFooters).
 func (b *pageBuilder) commitWithFooters(c *change.Change, ps *change.PatchSet) string {
 	var votes []change.SubmitVote
 	for _, v := range b.votes[c.Number] {
@@ -606,7 +607,7 @@ func (b *pageBuilder) commitWithFooters(c *change.Change, ps *change.PatchSet) s
 		}
 		sv := change.SubmitVote{Label: v.Label}
 		if acct := b.accounts[v.AccountID]; acct != nil {
-			sv.Name, sv.Email = acct.FullName, acct.PreferredEmail
+			sv.Name, sv.Email = acct.DisplayName(), acct.PreferredEmail
 		}
 		votes = append(votes, sv)
 	}
