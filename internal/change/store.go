@@ -153,13 +153,22 @@ func (s *Store) Get(ctx context.Context, q db.Querier, n int64) (*Change, error)
 	return c, err
 }
 
-// GetMany returns the changes numbered numbers that exist, by number.
+// GetMany returns the changes numbered numbers that exist, by number. They
+// are read in batches, within the databases' limits on parameters.
 func (s *Store) GetMany(ctx context.Context, q db.Querier, numbers ...int64) ([]*Change, error) {
-	if len(numbers) == 0 {
-		return nil, nil
+	numbers = slices.Clone(numbers)
+	slices.Sort(numbers)
+	numbers = slices.Compact(numbers)
+	var out []*Change
+	for batch := range slices.Chunk(numbers, 500) {
+		where, args := inList("id", batch)
+		cs, err := s.List(ctx, q, where, "id", args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
 	}
-	where, args := inList("id", numbers)
-	return s.List(ctx, q, where, "id", args...)
+	return out, nil
 }
 
 // List returns the changes selected by where (a condition on the changes

@@ -3,6 +3,7 @@ package change_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -195,6 +196,41 @@ func TestBranchOfRetriesFailedRead(t *testing.T) {
 		}
 		if _, _, ok := branchOf("refs/changes/02/2/1"); ok {
 			t.Fatal("change 2 does not exist but mapped")
+		}
+	})
+}
+
+// TestGetManyBatches reads more changes than one statement takes, asked
+// for out of order, twice over and among numbers that do not exist.
+func TestGetManyBatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := seedReviewed(t, d) // change 1
+		when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+		const n = 1100
+		err := d.Tx(ctx, func(tx *db.Tx) error {
+			for i := int64(2); i <= n; i++ {
+				c := &change.Change{Number: i, Project: "p", Branch: "refs/heads/main", Key: fmt.Sprintf("I%040d", i),
+					OwnerID: alice, Status: change.StatusNew, Subject: "s", CurrentPS: 1, Created: when, Updated: when}
+				if err := s.Insert(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ask []int64
+		for i := int64(n + 200); i >= 1; i-- {
+			ask = append(ask, i, i)
+		}
+		got, err := s.GetMany(ctx, d, ask...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n || got[0].Number != 1 || got[n-1].Number != n {
+			t.Fatalf("GetMany returned %d changes, want %d in order", len(got), n)
 		}
 	})
 }
