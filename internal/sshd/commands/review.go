@@ -45,6 +45,7 @@ type Reviews interface {
 	LoadMany(ctx context.Context, q db.Querier, cs []*change.Change) ([]*review.Snapshot, error)
 	Evaluate(ctx context.Context, snap *review.Snapshot) (*review.Evaluation, error)
 	VisibleTo(subj access.Subject) func(ctx context.Context, c *change.Change) (bool, error)
+	Sees(ctx context.Context, subj access.Subject, chk *access.Checker, c *change.Change) (bool, error)
 	RightsOf(ctx context.Context, subj access.Subject, c *change.Change) (*review.Rights, error)
 	Review(ctx context.Context, subj access.Subject, n int64, ps int, in review.ReviewInput) (*review.ReviewResult, error)
 	Abandon(ctx context.Context, subj access.Subject, n int64, message string) (*change.Change, error)

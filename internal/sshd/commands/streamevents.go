@@ -114,9 +114,9 @@ type visibility struct {
 	c        *Commands
 	subject  access.Subject
 	checkers map[string]*access.Checker // nil value: project invisible or gone
-	// canSee is review's visibility of changes for subject; nil when the
-	// commands have no changes or no review service.
-	canSee  func(ctx context.Context, c *change.Change) (bool, error)
+	// judged is whether review judges changes; false when the commands
+	// have no changes or no review service.
+	judged  bool
 	changes map[int64]changeSight
 }
 
@@ -129,11 +129,8 @@ type changeSight struct {
 // newVisibility returns the visibility of events to subject, for one
 // batch.
 func (c *Commands) newVisibility(subject access.Subject) *visibility {
-	v := &visibility{c: c, subject: subject, checkers: map[string]*access.Checker{}, changes: map[int64]changeSight{}}
-	if c.changes != nil && c.rv.Reviews != nil {
-		v.canSee = c.rv.Reviews.VisibleTo(subject)
-	}
-	return v
+	return &visibility{c: c, subject: subject, checkers: map[string]*access.Checker{}, changes: map[int64]changeSight{},
+		judged: c.changes != nil && c.rv.Reviews != nil}
 }
 
 func (v *visibility) checker(ctx context.Context, name string) *access.Checker {
@@ -182,7 +179,7 @@ func (v *visibility) visible(ctx context.Context, r events.Record) bool {
 func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n int64, branch string, payload []byte) bool {
 	sight, ok := v.changes[n]
 	if !ok {
-		if sight, ok = v.sight(ctx, n); !ok {
+		if sight, ok = v.sight(ctx, chk, n); !ok {
 			return false
 		}
 		v.changes[n] = sight
@@ -193,10 +190,11 @@ func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n i
 	return branch != "" && chk.Can(branch, project.PermRead) && v.snapshotVisible(chk, branch, payload)
 }
 
-// sight reads change n and judges it by review's rules; false when that
-// failed (logged, and not cached: the next event tries again).
-func (v *visibility) sight(ctx context.Context, n int64) (changeSight, bool) {
-	if v.canSee == nil {
+// sight reads change n and judges it by review's rules, with the
+// listener's checker of its project; false when that failed (logged, and
+// not cached: the next event tries again).
+func (v *visibility) sight(ctx context.Context, chk *access.Checker, n int64) (changeSight, bool) {
+	if !v.judged {
 		return changeSight{}, true
 	}
 	c, err := v.c.changes.Get(ctx, v.c.changes.DB(), n)
@@ -207,7 +205,7 @@ func (v *visibility) sight(ctx context.Context, n int64) (changeSight, bool) {
 		v.c.log.Error("stream-events: load change", "change", n, "err", err)
 		return changeSight{}, false
 	}
-	visible, err := v.canSee(ctx, c)
+	visible, err := v.c.rv.Reviews.Sees(ctx, v.subject, chk, c)
 	if err != nil {
 		v.c.log.Error("stream-events: change visibility", "change", n, "err", err)
 		return changeSight{}, false
