@@ -124,8 +124,11 @@ func (c *Commands) showConnections(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
+	// As in Gerrit, maintainServer lets its holders in too.
 	if err := c.requireCapability(ctx, cl, project.CapViewConnections, "view connections"); err != nil {
-		return err
+		if c.requireCapability(ctx, cl, project.CapMaintainServer, "") != nil {
+			return err
+		}
 	}
 	now := time.Now()
 	var b strings.Builder

@@ -1,8 +1,11 @@
 package commands
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"tandem/internal/project"
 )
 
 // TestFlushCaches lists and flushes caches that ls-projects filled, one by
@@ -89,7 +92,31 @@ func TestShowConnectionsNeedsCapability(t *testing.T) {
 	if got := e.must("gerrit show-connections -n"); got != want {
 		t.Fatalf("show-connections:\n%s\nwant:\n%s", got, want)
 	}
-	if got := e.run(e.user("bob"), "gerrit show-connections"); got.code != 1 || got.stderr != "fatal: not permitted: view connections\n" {
+	bob := e.user("bob")
+	if got := e.run(bob, "gerrit show-connections"); got.code != 1 || got.stderr != "fatal: not permitted: view connections\n" {
 		t.Fatalf("bob shows connections: %+v", got)
+	}
+	// maintainServer lets its holders in, as in Gerrit.
+	e.must("gerrit create-group --member bob maintainers")
+	ctx := context.Background()
+	g, err := e.accounts.ResolveGroup(ctx, "maintainers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.projects.Load(ctx, project.AllProjects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, groups := st.Config.Files()
+	cfg, err := project.Parse(append(pc, "[capability]\n\tmaintainServer = group maintainers\n"...),
+		append(groups, g.UUID+"\tmaintainers\n"...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.projects.Save(ctx, project.AllProjects, st.Revision, cfg, "maintainers\n", project.Ident{Name: "Admin", Email: "admin@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.run(bob, "gerrit show-connections"); got != (out{0, want, ""}) {
+		t.Fatalf("a maintainer shows connections: %+v", got)
 	}
 }
