@@ -340,6 +340,18 @@ func TestSSHInterface(t *testing.T) {
 			t.Fatalf("show-caches after the flush:\n%s", caches)
 		}
 		want(t, "flush-caches by bob", s.run(t, "bob", bobKey, "", "gerrit flush-caches"), 1, "", "fatal: not permitted: flush caches\n")
+
+		// What python-gerritlib runs: plugin ls, set-project.
+		want(t, "plugin ls", admin(t, "gerrit plugin ls --format json"), 0, "{}\n", "")
+		want(t, "set-project", admin(t, "gerrit set-project demo --description 'set over ssh' --submit-type REBASE_IF_NECESSARY"), 0, "", "")
+		var cfg struct {
+			Description string `json:"description"`
+			SubmitType  string `json:"submit_type"`
+		}
+		wantJSON(t, s.admin(t, "GET", "/a/projects/demo/config", nil), 200, &cfg)
+		if cfg.Description != "set over ssh" || cfg.SubmitType != "REBASE_IF_NECESSARY" {
+			t.Fatalf("demo's config after set-project: %+v", cfg)
+		}
 	})
 
 	t.Run("git", func(t *testing.T) {

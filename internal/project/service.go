@@ -1,6 +1,7 @@
 package project
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -456,6 +457,30 @@ func (s *Service) Save(ctx context.Context, name, oldRev string, cfg *Config, me
 		return "", fail.Errorf(fail.Conflict, "%s of %s changed concurrently; retry", ConfigRef, name)
 	}
 	return rev, err
+}
+
+// Update changes project name's own configuration: edit changes a copy of
+// it, which is saved as a new commit of refs/meta/config by author with
+// message, unless edit left it as it was. A concurrent change of
+// refs/meta/config makes it fail as a conflict (Save's expected old value).
+func (s *Service) Update(ctx context.Context, name string, author Ident, message string, edit func(*Config) error) error {
+	st, err := s.Load(ctx, name)
+	if err != nil {
+		return err
+	}
+	before, groups := st.Config.Files()
+	cfg, err := Parse(before, groups)
+	if err != nil {
+		return err
+	}
+	if err := edit(cfg); err != nil {
+		return err
+	}
+	if after, _ := cfg.Files(); bytes.Equal(after, before) {
+		return nil
+	}
+	_, err = s.Save(ctx, name, st.Revision, cfg, message, author)
+	return err
 }
 
 // Cache returns the cache of parsed configurations.

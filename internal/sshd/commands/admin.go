@@ -17,6 +17,7 @@ import (
 	"tandem/internal/fail"
 	"tandem/internal/git/refupdate"
 	"tandem/internal/git/repo"
+	"tandem/internal/gitconfig"
 	"tandem/internal/project"
 	"tandem/internal/sshd"
 	"tandem/internal/sshd/cmdflag"
@@ -645,6 +646,93 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 		PermissionsOnly:   permissionsOnly,
 		RequireChangeID:   requireChangeID,
 		Author:            project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail},
+	})
+	return userError(err)
+}
+
+// setProject is `gerrit set-project`: it changes settings of a project's
+// own project.config, for its owners. Inheritable settings take TRUE,
+// FALSE or INHERIT; the older --use-…/--no-… switches set TRUE or FALSE.
+func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
+	var description, submitType, state, maxObjectSize string
+	var describe bool
+	// An inheritable setting: its value, or one of its two switches.
+	type setting struct {
+		value   string
+		on, off bool
+		field   func(*project.Config) *string
+	}
+	settings := []*setting{
+		{field: func(c *project.Config) *string { return &c.Receive.RequireContributorAgreement }},
+		{field: func(c *project.Config) *string { return &c.Receive.RequireSignedOffBy }},
+		{field: func(c *project.Config) *string { return &c.Submit.MergeContent }},
+		{field: func(c *project.Config) *string { return &c.Receive.RequireChangeID }},
+	}
+	fs := cmdflag.New("gerrit set-project")
+	fs.Func("--description|-d", "DESCRIPTION", "description of the project", func(v string) error {
+		description, describe = v, true
+		return nil
+	})
+	fs.Enum(&submitType, "--submit-type|-t", "TYPE", project.SubmitTypes(), "submit type of the project")
+	for i, f := range []struct{ names, on, off, usage string }{
+		{"--contributor-agreements", "--use-contributor-agreements|--ca", "--no-contributor-agreements|--nca", "whether a contributor agreement is required"},
+		{"--signed-off-by", "--use-signed-off-by|--so", "--no-signed-off-by|--nso", "whether Signed-off-by is required"},
+		{"--content-merge", "--use-content-merge", "--no-content-merge", "whether content merges are allowed"},
+		{"--change-id", "--require-change-id|--id", "--no-change-id|--nid", "whether a Change-Id is required"},
+	} {
+		fs.Enum(&settings[i].value, f.names, "", inheritable, f.usage)
+		fs.Bool(&settings[i].on, f.on, f.usage+": TRUE")
+		fs.Bool(&settings[i].off, f.off, f.usage+": FALSE")
+	}
+	fs.Enum(&state, "--project-state|--ps", "STATE", []string{"ACTIVE", "READ_ONLY", "HIDDEN"}, "project state")
+	fs.String(&maxObjectSize, "--max-object-size-limit", "SIZE", "largest git object allowed (k, m, g suffixes)")
+	fs.Args("NAME", 1, 1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	name, chk, _, err := c.project(ctx, cl, args[0])
+	if err != nil {
+		return err
+	}
+	if !chk.IsOwner() {
+		return die("write config not permitted")
+	}
+	var maxSize int64
+	if maxObjectSize != "" {
+		if maxSize, err = gitconfig.ParseInt(maxObjectSize); err != nil || maxSize < 0 {
+			return die("invalid value for --max-object-size-limit: %s", maxObjectSize)
+		}
+	}
+	author := project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail}
+	err = c.projects.Update(ctx, name, author, "Updated project config\n", func(cfg *project.Config) error {
+		if describe {
+			cfg.Description = description
+		}
+		if submitType != "" {
+			cfg.Submit.Action = strings.ToUpper(submitType)
+		}
+		for _, st := range settings {
+			switch {
+			case st.value != "":
+				*st.field(cfg) = strings.ToUpper(st.value)
+			case st.on:
+				*st.field(cfg) = project.BoolTrue
+			case st.off:
+				*st.field(cfg) = project.BoolFalse
+			}
+		}
+		if state != "" {
+			cfg.State = strings.ToLower(strings.ReplaceAll(state, "_", "-"))
+		}
+		if maxObjectSize != "" {
+			cfg.Receive.MaxObjectSizeLimit = maxSize
+		}
+		return nil
 	})
 	return userError(err)
 }

@@ -122,6 +122,8 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit query":            c.query,
 		"gerrit review":           c.review,
 		"gerrit set-reviewers":    c.setReviewers,
+		"gerrit set-project":      c.setProject,
+		"gerrit plugin":           c.plugin,
 		"gerrit flush-caches":     c.flushCaches,
 		"gerrit show-caches":      c.showCaches,
 		"gerrit show-connections": c.showConnections,

@@ -435,3 +435,48 @@ func TestInternal(t *testing.T) {
 		})
 	}
 }
+
+// TestSetProject changes a project's settings as python-gerritlib does,
+// with the current and the older option spellings, for owners only.
+func TestSetProject(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bob := e.user("bob")
+	e.must("gerrit create-project app")
+	load := func() *project.Config {
+		t.Helper()
+		st, err := e.projects.Load(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Config
+	}
+	e.must(`gerrit set-project app --description 'new words' --submit-type cherry_pick --change-id false --so --project-state read_only --max-object-size-limit 2m`)
+	cfg := load()
+	if cfg.Description != "new words" || cfg.Submit.Action != "CHERRY_PICK" || cfg.Receive.RequireChangeID != project.BoolFalse ||
+		cfg.Receive.RequireSignedOffBy != project.BoolTrue || cfg.State != project.StateReadOnly || cfg.Receive.MaxObjectSizeLimit != 2<<20 {
+		t.Fatalf("after set-project: %+v", cfg)
+	}
+	// Unset options leave their settings alone; the legacy switches work.
+	e.must("gerrit set-project app --nso --use-content-merge")
+	cfg = load()
+	if cfg.Description != "new words" || cfg.Receive.RequireSignedOffBy != project.BoolFalse || cfg.Submit.MergeContent != project.BoolTrue {
+		t.Fatalf("after the switches: %+v", cfg)
+	}
+	st, _ := e.projects.Load(ctx, "app")
+	e.must("gerrit set-project app --submit-type CHERRY_PICK")
+	if again, _ := e.projects.Load(ctx, "app"); again.Revision != st.Revision {
+		t.Fatalf("a set-project that changes nothing wrote a commit")
+	}
+	for line, want := range map[string]out{
+		"gerrit set-project app --submit-type sometimes": {1, "", "fatal: \"sometimes\" is not a valid value for \"--submit-type\"\n"},
+		"gerrit set-project nowhere -d x":                {1, "", "fatal: project nowhere not found\n"},
+	} {
+		if got := e.run(e.admin, line); got != want {
+			t.Errorf("%s: %+v, want %+v", line, got, want)
+		}
+	}
+	if got := e.run(bob, "gerrit set-project app -d mine"); got.code != 1 || got.stderr != "fatal: write config not permitted\n" {
+		t.Fatalf("bob sets the project: %+v", got)
+	}
+}

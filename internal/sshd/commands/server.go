@@ -192,3 +192,45 @@ func byteSize(n uint64) string {
 	}
 	return fmt.Sprintf("%d", n)
 }
+
+// plugin is `gerrit plugin SUBCOMMAND`. Tandem has no plugins: `ls`
+// lists none in every format (the JSON one is what python-gerritlib
+// reads), and the subcommands that would change them are refused as
+// Gerrit refuses them when remote administration is off.
+func (c *Commands) plugin(ctx context.Context, s *sshd.Session) error {
+	if len(s.Args) == 0 {
+		return die("gerrit plugin: a subcommand is required: ls")
+	}
+	switch sub := s.Args[0]; sub {
+	case "ls":
+	case "enable", "disable", "install", "add", "reload", "remove", "rm":
+		return die("remote plugin administration is disabled")
+	default:
+		return die("gerrit plugin: %s: not found", sub)
+	}
+	var all bool
+	var format string
+	fs := cmdflag.New("gerrit plugin ls")
+	fs.Bool(&all, "--all|-a", "list disabled plugins too")
+	fs.Enum(&format, "--format", "FMT", []string{"text", "json", "json_compact"}, "output format")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args[1:]); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	// As in Gerrit, maintainServer lets its holders in too.
+	if err := c.requireCapability(ctx, cl, project.CapViewPlugins, "view plugin list"); err != nil {
+		if c.requireCapability(ctx, cl, project.CapMaintainServer, "") != nil {
+			return err
+		}
+	}
+	out := fmt.Sprintf("%-30s %-10s %-16s %-8s %s\n%s\n", "Name", "Version", "Api-Version", "Status", "File", strings.Repeat("-", 80))
+	if strings.HasPrefix(strings.ToLower(format), "json") {
+		out = "{}\n"
+	}
+	_, err = io.WriteString(s.Stdout, out)
+	return err
+}

@@ -120,3 +120,26 @@ func TestShowConnectionsNeedsCapability(t *testing.T) {
 		t.Fatalf("a maintainer shows connections: %+v", got)
 	}
 }
+
+// TestPluginLs: no plugins, in each format, and the changing subcommands
+// refused.
+func TestPluginLs(t *testing.T) {
+	e := newEnv(t)
+	if got := e.must("gerrit plugin ls --format json"); got != "{}\n" {
+		t.Fatalf("plugin ls --format json = %q", got)
+	}
+	if got := e.must("gerrit plugin ls"); !strings.HasPrefix(got, "Name ") || strings.Count(got, "\n") != 2 {
+		t.Fatalf("plugin ls = %q", got)
+	}
+	for line, want := range map[string]out{
+		"gerrit plugin install x.jar": {1, "", "fatal: remote plugin administration is disabled\n"},
+		"gerrit plugin frob":          {1, "", "fatal: gerrit plugin: frob: not found\n"},
+	} {
+		if got := e.run(e.admin, line); got != want {
+			t.Errorf("%s: %+v, want %+v", line, got, want)
+		}
+	}
+	if got := e.run(e.user("bob"), "gerrit plugin ls"); got.code != 1 || got.stderr != "fatal: not permitted: view plugin list\n" {
+		t.Fatalf("bob lists plugins: %+v", got)
+	}
+}
