@@ -90,17 +90,24 @@ func SubmitTypes() []string { return slices.Clone(submitTypes) }
 
 // Input describes a new project (Gerrit's ProjectInput).
 type Input struct {
-	Name               string
-	Parent             string
-	Description        string
-	CreateEmptyCommit  bool
-	Branches           []string
-	SubmitType         string
-	Owners             []GroupRef
-	PermissionsOnly    bool
-	RequireChangeID    string // TRUE, FALSE, INHERIT or ""
-	Author             Ident  // who asked; recorded on the config commit
-	configForRootLevel *Config
+	Name              string
+	Parent            string
+	Description       string
+	CreateEmptyCommit bool
+	Branches          []string
+	SubmitType        string
+	Owners            []GroupRef
+	PermissionsOnly   bool
+	// The inheritable settings: TRUE, FALSE, INHERIT or "" (INHERIT).
+	RequireChangeID                  string
+	RequireSignedOffBy               string
+	UseContributorAgreements         string
+	MergeContent                     string
+	RejectEmptyCommit                string
+	CreateNewChangeForAllNotInTarget string
+	MaxObjectSizeLimit               int64 // 0: inherited
+	Author                           Ident // who asked; recorded on the config commit
+	configForRootLevel               *Config
 }
 
 // Ident is a person recorded on a commit Tandem writes.
@@ -132,9 +139,22 @@ func (s *Service) Create(ctx context.Context, in Input) error {
 		if in.SubmitType != "" {
 			cfg.Submit.Action = in.SubmitType
 		}
-		if in.RequireChangeID != "" {
-			cfg.Receive.RequireChangeID = in.RequireChangeID
+		for _, set := range []struct {
+			field *string
+			value string
+		}{
+			{&cfg.Receive.RequireChangeID, in.RequireChangeID},
+			{&cfg.Receive.RequireSignedOffBy, in.RequireSignedOffBy},
+			{&cfg.Receive.RequireContributorAgreement, in.UseContributorAgreements},
+			{&cfg.Submit.MergeContent, in.MergeContent},
+			{&cfg.Submit.RejectEmptyCommit, in.RejectEmptyCommit},
+			{&cfg.Receive.CreateNewChangeForAllNotInTarget, in.CreateNewChangeForAllNotInTarget},
+		} {
+			if set.value != "" {
+				*set.field = set.value
+			}
 		}
+		cfg.Receive.MaxObjectSizeLimit = in.MaxObjectSizeLimit
 	}
 	branches := in.Branches
 	switch {

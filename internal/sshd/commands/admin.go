@@ -565,6 +565,46 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 // inheritable are the values of Gerrit's inheritable boolean options.
 var inheritable = []string{project.BoolTrue, project.BoolFalse, project.BoolInherit}
 
+// inheritableFlag is an inheritable setting's option (TRUE, FALSE or
+// INHERIT) with Gerrit's older switches that set it on or off.
+type inheritableFlag struct {
+	value   string
+	on, off bool
+}
+
+// define adds the option and its switches (on and off may be "").
+func (f *inheritableFlag) define(fs *cmdflag.FlagSet, names, on, off, usage string) {
+	fs.Enum(&f.value, names, "", inheritable, usage)
+	if on != "" {
+		fs.Bool(&f.on, on, usage+": TRUE")
+	}
+	if off != "" {
+		fs.Bool(&f.off, off, usage+": FALSE")
+	}
+}
+
+// get is the value given: TRUE, FALSE, INHERIT, or "" for none.
+func (f *inheritableFlag) get() string {
+	switch {
+	case f.value != "":
+		return strings.ToUpper(f.value)
+	case f.on:
+		return project.BoolTrue
+	case f.off:
+		return project.BoolFalse
+	}
+	return ""
+}
+
+// maxObjectSize parses --max-object-size-limit: bytes, with k, m or g.
+func maxObjectSize(v string) (int64, error) {
+	n, err := gitconfig.ParseInt(v)
+	if err != nil || n < 0 {
+		return 0, die("invalid value for --max-object-size-limit: %s", v)
+	}
+	return n, nil
+}
+
 func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	cl, err := c.caller(ctx, s)
 	if err != nil {
@@ -574,11 +614,9 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 		return err
 	}
 	var owners, branches, pluginConfig []string
-	var parent, description, submitType, name, requireChangeID, maxObjectSize string
-	var emptyCommit, permissionsOnly, suggestParents, requireChange bool
-	// Accepted for compatibility; Tandem keeps these settings inherited.
-	var ignoredBool bool
-	var ignoredValue string
+	var parent, description, submitType, name, maxSize string
+	var emptyCommit, permissionsOnly, suggestParents bool
+	var changeID, agreements, signedOff, contentMerge, rejectEmpty, newChangeForAll inheritableFlag
 	fs := cmdflag.New("gerrit create-project")
 	fs.Bool(&suggestParents, "--suggest-parents|-S", "list the projects that are parents of others, and do nothing else")
 	fs.Strings(&owners, "--owner|-o", "GROUP", "owner group of the project (repeatable)")
@@ -586,21 +624,18 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	fs.Bool(&permissionsOnly, "--permissions-only", "create a project that only holds access rights for others")
 	fs.String(&description, "--description|-d", "DESCRIPTION", "description of the project")
 	fs.Enum(&submitType, "--submit-type|-t", "TYPE", project.SubmitTypes(), "submit type of the project")
-	fs.Enum(&requireChangeID, "--change-id", "", inheritable, "whether a Change-Id is required")
-	fs.Enum(&ignoredValue, "--contributor-agreements", "", inheritable, "whether a contributor agreement is required")
-	fs.Enum(&ignoredValue, "--signed-off-by", "", inheritable, "whether Signed-off-by is required")
-	fs.Enum(&ignoredValue, "--content-merge", "", inheritable, "whether content merges are allowed")
-	fs.Enum(&ignoredValue, "--reject-empty-commit", "", inheritable, "whether empty commits are rejected on submit")
-	fs.Enum(&ignoredValue, "--new-change-for-all-not-in-target", "", inheritable, "whether every commit not in the target gets a change")
-	fs.Bool(&requireChange, "--require-change-id|--id", "require a Change-Id")
-	fs.Bool(&ignoredBool, "--use-contributor-agreements|--ca", "require a contributor agreement")
-	fs.Bool(&ignoredBool, "--use-signed-off-by|--so", "require Signed-off-by")
-	fs.Bool(&ignoredBool, "--use-content-merge", "allow content merges")
-	fs.Bool(&ignoredBool, "--create-new-change-for-all-not-in-target|--ncfa", "give every commit not in the target a change")
+	changeID.define(fs, "--change-id", "--require-change-id|--id", "", "whether a Change-Id is required")
+	agreements.define(fs, "--contributor-agreements", "--use-contributor-agreements|--ca", "", "whether a contributor agreement is required")
+	signedOff.define(fs, "--signed-off-by", "--use-signed-off-by|--so", "", "whether Signed-off-by is required")
+	contentMerge.define(fs, "--content-merge", "--use-content-merge", "", "whether content merges are allowed")
+	rejectEmpty.define(fs, "--reject-empty-commit", "", "", "whether empty commits are rejected on submit")
+	newChangeForAll.define(fs, "--new-change-for-all-not-in-target", "--create-new-change-for-all-not-in-target|--ncfa", "",
+		"whether every commit not in the target gets a change")
 	fs.Strings(&branches, "--branch|-b", "BRANCH", "initial branch (repeatable)")
 	fs.Bool(&emptyCommit, "--empty-commit", "create an initial empty commit")
-	fs.String(&maxObjectSize, "--max-object-size-limit", "SIZE", "largest git object allowed")
-	fs.Strings(&pluginConfig, "--plugin-config", "PLUGIN.PARAM=VALUE", "plugin setting")
+	fs.String(&maxSize, "--max-object-size-limit", "SIZE", "largest git object allowed (k, m, g suffixes)")
+	// Tandem has no plugins, so there is nothing to configure.
+	fs.Strings(&pluginConfig, "--plugin-config", "PLUGIN.PARAM=VALUE", "plugin setting (no plugins here)")
 	fs.String(&name, "--name|-n", "NAME", "name of the project (old spelling of the argument)")
 	fs.Args("NAME", 0, 1)
 	args, err := fs.Parse(s.Args)
@@ -610,8 +645,11 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	if suggestParents {
 		return c.suggestParents(ctx, s, cl)
 	}
-	if requireChange {
-		requireChangeID = project.BoolTrue
+	var maxBytes int64
+	if maxSize != "" {
+		if maxBytes, err = maxObjectSize(maxSize); err != nil {
+			return err
+		}
 	}
 	if len(args) == 1 {
 		name = args[0]
@@ -636,16 +674,22 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 		branches = []string{project.ConfigRef}
 	}
 	err = c.projects.Create(ctx, project.Input{
-		Name:              name,
-		Parent:            parent,
-		Description:       description,
-		CreateEmptyCommit: emptyCommit,
-		Branches:          branches,
-		SubmitType:        strings.ToUpper(submitType),
-		Owners:            refs,
-		PermissionsOnly:   permissionsOnly,
-		RequireChangeID:   requireChangeID,
-		Author:            project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail},
+		Name:                             name,
+		Parent:                           parent,
+		Description:                      description,
+		CreateEmptyCommit:                emptyCommit,
+		Branches:                         branches,
+		SubmitType:                       strings.ToUpper(submitType),
+		Owners:                           refs,
+		PermissionsOnly:                  permissionsOnly,
+		RequireChangeID:                  changeID.get(),
+		RequireSignedOffBy:               signedOff.get(),
+		UseContributorAgreements:         agreements.get(),
+		MergeContent:                     contentMerge.get(),
+		RejectEmptyCommit:                rejectEmpty.get(),
+		CreateNewChangeForAllNotInTarget: newChangeForAll.get(),
+		MaxObjectSizeLimit:               maxBytes,
+		Author:                           project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail},
 	})
 	return userError(err)
 }
@@ -654,38 +698,22 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 // own project.config, for its owners. Inheritable settings take TRUE,
 // FALSE or INHERIT; the older --use-…/--no-… switches set TRUE or FALSE.
 func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
-	var description, submitType, state, maxObjectSize string
+	var description, submitType, state, maxSize string
 	var describe bool
-	// An inheritable setting: its value, or one of its two switches.
-	type setting struct {
-		value   string
-		on, off bool
-		field   func(*project.Config) *string
-	}
-	settings := []*setting{
-		{field: func(c *project.Config) *string { return &c.Receive.RequireContributorAgreement }},
-		{field: func(c *project.Config) *string { return &c.Receive.RequireSignedOffBy }},
-		{field: func(c *project.Config) *string { return &c.Submit.MergeContent }},
-		{field: func(c *project.Config) *string { return &c.Receive.RequireChangeID }},
-	}
+	var changeID, agreements, signedOff, contentMerge inheritableFlag
 	fs := cmdflag.New("gerrit set-project")
 	fs.Func("--description|-d", "DESCRIPTION", "description of the project", func(v string) error {
 		description, describe = v, true
 		return nil
 	})
 	fs.Enum(&submitType, "--submit-type|-t", "TYPE", project.SubmitTypes(), "submit type of the project")
-	for i, f := range []struct{ names, on, off, usage string }{
-		{"--contributor-agreements", "--use-contributor-agreements|--ca", "--no-contributor-agreements|--nca", "whether a contributor agreement is required"},
-		{"--signed-off-by", "--use-signed-off-by|--so", "--no-signed-off-by|--nso", "whether Signed-off-by is required"},
-		{"--content-merge", "--use-content-merge", "--no-content-merge", "whether content merges are allowed"},
-		{"--change-id", "--require-change-id|--id", "--no-change-id|--nid", "whether a Change-Id is required"},
-	} {
-		fs.Enum(&settings[i].value, f.names, "", inheritable, f.usage)
-		fs.Bool(&settings[i].on, f.on, f.usage+": TRUE")
-		fs.Bool(&settings[i].off, f.off, f.usage+": FALSE")
-	}
+	agreements.define(fs, "--contributor-agreements", "--use-contributor-agreements|--ca", "--no-contributor-agreements|--nca",
+		"whether a contributor agreement is required")
+	signedOff.define(fs, "--signed-off-by", "--use-signed-off-by|--so", "--no-signed-off-by|--nso", "whether Signed-off-by is required")
+	contentMerge.define(fs, "--content-merge", "--use-content-merge", "--no-content-merge", "whether content merges are allowed")
+	changeID.define(fs, "--change-id", "--require-change-id|--id", "--no-change-id|--nid", "whether a Change-Id is required")
 	fs.Enum(&state, "--project-state|--ps", "STATE", []string{"ACTIVE", "READ_ONLY", "HIDDEN"}, "project state")
-	fs.String(&maxObjectSize, "--max-object-size-limit", "SIZE", "largest git object allowed (k, m, g suffixes)")
+	fs.String(&maxSize, "--max-object-size-limit", "SIZE", "largest git object allowed (k, m, g suffixes)")
 	fs.Args("NAME", 1, 1)
 	args, err := fs.Parse(s.Args)
 	if err != nil {
@@ -702,10 +730,10 @@ func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
 	if !chk.IsOwner() {
 		return die("write config not permitted")
 	}
-	var maxSize int64
-	if maxObjectSize != "" {
-		if maxSize, err = gitconfig.ParseInt(maxObjectSize); err != nil || maxSize < 0 {
-			return die("invalid value for --max-object-size-limit: %s", maxObjectSize)
+	var maxBytes int64
+	if maxSize != "" {
+		if maxBytes, err = maxObjectSize(maxSize); err != nil {
+			return err
 		}
 	}
 	author := project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail}
@@ -716,21 +744,21 @@ func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
 		if submitType != "" {
 			cfg.Submit.Action = strings.ToUpper(submitType)
 		}
-		for _, st := range settings {
-			switch {
-			case st.value != "":
-				*st.field(cfg) = strings.ToUpper(st.value)
-			case st.on:
-				*st.field(cfg) = project.BoolTrue
-			case st.off:
-				*st.field(cfg) = project.BoolFalse
+		for field, f := range map[*string]*inheritableFlag{
+			&cfg.Receive.RequireContributorAgreement: &agreements,
+			&cfg.Receive.RequireSignedOffBy:          &signedOff,
+			&cfg.Submit.MergeContent:                 &contentMerge,
+			&cfg.Receive.RequireChangeID:             &changeID,
+		} {
+			if v := f.get(); v != "" {
+				*field = v
 			}
 		}
 		if state != "" {
 			cfg.State = strings.ToLower(strings.ReplaceAll(state, "_", "-"))
 		}
-		if maxObjectSize != "" {
-			cfg.Receive.MaxObjectSizeLimit = maxSize
+		if maxSize != "" {
+			cfg.Receive.MaxObjectSizeLimit = maxBytes
 		}
 		return nil
 	})

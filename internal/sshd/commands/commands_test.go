@@ -480,3 +480,23 @@ func TestSetProject(t *testing.T) {
 		t.Fatalf("bob sets the project: %+v", got)
 	}
 }
+
+// TestCreateProjectSettings: create-project writes the inheritable
+// settings and the object size limit it is given into the first commit.
+func TestCreateProjectSettings(t *testing.T) {
+	e := newEnv(t)
+	e.must("gerrit create-project --so --content-merge false --ca --reject-empty-commit true --ncfa --max-object-size-limit 1k tidy")
+	st, err := e.projects.Load(context.Background(), "tidy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, sub := st.Config.Receive, st.Config.Submit
+	if r.RequireSignedOffBy != project.BoolTrue || sub.MergeContent != project.BoolFalse || r.RequireContributorAgreement != project.BoolTrue ||
+		sub.RejectEmptyCommit != project.BoolTrue || r.CreateNewChangeForAllNotInTarget != project.BoolTrue || r.MaxObjectSizeLimit != 1024 ||
+		r.RequireChangeID != project.BoolInherit {
+		t.Fatalf("tidy's settings: receive %+v, submit %+v", r, sub)
+	}
+	if got := e.run(e.admin, "gerrit create-project --max-object-size-limit lots big"); got != (out{1, "", "fatal: invalid value for --max-object-size-limit: lots\n"}) {
+		t.Fatalf("bad size: %+v", got)
+	}
+}
