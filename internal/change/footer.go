@@ -354,11 +354,18 @@ func AddSubmitFooters(msg string, s SubmitFooters) string {
 
 // signedOffBy reports whether a Signed-off-by footer names email.
 func (m CommitMessage) signedOffBy(email string) bool {
+	return slices.Contains(m.SignedOffBy(), email)
+}
+
+// SignedOffBy returns the email addresses the Signed-off-by footers name
+// (in angle brackets), in message order.
+func (m CommitMessage) SignedOffBy() []string {
+	var out []string
 	for _, v := range m.Values(SignedOffBy) {
 		lt, gt := strings.LastIndexByte(v, '<'), strings.LastIndexByte(v, '>')
-		if lt >= 0 && gt > lt && v[lt+1:gt] == email {
-			return true
+		if lt >= 0 && gt > lt {
+			out = append(out, v[lt+1:gt])
 		}
 	}
-	return false
+	return out
 }

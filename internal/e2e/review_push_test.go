@@ -269,3 +269,33 @@ func TestPatchSetLock(t *testing.T) {
 		t.Fatalf("after unlocking the change has %d patch sets, want 3", got)
 	}
 }
+
+// TestRequireSignedOffBy: with receive.requireSignedOffBy, alice's commits
+// need a Signed-off-by of their author, committer or hers, for review and
+// on a branch alike; the administrator, who may forge committers, needs
+// none.
+func TestRequireSignedOffBy(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/so", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	s.editProjectConfig(t, "so", func(dir string) {
+		appendFile(t, filepath.Join(dir, "project.config"),
+			"[receive]\n\trequireSignedOffBy = true\n[access \"refs/heads/*\"]\n\tpush = group Registered Users\n")
+		appendFile(t, filepath.Join(dir, "groups"), "global:Registered-Users\tRegistered Users\n")
+	})
+	dir := filepath.Join(t.TempDir(), "so")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "so"), dir)
+	alice := s.httpURL("alice", "alice-pw", "so")
+	withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(960))
+	for _, target := range []string{"HEAD:refs/for/main", "HEAD:refs/heads/main"} {
+		out, err := s.git(t, dir, "", "push", alice, target)
+		if err == nil || !strings.Contains(out, "not Signed-off-by author/committer/uploader in message footer)") {
+			t.Fatalf("push to %s without a sign-off: %v\n%s", target, err, out)
+		}
+	}
+	gitAs(t, s, dir, "alice", "commit", "-q", "--amend", "--no-edit", "--signoff")
+	s.mustGit(t, dir, "", "push", "-q", alice, "HEAD:refs/for/main")
+	s.mustGit(t, dir, "", "push", "-q", alice, "HEAD:refs/heads/main")
+	s.commit(t, dir, "b.txt", "b\n") // the administrator's, not signed off
+	s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "so"), "HEAD:refs/heads/main")
+}

@@ -501,17 +501,19 @@ func (d *decider) ownsEmail(email string) bool {
 	return false
 }
 
-// validateCommits checks the author and committer of every commit a push
-// of a commit to ref adds to the branches, as Gerrit's commit validators
-// do (annotated tags are not looked into). It returns the rejection, and
-// prints Gerrit's explanation.
+// validateCommits checks every commit a push of a commit to ref adds to
+// the branches, as Gerrit's commit validators do (annotated tags are not
+// looked into): its author and committer, and its Signed-off-by where the
+// project requires one. It returns the rejection, and prints Gerrit's
+// explanation.
 func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 	if typ != "commit" {
 		return "", nil
 	}
 	forgeAuthor := d.chk.Can(ref, project.PermForgeAuthor)
 	forgeCommitter := d.chk.Can(ref, project.PermForgeCommitter)
-	if forgeAuthor && forgeCommitter {
+	signOff := d.requiresSignOff(ref)
+	if forgeAuthor && forgeCommitter && !signOff {
 		return "", nil
 	}
 	args := []string{oid}
@@ -519,23 +521,50 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 		args = append(args, "^"+d.state.Revision) // refs/meta/config counts as known history
 	}
 	// "--not --branches --not": branches are known history, the
-	// arguments that follow count positively again.
+	// arguments that follow count positively again. Fields and commits
+	// are NUL-separated: the message (%B) spans lines.
 	out, err := d.rc.runner.Output(d.ctx, git.Cmd{
 		Dir: d.push.Repo.Path, Name: "log",
-		Flags: []string{"--format=%h %ae %ce", "--not", "--branches", "--not"},
+		Flags: []string{"-z", "--format=%h%x00%ae%x00%ce%x00%B", "--not", "--branches", "--not"},
 		Args:  args,
 	})
 	if err != nil {
 		return "", fmt.Errorf("new commits of %s: %w", oid, err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if f := strings.Fields(line); len(f) == 3 {
-			if reason := d.checkIdentity(ref, f[0], f[1], f[2]); reason != "" {
-				return reason, nil
-			}
+	f := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i+3 < len(f); i += 4 {
+		abbrev, author, committer, message := f[i], f[i+1], f[i+2], f[i+3]
+		if reason := d.checkIdentity(ref, abbrev, author, committer); reason != "" {
+			return reason, nil
+		}
+		if reason := d.checkSignOff(ref, abbrev, author, committer, message); reason != "" {
+			return reason, nil
 		}
 	}
 	return "", nil
+}
+
+// requiresSignOff reports whether commits pushed to ref need a
+// Signed-off-by (receive.requireSignedOffBy), which holders of forge
+// committer may leave out.
+func (d *decider) requiresSignOff(ref string) bool {
+	return project.SettingRequireSignedOffBy.Effective(d.state.Chain) && !d.chk.Can(ref, project.PermForgeCommitter)
+}
+
+// checkSignOff checks that a new commit (abbrev) for ref is signed off by
+// its author, its committer or the pusher when the project requires it.
+// It returns the rejection, and prints Gerrit's explanation.
+func (d *decider) checkSignOff(ref, abbrev, author, committer, message string) string {
+	if !d.requiresSignOff(ref) {
+		return ""
+	}
+	for _, e := range change.ParseCommitMessage(message).SignedOffBy() {
+		if e == author || e == committer || d.ownsEmail(e) {
+			return ""
+		}
+	}
+	fmt.Fprintf(d.msgs, "ERROR: commit %s: not Signed-off-by author/committer/uploader in message footer\n", abbrev)
+	return "commit " + abbrev + ": not Signed-off-by author/committer/uploader in message footer"
 }
 
 // checkIdentity checks the author and committer emails of one new commit

@@ -258,7 +258,12 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		if err != nil {
 			return nil, err
 		}
-		if reason := d.checkIdentity(branch, change.AbbrevCommit(sha), commit.Author.Email, commit.Committer.Email); reason != "" {
+		abbrev := change.AbbrevCommit(sha)
+		if reason := d.checkIdentity(branch, abbrev, commit.Author.Email, commit.Committer.Email); reason != "" {
+			c.reject = reason
+			return nil, nil
+		}
+		if reason := d.checkSignOff(branch, abbrev, commit.Author.Email, commit.Committer.Email, commit.Message); reason != "" {
 			c.reject = reason
 			return nil, nil
 		}
