@@ -134,6 +134,19 @@ func (rc *Receiver) closePushed(ctx context.Context, push *Session, written []*c
 	}
 }
 
+// checkUnlocked fails with Gerrit's conflict when a PatchSetLock label
+// locks patch set ps of change c against new ones, reading votes through q.
+func (rc *Receiver) checkUnlocked(ctx context.Context, q db.Querier, c *change.Change, ps int) error {
+	if rc.uploads.Labels == nil {
+		return nil
+	}
+	locked, err := rc.uploads.Labels.Locked(ctx, q, c, ps)
+	if err != nil || !locked {
+		return err
+	}
+	return fail.Errorf(fail.Conflict, "cannot add patch set to %d. Change is patch set locked.", c.Number)
+}
+
 // maxUploadCommits bounds the commits one push may turn into changes.
 const maxUploadCommits = 500
 
@@ -297,13 +310,12 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				return nil, nil
 			}
 		}
-		if target != nil && rc.uploads.Labels != nil {
-			locked, err := rc.uploads.Labels.Locked(ctx, rc.uploads.DB, target, target.CurrentPS)
-			if err != nil {
-				return nil, err
-			}
-			if locked {
-				c.reject = fmt.Sprintf("cannot add patch set to %d. Change is patch set locked.", target.Number)
+		if target != nil {
+			if err := rc.checkUnlocked(ctx, rc.uploads.DB, target, target.CurrentPS); err != nil {
+				if fail.KindOf(err) != fail.Conflict {
+					return nil, err
+				}
+				c.reject = fail.Message(err, "")
 				return nil, nil
 			}
 		}
@@ -397,6 +409,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				ch = fresh
 				before = *fresh
 				prev, err := rc.uploads.Changes.CurrentPatchSet(ctx, tx, ch)
+				if err == nil {
+					// Again under the transaction: a lock may have come
+					// since the plan.
+					err = rc.checkUnlocked(ctx, tx, ch, prev.Number)
+				}
 				if err != nil {
 					return err
 				}
