@@ -346,13 +346,25 @@ type PatchSetKey struct {
 // FilesOfChanges returns the files of every patch set of the given
 // changes, each list ordered by path.
 func (s *Store) FilesOfChanges(ctx context.Context, q db.Querier, numbers ...int64) (map[PatchSetKey][]File, error) {
+	return filesWhere(ctx, q, numbers, "")
+}
+
+// CurrentFilesOf returns the files of the current patch set of each of the
+// given changes, each list ordered by path.
+func (s *Store) CurrentFilesOf(ctx context.Context, q db.Querier, numbers ...int64) (map[PatchSetKey][]File, error) {
+	return filesWhere(ctx, q, numbers, ` AND ps = (SELECT current_ps FROM changes WHERE changes.id = patch_set_files.change_id)`)
+}
+
+// filesWhere reads the files of the given changes' patch sets that also
+// meet the condition and.
+func filesWhere(ctx context.Context, q db.Querier, numbers []int64, and string) (map[PatchSetKey][]File, error) {
 	out := map[PatchSetKey][]File{}
 	if len(numbers) == 0 {
 		return out, nil
 	}
 	where, args := inList("change_id", numbers)
 	rows, err := q.Query(ctx, `SELECT `+fileColumns+`
-		FROM patch_set_files WHERE `+where+` ORDER BY change_id, ps, path`, args...)
+		FROM patch_set_files WHERE `+where+and+` ORDER BY change_id, ps, path`, args...)
 	if err != nil {
 		return nil, err
 	}

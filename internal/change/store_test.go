@@ -234,3 +234,18 @@ func TestGetManyBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestCurrentFilesOf reads only the files of the current patch set.
+func TestCurrentFilesOf(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := seedReviewed(t, d) // change 1: patch sets 1 to 3, current 3
+		got, err := s.CurrentFilesOf(context.Background(), d, 1, 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := got[change.PatchSetKey{Change: 1, PatchSet: 3}]
+		if len(got) != 1 || len(files) != 2 || files[0].Path != "a.txt" || files[1].Path != "b.txt" {
+			t.Fatalf("current files %+v", got)
+		}
+	})
+}

@@ -79,7 +79,7 @@ func (s *Service) LoadMany(ctx context.Context, q db.Querier, cs []*change.Chang
 	if err != nil {
 		return nil, err
 	}
-	files, err := s.changes.FilesOfChanges(ctx, q, numbers...)
+	files, err := s.changes.CurrentFilesOf(ctx, q, numbers...)
 	if err != nil {
 		return nil, err
 	}
