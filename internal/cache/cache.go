@@ -101,13 +101,23 @@ func (s Stats) HitRatio() (int, bool) {
 	return int(s.Hits * 100 / total), true
 }
 
+// Stat returns the figures of the cache called name.
+func (r *Registry) Stat(name string) (Stats, bool) {
+	c, ok := r.Get(name)
+	if !ok {
+		return Stats{}, false
+	}
+	hits, misses := c.Counts()
+	return Stats{Name: name, Entries: c.Len(), Hits: hits, Misses: misses}, true
+}
+
 // Stats returns the figures of every cache, in name order.
 func (r *Registry) Stats() []Stats {
 	var out []Stats
 	for _, n := range r.Names() {
-		c, _ := r.Get(n)
-		hits, misses := c.Counts()
-		out = append(out, Stats{Name: n, Entries: c.Len(), Hits: hits, Misses: misses})
+		if st, ok := r.Stat(n); ok {
+			out = append(out, st)
+		}
 	}
 	return out
 }

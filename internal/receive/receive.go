@@ -537,8 +537,10 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 		if reason := d.checkIdentity(ref, abbrev, author, committer); reason != "" {
 			return reason, nil
 		}
-		if reason := d.checkSignOff(ref, abbrev, author, committer, message); reason != "" {
-			return reason, nil
+		if signOff {
+			if reason := d.checkSignOff(abbrev, author, committer, message); reason != "" {
+				return reason, nil
+			}
 		}
 	}
 	return "", nil
@@ -551,13 +553,10 @@ func (d *decider) requiresSignOff(ref string) bool {
 	return project.SettingRequireSignedOffBy.Effective(d.state.Chain) && !d.chk.Can(ref, project.PermForgeCommitter)
 }
 
-// checkSignOff checks that a new commit (abbrev) for ref is signed off by
-// its author, its committer or the pusher when the project requires it.
-// It returns the rejection, and prints Gerrit's explanation.
-func (d *decider) checkSignOff(ref, abbrev, author, committer, message string) string {
-	if !d.requiresSignOff(ref) {
-		return ""
-	}
+// checkSignOff checks that a new commit (abbrev) is signed off by its
+// author, its committer or the pusher, for a ref that requiresSignOff. It
+// returns the rejection, and prints Gerrit's explanation.
+func (d *decider) checkSignOff(abbrev, author, committer, message string) string {
 	for _, e := range change.ParseCommitMessage(message).SignedOffBy() {
 		if e == author || e == committer || d.ownsEmail(e) {
 			return ""

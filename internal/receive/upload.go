@@ -266,6 +266,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	}
 	var plan []planned
 	seen := map[string]bool{}
+	signOff := d.requiresSignOff(branch)
 	for _, sha := range fresh {
 		commit, err := r.ReadCommit(ctx, sha)
 		if err != nil {
@@ -276,9 +277,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			c.reject = reason
 			return nil, nil
 		}
-		if reason := d.checkSignOff(branch, abbrev, commit.Author.Email, commit.Committer.Email, commit.Message); reason != "" {
-			c.reject = reason
-			return nil, nil
+		if signOff {
+			if reason := d.checkSignOff(abbrev, commit.Author.Email, commit.Committer.Email, commit.Message); reason != "" {
+				c.reject = reason
+				return nil, nil
+			}
 		}
 		key, reason := rc.changeIDOf(commit, requireChangeID, msgs)
 		if reason != "" {

@@ -63,7 +63,8 @@ func (a *API) serveCaches(q *request) error {
 	case len(rest) > 2:
 		return notFound(q.r.URL.Path)
 	}
-	if _, ok := a.caches.Get(rest[0]); !ok {
+	st, ok := a.caches.Stat(rest[0])
+	if !ok {
 		return notFound(rest[0])
 	}
 	switch {
@@ -71,14 +72,9 @@ func (a *API) serveCaches(q *request) error {
 		if err := a.requireCapability(q, project.CapViewCaches, "view caches"); err != nil {
 			return err
 		}
-		for _, st := range a.caches.Stats() {
-			if st.Name == rest[0] {
-				info := cacheInfo(st)
-				info.Name = st.Name
-				return writeJSON(q, http.StatusOK, info)
-			}
-		}
-		return notFound(rest[0])
+		info := cacheInfo(st)
+		info.Name = st.Name
+		return writeJSON(q, http.StatusOK, info)
 	case len(rest) == 2 && rest[1] == "flush" && q.method() == http.MethodPost:
 		if err := a.requireCapability(q, project.CapFlushCaches, "flush caches"); err != nil {
 			return err

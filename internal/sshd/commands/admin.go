@@ -68,7 +68,7 @@ func (c *Commands) createAccount(ctx context.Context, s *sshd.Session) error {
 		return err
 	}
 	// Gerrit checks a command's capability before it reads the options.
-	if err := c.requireCapability(ctx, cl, "createAccount", "create account"); err != nil {
+	if err := c.requireCapability(ctx, cl, "create account", "createAccount"); err != nil {
 		return err
 	}
 	var email, fullName, sshKey, httpPassword string
@@ -119,7 +119,7 @@ func (c *Commands) createGroup(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := c.requireCapability(ctx, cl, "createGroup", "create group"); err != nil {
+	if err := c.requireCapability(ctx, cl, "create group", "createGroup"); err != nil {
 		return err
 	}
 	var owner, description string
@@ -610,7 +610,7 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := c.requireCapability(ctx, cl, "createProject", "create project"); err != nil {
+	if err := c.requireCapability(ctx, cl, "create project", "createProject"); err != nil {
 		return err
 	}
 	var owners, branches, pluginConfig []string

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,12 +200,15 @@ func (c *Commands) caller(ctx context.Context, s *sshd.Session) (*caller, error)
 	return &caller{account: acct, groups: groups}, nil
 }
 
-func (c *Commands) requireCapability(ctx context.Context, cl *caller, name, what string) error {
+// requireCapability refuses a caller who holds none of the capabilities
+// names (as Gerrit's commands that take any of several); what names the
+// action in the refusal.
+func (c *Commands) requireCapability(ctx context.Context, cl *caller, what string, names ...string) error {
 	caps, err := c.access.Capabilities(ctx, cl.subject())
 	if err != nil {
 		return err
 	}
-	if !caps.Has(name) {
+	if !slices.ContainsFunc(names, caps.Has) {
 		// Gerrit's permission text, with the "fatal: " every other
 		// failure carries.
 		return die("not permitted: %s", what)

@@ -110,12 +110,8 @@ func (c *Commands) query(ctx context.Context, s *sshd.Session) error {
 		return w.record(queryError{Type: "error", Message: msg})
 	}
 	b := c.newAttrBuilder(cl.subject(), f)
-	numbers := make([]int64, len(cs))
-	for i, ch := range cs {
-		numbers[i] = ch.Number
-	}
+	// The page's rows at once: every row the flags show, or the hashtags.
 	if f.needsSnapshots() {
-		// Every row the flags show, for the whole page at once.
 		snaps, err := c.rv.Reviews.LoadMany(ctx, b.q, cs)
 		if err != nil {
 			return err
@@ -123,8 +119,14 @@ func (c *Commands) query(ctx context.Context, s *sshd.Session) error {
 		for _, snap := range snaps {
 			b.snaps[snap.Change.Number] = snap
 		}
-	} else if b.hashtags, err = c.changes.HashtagsOf(ctx, b.q, numbers...); err != nil {
-		return err
+	} else {
+		numbers := make([]int64, len(cs))
+		for i, ch := range cs {
+			numbers[i] = ch.Number
+		}
+		if b.hashtags, err = c.changes.HashtagsOf(ctx, b.q, numbers...); err != nil {
+			return err
+		}
 	}
 	for _, ch := range cs {
 		attr, err := b.change(ctx, ch)

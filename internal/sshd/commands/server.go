@@ -32,7 +32,7 @@ func (c *Commands) flushCaches(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := c.requireCapability(ctx, cl, project.CapFlushCaches, "flush caches"); err != nil {
+	if err := c.requireCapability(ctx, cl, "flush caches", project.CapFlushCaches); err != nil {
 		return err
 	}
 	switch {
@@ -69,7 +69,7 @@ func (c *Commands) showCaches(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := c.requireCapability(ctx, cl, project.CapViewCaches, "view caches"); err != nil {
+	if err := c.requireCapability(ctx, cl, "view caches", project.CapViewCaches); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -125,10 +125,8 @@ func (c *Commands) showConnections(ctx context.Context, s *sshd.Session) error {
 		return err
 	}
 	// As in Gerrit, maintainServer lets its holders in too.
-	if err := c.requireCapability(ctx, cl, project.CapViewConnections, "view connections"); err != nil {
-		if c.requireCapability(ctx, cl, project.CapMaintainServer, "") != nil {
-			return err
-		}
+	if err := c.requireCapability(ctx, cl, "view connections", project.CapViewConnections, project.CapMaintainServer); err != nil {
+		return err
 	}
 	now := time.Now()
 	var b strings.Builder
@@ -222,10 +220,8 @@ func (c *Commands) plugin(ctx context.Context, s *sshd.Session) error {
 		return err
 	}
 	// As in Gerrit, maintainServer lets its holders in too.
-	if err := c.requireCapability(ctx, cl, project.CapViewPlugins, "view plugin list"); err != nil {
-		if c.requireCapability(ctx, cl, project.CapMaintainServer, "") != nil {
-			return err
-		}
+	if err := c.requireCapability(ctx, cl, "view plugin list", project.CapViewPlugins, project.CapMaintainServer); err != nil {
+		return err
 	}
 	out := fmt.Sprintf("%-30s %-10s %-16s %-8s %s\n%s\n", "Name", "Version", "Api-Version", "Status", "File", strings.Repeat("-", 80))
 	if strings.HasPrefix(strings.ToLower(format), "json") {

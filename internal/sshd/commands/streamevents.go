@@ -37,7 +37,7 @@ func (c *Commands) streamEvents(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	if err := c.requireCapability(ctx, cl, project.CapStreamEvents, "stream events"); err != nil {
+	if err := c.requireCapability(ctx, cl, "stream events", project.CapStreamEvents); err != nil {
 		return err
 	}
 	if c.events == nil {
@@ -114,10 +114,7 @@ type visibility struct {
 	c        *Commands
 	subject  access.Subject
 	checkers map[string]*access.Checker // nil value: project invisible or gone
-	// judged is whether review judges changes; false when the commands
-	// have no changes or no review service.
-	judged  bool
-	changes map[int64]changeSight
+	changes  map[int64]changeSight
 }
 
 // changeSight is what a listener may see of a change named by events.
@@ -129,8 +126,7 @@ type changeSight struct {
 // newVisibility returns the visibility of events to subject, for one
 // batch.
 func (c *Commands) newVisibility(subject access.Subject) *visibility {
-	return &visibility{c: c, subject: subject, checkers: map[string]*access.Checker{}, changes: map[int64]changeSight{},
-		judged: c.changes != nil && c.rv.Reviews != nil}
+	return &visibility{c: c, subject: subject, checkers: map[string]*access.Checker{}, changes: map[int64]changeSight{}}
 }
 
 func (v *visibility) checker(ctx context.Context, name string) *access.Checker {
@@ -192,9 +188,10 @@ func (v *visibility) changeVisible(ctx context.Context, chk *access.Checker, n i
 
 // sight reads change n and judges it by review's rules, with the
 // listener's checker of its project; false when that failed (logged, and
-// not cached: the next event tries again).
+// not cached: the next event tries again). Without changes or review, no
+// change exists.
 func (v *visibility) sight(ctx context.Context, chk *access.Checker, n int64) (changeSight, bool) {
-	if !v.judged {
+	if v.c.changes == nil || v.c.rv.Reviews == nil {
 		return changeSight{}, true
 	}
 	c, err := v.c.changes.Get(ctx, v.c.changes.DB(), n)
