@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,7 @@ type sshQueryChange struct {
 	ID      string `json:"id"`
 	Number  int    `json:"number"`
 	Subject string `json:"subject"`
+	Topic   string `json:"topic"`
 	URL     string `json:"url"`
 	Status  string `json:"status"`
 	Open    bool   `json:"open"`
@@ -200,9 +202,25 @@ func testSSHReview(t *testing.T, s *server) {
 		t.Fatalf("reviewers after remove: %s", got)
 	}
 
+	// Topic, as scripts set it; then the refs bob could fetch, as an
+	// administrator checks them: the branch and both patch sets of A.
+	srGerrit(t, s, "alice", aliceKey, 0, "", "set-topic", fmt.Sprint(a), "--topic", "sr-work")
+	if c = srQueryOne(t, s, "bob", bobKey, a); c.Topic != "sr-work" {
+		t.Fatalf("topic after set-topic: %q", c.Topic)
+	}
+	out, errOut := srGerrit(t, s, "admin", s.adminKey, 0, "", "ls-user-refs", "-p", "sr", "-u", "bob")
+	for _, r := range []string{"HEAD", "refs/heads/main", ref(a, 1), ref(a, 2)} {
+		if !slices.Contains(strings.Split(out, "\n"), r) {
+			t.Fatalf("ls-user-refs for bob lacks %s:\n%s", r, out)
+		}
+	}
+	if strings.Contains(out, "refs/meta/config") || errOut != "" {
+		t.Fatalf("ls-user-refs shows bob the configuration:\n%s%s", out, errOut)
+	}
+
 	// Votes: the administrator approves with a message; bob's +2 from
 	// --code-review is dropped, his +1 counts.
-	out, errOut := srGerrit(t, s, "admin", s.adminKey, 0, "", "review", fmt.Sprintf("%d,2", a), "--code-review", "+2", "--message", `"Looks good"`)
+	out, errOut = srGerrit(t, s, "admin", s.adminKey, 0, "", "review", fmt.Sprintf("%d,2", a), "--code-review", "+2", "--message", `"Looks good"`)
 	if out != "" || errOut != "" {
 		t.Fatalf("review is not silent: %q %q", out, errOut)
 	}
@@ -255,6 +273,10 @@ func testSSHReview(t *testing.T, s *server) {
 			[]string{"error: nobody does not identify a registered user or group", "fatal: one or more updates failed"}},
 		{"set-reviewers on an unknown change", "alice", aliceKey, []string{"set-reviewers", "-a", "bob", "I0123456789"},
 			[]string{`fatal: "I0123456789" no such change`}},
+		{"set-topic on someone else's change", "bob", bobKey, []string{"set-topic", "-t", "x", fmt.Sprint(a)},
+			[]string{fmt.Sprintf("error: could not add topic to change %d: not permitted: edit topic name", a), "fatal: one or more updates failed"}},
+		{"ls-user-refs without readAs", "bob", bobKey, []string{"ls-user-refs", "-p", "sr", "-u", "alice"},
+			[]string{"fatal: not permitted: read as"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {

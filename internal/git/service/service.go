@@ -284,6 +284,30 @@ func newView(ctx context.Context, r *git.Runner, rp *repo.Repo, visible func(str
 	return v, nil
 }
 
+// VisibleRefs returns the names of the refs of rp that a caller for whom
+// visible holds is shown by a fetch, in the order ls-refs lists them: HEAD
+// first when it points at a visible branch, then the visible refs sorted.
+// It applies the same rules as Serve, hidden tags on visible branches
+// included, so it answers "what can this user fetch?".
+func VisibleRefs(ctx context.Context, r *git.Runner, rp *repo.Repo, visible func(ref string) bool) ([]string, error) {
+	v, err := newView(ctx, r, rp, visible)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if target, err := rp.Head(ctx); err == nil {
+		if i := v.index(target); i >= 0 && v.visible[i] {
+			names = append(names, "HEAD")
+		}
+	}
+	for i, ref := range v.refs {
+		if v.visible[i] {
+			names = append(names, ref.Name)
+		}
+	}
+	return names, nil
+}
+
 // maxMergedArgs bounds the --merged options of one for-each-ref, so that
 // the command line stays far below the kernel's limit.
 const maxMergedArgs = 2000

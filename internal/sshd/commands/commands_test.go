@@ -500,3 +500,38 @@ func TestCreateProjectSettings(t *testing.T) {
 		t.Fatalf("bad size: %+v", got)
 	}
 }
+
+func TestListUserRefs(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob")
+	e.must("gerrit create-project --empty-commit app")
+	e.must("gerrit create-branch app stable main")
+	tests := []struct {
+		desc string
+		as   *account.Account
+		line string
+		want out
+	}{
+		{desc: "a registered user", as: e.admin, line: "gerrit ls-user-refs -p app -u bob",
+			want: out{0, "HEAD\nrefs/heads/main\nrefs/heads/stable\n", ""}},
+		{desc: "an owner also sees the configuration", as: e.admin, line: "gerrit ls-user-refs --project app --user admin",
+			want: out{0, "HEAD\nrefs/heads/main\nrefs/heads/stable\nrefs/meta/config\n", ""}},
+		{desc: "branches only", as: e.admin, line: "gerrit ls-user-refs -p app.git -u bob --only-refs-heads",
+			want: out{0, "refs/heads/main\nrefs/heads/stable\n", ""}},
+		{desc: "an unknown user", as: e.admin, line: "gerrit ls-user-refs -p app -u nobody",
+			want: out{0, "Account 'nobody' not found\n", ""}},
+		{desc: "an unknown project", as: e.admin, line: "gerrit ls-user-refs -p nope -u bob",
+			want: out{1, "", "fatal: project nope not found\n"}},
+		{desc: "no user", as: e.admin, line: "gerrit ls-user-refs -p app",
+			want: out{1, "", "fatal: Option \"--user (-u)\" is required\n"}},
+		{desc: "without readAs", as: bob, line: "gerrit ls-user-refs -p app -u admin",
+			want: out{1, "", "fatal: not permitted: read as\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if got := e.run(tc.as, tc.line); got != tc.want {
+				t.Fatalf("%s:\n got %+v\nwant %+v", tc.line, got, tc.want)
+			}
+		})
+	}
+}

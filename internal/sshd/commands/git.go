@@ -2,6 +2,9 @@ package commands
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"strings"
 
 	"tandem/internal/access"
 	"tandem/internal/fail"
@@ -92,4 +95,72 @@ func (c *Commands) project(ctx context.Context, cl *caller, arg string) (string,
 		return name, nil, nil, projectNotFound(name)
 	}
 	return name, chk, st, nil
+}
+
+// lsUserRefs is `gerrit ls-user-refs`: the refs of a project another user
+// would be shown by a fetch, for administrators checking who sees what.
+// It applies the very rules upload-pack applies. As in Gerrit, a user
+// that cannot be found is reported on standard output.
+func (c *Commands) lsUserRefs(ctx context.Context, s *sshd.Session) error {
+	var projectArg, userArg string
+	var onlyHeads bool
+	fs := cmdflag.New("gerrit ls-user-refs")
+	fs.String(&projectArg, "--project|-p", "PROJECT", "project for which the refs should be listed")
+	fs.String(&userArg, "--user|-u", "USER", "user for which the refs should be listed")
+	fs.Bool(&onlyHeads, "--only-refs-heads", "list only refs under refs/heads")
+	fs.Args("", 0, 0)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, "read as", project.CapReadAs); err != nil {
+		return err
+	}
+	switch {
+	case projectArg == "":
+		return &cmdflag.Error{Msg: `Option "--project (-p)" is required`}
+	case userArg == "":
+		return &cmdflag.Error{Msg: `Option "--user (-u)" is required`}
+	}
+	name, _, _, err := c.project(ctx, cl, projectArg)
+	if err != nil {
+		return err
+	}
+	who, err := c.accounts.Resolve(ctx, userArg)
+	if err != nil {
+		if fail.KindOf(err) == fail.Internal {
+			return err
+		}
+		_, err := fmt.Fprintf(s.Stdout, "Account '%s' not found\n", userArg)
+		return err
+	}
+	groups, err := c.accounts.GroupsOf(ctx, who.ID)
+	if err != nil {
+		return err
+	}
+	as := &caller{account: who, groups: groups}
+	chk, _, err := c.access.Check(ctx, name, as.subject())
+	if err != nil || !chk.Visible() {
+		// A project the user may not see shows them no refs.
+		return err
+	}
+	rp, err := c.projects.Open(ctx, name)
+	if err != nil {
+		return projectNotFound(name)
+	}
+	refs, err := service.VisibleRefs(ctx, c.runner, rp, chk.VisibilityWithChanges(c.changes.BranchOf(ctx, name, who.ID)))
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, ref := range refs {
+		if !onlyHeads || strings.HasPrefix(ref, "refs/heads/") {
+			b.WriteString(ref + "\n")
+		}
+	}
+	_, err = io.WriteString(s.Stdout, b.String())
+	return err
 }

@@ -53,6 +53,7 @@ type Reviews interface {
 	Move(ctx context.Context, subj access.Subject, n int64, in review.MoveInput) (*change.Change, error)
 	AddReviewer(ctx context.Context, subj access.Subject, n int64, in review.ReviewerInput) (*review.ReviewerResult, error)
 	RemoveReviewer(ctx context.Context, subj access.Subject, n, id int64) error
+	SetTopic(ctx context.Context, subj access.Subject, n int64, topic string) (*change.Change, error)
 }
 
 // Submitter merges and rebases changes; *submit.Service is one.

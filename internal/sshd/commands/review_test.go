@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -442,5 +443,57 @@ func TestWriteText(t *testing.T) {
 		"  owner:\n    name: Jo\n  parents:\n    a\n  parents:\n    b\n  people:\n    name: A\n  people:\n    name: B\n"
 	if buf.String() != want {
 		t.Fatalf("writeText:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+func TestSetTopic(t *testing.T) {
+	e := newReviewEnv(t)
+	alice, bob := e.user("alice"), e.user("bob")
+	e.newChange(1, alice, false)
+	e.newChange(2, alice, false)
+	e.newChange(3, alice, true) // private: bob cannot see it
+	topic := func(n int64) string {
+		t.Helper()
+		ch, err := e.changes.Get(context.Background(), e.db, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch.Topic
+	}
+	tests := []struct {
+		desc   string
+		as     *account.Account
+		line   string
+		want   out
+		topics string // of changes 1, 2 and 3 afterwards
+	}{
+		{"two changes at once", alice, "gerrit set-topic -t feature 1 I0000000000000000000000000000000000000002", out{0, "", ""},
+			"feature feature -"},
+		{"an unknown change is skipped", alice, "gerrit set-topic --topic=other 1 nope", out{0, "", "warning: \"nope\" no such change\n"},
+			"other feature -"},
+		{"a change the caller cannot see", bob, "gerrit set-topic -t x 3", out{0, "", "warning: \"3\" no such change\n"},
+			"other feature -"},
+		{"no permission", bob, "gerrit set-topic -t x 1 2",
+			out{1, "", "error: could not add topic to change 1: not permitted: edit topic name\n" +
+				"error: could not add topic to change 2: not permitted: edit topic name\nfatal: one or more updates failed\n"},
+			"other feature -"},
+		{"too long", alice, "gerrit set-topic -t " + strings.Repeat("x", 2049) + " 1",
+			out{1, "", "fatal: topic length exceeds the limit (2048)\n"}, "other feature -"},
+		{"without --topic the topic goes", alice, "gerrit set-topic 2", out{0, "", ""}, "other - -"},
+		{"no change", alice, "gerrit set-topic -t x", out{1, "", "fatal: Argument \"CHANGE\" is required\n"}, "other - -"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if got := e.run(tc.as, tc.line); got != tc.want {
+				t.Fatalf("%s:\n got %+v\nwant %+v", tc.line, got, tc.want)
+			}
+			var got []string
+			for n := int64(1); n <= 3; n++ {
+				got = append(got, cmp.Or(topic(n), "-"))
+			}
+			if s := strings.Join(got, " "); s != tc.topics {
+				t.Fatalf("topics after %s: %q, want %q", tc.line, s, tc.topics)
+			}
+		})
 	}
 }

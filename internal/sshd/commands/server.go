@@ -230,3 +230,15 @@ func (c *Commands) plugin(ctx context.Context, s *sshd.Session) error {
 	_, err = io.WriteString(s.Stdout, out)
 	return err
 }
+
+// apropos is `gerrit apropos QUERY`, Gerrit's search of its bundled
+// documentation. Tandem bundles none, so it answers as a Gerrit site built
+// without documentation answers.
+func (c *Commands) apropos(ctx context.Context, s *sshd.Session) error {
+	fs := cmdflag.New("gerrit apropos")
+	fs.Args("QUERY", 1, 1)
+	if _, err := fs.Parse(s.Args); err != nil {
+		return err
+	}
+	return die("Documentation search not available")
+}

@@ -143,3 +143,16 @@ func TestPluginLs(t *testing.T) {
 		t.Fatalf("bob lists plugins: %+v", got)
 	}
 }
+
+// TestApropos: no bundled documentation, Gerrit's answer for that.
+func TestApropos(t *testing.T) {
+	e := newEnv(t)
+	for line, want := range map[string]out{
+		"gerrit apropos submit": {1, "", "fatal: Documentation search not available\n"},
+		"gerrit apropos":        {1, "", "fatal: Argument \"QUERY\" is required\n"},
+	} {
+		if got := e.run(e.admin, line); got != want {
+			t.Errorf("%s:\n got %+v\nwant %+v", line, got, want)
+		}
+	}
+}
