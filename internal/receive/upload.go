@@ -350,14 +350,18 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	// What git says of each commit (its files, its kind against the
 	// current patch set) is read before the transaction, so that no git
 	// process runs while it holds the database's write lock or again when
-	// it is retried.
+	// it is retried. One diff-tree lists the files of the whole series.
+	diffs := make([]repo.CommitDiff, len(plan))
+	for i, p := range plan {
+		diffs[i] = repo.CommitDiff{Parent: p.commit.FirstParent(), Commit: p.commit.OID}
+	}
+	changed, err := r.DiffCommits(ctx, diffs)
+	if err != nil {
+		return nil, err
+	}
 	for i := range plan {
 		p := &plan[i]
-		diff, err := r.DiffFiles(ctx, p.commit.FirstParent(), p.commit.OID)
-		if err != nil {
-			return nil, err
-		}
-		p.files = change.FilesOf(diff)
+		p.files = change.FilesOf(changed[i])
 		if p.target != nil {
 			prev, err := rc.uploads.Changes.CurrentPatchSet(ctx, rc.uploads.DB, p.target)
 			if err != nil {

@@ -149,11 +149,65 @@ func (r *Repo) DiffFiles(ctx context.Context, parent, commit string) ([]FileChan
 	if err != nil {
 		return nil, err
 	}
-	files, err := parseRawNumstat(out)
+	fields := strings.Split(string(out), "\x00")
+	files, _, err := parseRawNumstat(fields, 0)
 	if err != nil {
 		return nil, err
 	}
 	return files, r.blobSizes(ctx, files)
+}
+
+// CommitDiff names the diff of a commit against one of its parents;
+// Parent "" means against the empty tree.
+type CommitDiff struct{ Parent, Commit string }
+
+// DiffCommits is DiffFiles for each of diffs, in one git process however
+// many there are (a push of a series of changes), the answers in the order
+// of diffs. Each Commit must be a commit and each Parent one of its
+// parents.
+func (r *Repo) DiffCommits(ctx context.Context, diffs []CommitDiff) ([][]FileChange, error) {
+	if len(diffs) == 0 {
+		return nil, nil
+	}
+	var in strings.Builder
+	for _, d := range diffs {
+		if !git.IsOID(d.Commit) || d.Parent != "" && !git.IsOID(d.Parent) {
+			return nil, fmt.Errorf("diff in %q: %q against %q: not object ids", r.Name, d.Commit, d.Parent)
+		}
+		// "COMMIT PARENT" diffs against that parent only; "COMMIT" alone
+		// against the empty tree, with --root.
+		in.WriteString(strings.TrimSpace(d.Commit + " " + d.Parent))
+		in.WriteByte('\n')
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "diff-tree",
+		Flags: []string{"--stdin", "--always", "--root", "-r", "-M", "--raw", "--numstat", "-z"},
+		Stdin: strings.NewReader(in.String())})
+	if err != nil {
+		return nil, err
+	}
+	// Each answer is the commit's id, then its records; --always prints
+	// the id even when the diff is empty.
+	fields := strings.Split(string(out), "\x00")
+	answers := make([][]FileChange, len(diffs))
+	var all []FileChange
+	i := 0
+	for n, d := range diffs {
+		if i >= len(fields) || fields[i] != d.Commit {
+			return nil, fmt.Errorf("diff in %q: expected the records of %s", r.Name, d.Commit)
+		}
+		if answers[n], i, err = parseRawNumstat(fields, i+1); err != nil {
+			return nil, err
+		}
+		all = append(all, answers[n]...)
+	}
+	if err := r.blobSizes(ctx, all); err != nil {
+		return nil, err
+	}
+	// blobSizes filled in the copies; hand them back to each answer.
+	for n := range answers {
+		answers[n], all = all[:len(answers[n]):len(answers[n])], all[len(answers[n]):]
+	}
+	return answers, nil
 }
 
 // gitlinkMode is the tree entry mode of a submodule: its id names a commit
@@ -195,16 +249,16 @@ func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
 	return nil
 }
 
-// parseRawNumstat parses `diff-tree --raw --numstat -z` output: first the
-// raw records, then the numstat records, in the same order.
-func parseRawNumstat(out []byte) ([]FileChange, error) {
-	fields := strings.Split(string(out), "\x00")
+// parseRawNumstat parses the records of one diff in `diff-tree --raw
+// --numstat -z` output split at NULs, starting at fields[i]: first the raw
+// records, then the numstat records, in the same order. It returns the
+// files and the index of the first field after them.
+func parseRawNumstat(fields []string, i int) ([]FileChange, int, error) {
 	var files []FileChange
-	i := 0
 	for i < len(fields) && strings.HasPrefix(fields[i], ":") {
 		meta := strings.Fields(fields[i][1:])
-		if len(meta) < 5 {
-			return nil, fmt.Errorf("malformed diff record %q", fields[i])
+		if len(meta) < 5 || i+1 >= len(fields) {
+			return nil, i, fmt.Errorf("malformed diff record %q", fields[i])
 		}
 		f := FileChange{
 			Status:  meta[4][:1],
@@ -213,6 +267,9 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 		}
 		i++
 		if f.Status == "R" || f.Status == "C" {
+			if i+1 >= len(fields) {
+				return nil, i, fmt.Errorf("malformed rename record %q", fields[i-1])
+			}
 			f.OldPath, f.Path = fields[i], fields[i+1]
 			i += 2
 		} else {
@@ -221,12 +278,15 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 		}
 		files = append(files, f)
 	}
-	for n := 0; n < len(files) && i < len(fields); n++ {
+	for n := 0; n < len(files); n++ {
 		// numstat: "ins\tdel\tpath" or, for renames, "ins\tdel\t" then old, new.
+		if i >= len(fields) {
+			break
+		}
 		parts := strings.SplitN(fields[i], "\t", 3)
 		i++
 		if len(parts) < 3 {
-			return nil, fmt.Errorf("malformed numstat record %q", fields[i-1])
+			return nil, i, fmt.Errorf("malformed numstat record %q", fields[i-1])
 		}
 		if parts[2] == "" {
 			i += 2
@@ -238,7 +298,7 @@ func parseRawNumstat(out []byte) ([]FileChange, error) {
 		files[n].Insertions, _ = strconv.Atoi(parts[0])
 		files[n].Deletions, _ = strconv.Atoi(parts[1])
 	}
-	return files, nil
+	return files, i, nil
 }
 
 // RevList lists the commits reachable from tip and not from any of the

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tandem/internal/git/gittest"
+	"tandem/internal/git/repo"
 )
 
 // TestDiffFilesGitlink diffs commits that add, move and remove a submodule
@@ -72,6 +73,55 @@ func TestDiffFilesGitlink(t *testing.T) {
 				t.Errorf("DiffFiles = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDiffCommits diffs several commits in one call and gets what
+// DiffFiles says of each: renames, an empty commit, a merge against its
+// first parent, a root commit, and a file named like a commit id, which
+// must not be taken for the start of the next answer.
+func TestDiffCommits(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("line\n", 20)
+	root := gittest.WriteCommit(t, r.Path, "", "root", map[string]string{"a.txt": long + "a\n", "b.txt": "b\n"})
+	renamed := gittest.WriteCommit(t, r.Path, "", "rename", map[string]string{"c.txt": long + "a\n", "b.txt": "b\n"}, root)
+	empty := gittest.WriteCommit(t, r.Path, "", "empty", map[string]string{"c.txt": long + "a\n", "b.txt": "b\n"}, renamed)
+	side := gittest.WriteCommit(t, r.Path, "", "side", map[string]string{"a.txt": long + "a\n", "b.txt": "side\n"}, root)
+	merge := gittest.WriteCommit(t, r.Path, "", "merge", map[string]string{"c.txt": long + "a\n", "b.txt": "side\n"}, empty, side)
+	tricky := gittest.WriteCommit(t, r.Path, "", "tricky", map[string]string{"c.txt": long + "a\n", "b.txt": "side\n", empty: "x\n"}, merge)
+	diffs := []repo.CommitDiff{{"", root}, {root, renamed}, {renamed, empty}, {empty, merge}, {merge, tricky}, {root, side}}
+	got, err := r.DiffCommits(ctx, diffs)
+	if err != nil {
+		t.Fatalf("DiffCommits: %v", err)
+	}
+	if len(got) != len(diffs) {
+		t.Fatalf("DiffCommits gave %d answers for %d diffs", len(got), len(diffs))
+	}
+	for i, d := range diffs {
+		want, err := r.DiffFiles(ctx, d.Parent, d.Commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got[i]) != fmt.Sprint(want) {
+			t.Errorf("diff %d (%s): DiffCommits %+v, DiffFiles %+v", i, d.Commit[:7], got[i], want)
+		}
+	}
+	if len(got[1]) != 1 || got[1][0].Status != "R" || got[1][0].OldPath != "a.txt" || got[1][0].Path != "c.txt" {
+		t.Errorf("rename: %+v", got[1])
+	}
+	if len(got[2]) != 0 || len(got[3]) != 1 || got[3][0].Path != "b.txt" || got[3][0].NewSize != 5 {
+		t.Errorf("empty commit %+v, merge %+v", got[2], got[3])
+	}
+	if len(got[4]) != 1 || got[4][0].Path != empty {
+		t.Errorf("file named like a commit id: %+v", got[4])
+	}
+	if _, err := r.DiffCommits(ctx, []repo.CommitDiff{{"", "main"}}); err == nil {
+		t.Error("DiffCommits took a name for an object id")
 	}
 }
 
