@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -240,4 +242,106 @@ func TestGoGerritClient(t *testing.T) {
 	if err != nil || merged.Status != "MERGED" {
 		t.Fatalf("SubmitChange: %v %+v", err, merged)
 	}
+}
+
+// TestGoGerritClientRefs manages branches and tags with the Go team's
+// client, as release tooling does, and checks who may do what: a user
+// without tag rights is refused, and a branch may not start from history
+// the user cannot read.
+func TestGoGerritClientRefs(t *testing.T) {
+	s := startServer(t, "sqlite")
+	ctx := context.Background()
+	admin := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("admin", adminPassword))
+	expect(t, s.admin(t, "PUT", "/a/projects/rel", map[string]any{"create_empty_commit": true}), 201, "create project rel")
+	s.createUser(t, "alice")
+	alice := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("alice", "alice-pw"))
+	main, err := admin.GetBranch(ctx, "rel", "main")
+	if err != nil || main.Ref != "refs/heads/main" || len(main.Revision) != 40 {
+		t.Fatalf("GetBranch: %v %+v", err, main)
+	}
+
+	// Branches.
+	b, err := admin.CreateBranch(ctx, "rel", "release-1", gerrit.BranchInput{Revision: main.Revision})
+	if err != nil || b.Ref != "refs/heads/release-1" || b.Revision != main.Revision || !b.CanDelete {
+		t.Fatalf("CreateBranch: %v %+v", err, b)
+	}
+	if _, err := admin.CreateBranch(ctx, "rel", "release-1", gerrit.BranchInput{Revision: "main"}); !hasStatus(err, 409, `branch "refs/heads/release-1" already exists`) {
+		t.Fatalf("CreateBranch twice: %v", err)
+	}
+	if _, err := admin.CreateBranch(ctx, "rel", "x", gerrit.BranchInput{Revision: "nope"}); !hasStatus(err, 400, `invalid revision "nope"`) {
+		t.Fatalf("CreateBranch from nothing: %v", err)
+	}
+	branches, err := admin.ListBranches(ctx, "rel")
+	if err != nil || len(branches) != 4 { // HEAD, refs/meta/config, main, release-1
+		t.Fatalf("ListBranches: %v %+v", err, branches)
+	}
+	// Let alice create branches; she still may not start one at the
+	// configuration's history, which she cannot read.
+	expect(t, s.admin(t, "POST", "/a/projects/rel/access", map[string]any{"add": map[string]any{
+		"refs/heads/*": map[string]any{"permissions": map[string]any{"create": map[string]any{
+			"rules": map[string]any{"global:Registered-Users": map[string]any{"action": "ALLOW"}}}}}}}), 200, "let alice create branches")
+	var meta gerrit.BranchInfo
+	s.admin(t, "GET", "/a/projects/rel/branches/refs%2Fmeta%2Fconfig", nil).json(t, &meta)
+	if _, err := alice.CreateBranch(ctx, "rel", "leak", gerrit.BranchInput{Revision: meta.Revision}); !hasStatus(err, 403, "update for creating new commit object not permitted") {
+		t.Fatalf("alice's branch from hidden history: %v", err)
+	}
+	if _, err := alice.CreateBranch(ctx, "rel", "alice-work", gerrit.BranchInput{Revision: "main"}); err != nil {
+		t.Fatalf("alice's branch from main: %v", err)
+	}
+	if err := alice.DeleteBranch(ctx, "rel", "alice-work"); !hasStatus(err, 403, "not permitted: delete on refs/heads/alice-work") {
+		t.Fatalf("alice deletes a branch: %v", err)
+	}
+	if err := admin.DeleteBranch(ctx, "rel", "alice-work"); err != nil {
+		t.Fatalf("DeleteBranch: %v", err)
+	}
+
+	// Tags: annotated and lightweight.
+	v1, err := admin.CreateTag(ctx, "rel", "v1.0", gerrit.TagInput{Revision: "release-1", Message: "Release 1.0"})
+	if err != nil || v1.Ref != "refs/tags/v1.0" || v1.Object != main.Revision || v1.Revision == main.Revision ||
+		v1.Message != "Release 1.0" || v1.Tagger == nil || v1.Tagger.Name != "Administrator" || v1.Created.Time().IsZero() {
+		t.Fatalf("CreateTag annotated: %v %+v", err, v1)
+	}
+	light, err := admin.CreateTag(ctx, "rel", "v1.0-light", gerrit.TagInput{Revision: main.Revision})
+	if err != nil || light.Revision != main.Revision || light.Object != "" || light.Tagger != nil || light.Created.Time().IsZero() {
+		t.Fatalf("CreateTag lightweight: %v %+v", err, light)
+	}
+	if _, err := admin.CreateTag(ctx, "rel", "v1.0", gerrit.TagInput{}); !hasStatus(err, 409, `tag "refs/tags/v1.0" already exists`) {
+		t.Fatalf("CreateTag twice: %v", err)
+	}
+	if _, err := alice.CreateTag(ctx, "rel", "v2", gerrit.TagInput{Message: "mine"}); !hasStatus(err, 403, "not permitted: create tag on refs/tags/v2") {
+		t.Fatalf("alice tags: %v", err)
+	}
+	tags, err := alice.GetProjectTags(ctx, "rel")
+	if err != nil || len(tags) != 2 || tags["refs/tags/v1.0"].Object != main.Revision || tags["refs/tags/v1.0"].CanDelete {
+		t.Fatalf("GetProjectTags as alice: %v %+v", err, tags)
+	}
+	got, err := admin.GetTag(ctx, "rel", "v1.0")
+	if err != nil || got.Revision != v1.Revision || got.Message != "Release 1.0" || !got.CanDelete {
+		t.Fatalf("GetTag: %v %+v", err, got)
+	}
+	// What git says of the tag agrees.
+	out := s.mustGit(t, "", "", "ls-remote", s.httpURL("", "", "rel"), "refs/tags/*")
+	if !strings.Contains(out, v1.Revision+"\trefs/tags/v1.0\n") || !strings.Contains(out, main.Revision+"\trefs/tags/v1.0^{}") {
+		t.Fatalf("ls-remote tags:\n%s", out)
+	}
+	in, err := admin.GetCommitsInRefs(ctx, "rel", []string{main.Revision, strings.Repeat("0", 40)}, []string{"refs/heads/release-1", "refs/tags/v1.0", "refs/heads/none"})
+	if err != nil || fmt.Sprint(in) != fmt.Sprintf("map[%s:[refs/heads/release-1 refs/tags/v1.0]]", main.Revision) {
+		t.Fatalf("GetCommitsInRefs: %v %v", err, in)
+	}
+	if err := alice.DeleteTag(ctx, "rel", "v1.0"); !hasStatus(err, 403, "not permitted: delete on refs/tags/v1.0") {
+		t.Fatalf("alice deletes a tag: %v", err)
+	}
+	if err := admin.DeleteTag(ctx, "rel", "v1.0"); err != nil {
+		t.Fatalf("DeleteTag: %v", err)
+	}
+	if _, err := admin.GetTag(ctx, "rel", "v1.0"); !errors.Is(err, gerrit.ErrResourceNotExist) {
+		t.Fatalf("GetTag after delete: %v", err)
+	}
+}
+
+// hasStatus reports whether err is the Go client's HTTPError with the
+// status and a body containing text.
+func hasStatus(err error, status int, text string) bool {
+	var he *gerrit.HTTPError
+	return errors.As(err, &he) && he.Res.StatusCode == status && strings.Contains(string(he.Body), text)
 }

@@ -458,3 +458,17 @@ func (c *packedCache) read(dir string) (*packedRefs, error) {
 	c.mu.Unlock()
 	return pr, nil
 }
+
+// Containing returns the refs under the given prefixes (e.g.
+// "refs/heads/") whose history contains the commit oid, in one git call.
+func (r *Repo) Containing(ctx context.Context, oid string, prefixes ...string) ([]string, error) {
+	if !git.IsOID(oid) {
+		return nil, fmt.Errorf("refs containing %q in %q: not an object id", oid, r.Name)
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{Dir: r.Path, Name: "for-each-ref",
+		Flags: []string{"--format=%(refname)", "--contains=" + oid}, Args: prefixes})
+	if err != nil {
+		return nil, fmt.Errorf("refs containing %s in %q: %w", oid, r.Name, err)
+	}
+	return strings.Fields(string(out)), nil
+}

@@ -1,12 +1,11 @@
 package restapi
 
 import (
-	"bytes"
 	"net/http"
+	"slices"
 	"strings"
 
 	"tandem/internal/access"
-	"tandem/internal/git"
 	"tandem/internal/project"
 )
 
@@ -57,16 +56,12 @@ func (a *API) commitVisible(q *request, chk *access.Checker, projectName, oid st
 	if err != nil {
 		return false, err
 	}
-	// oid is a full hex id read back from git, safe as a flag value.
-	out, err := r.Runner().Output(ctx, git.Cmd{Dir: r.Path, Name: "for-each-ref",
-		Flags: []string{"--format=%(refname)", "--contains=" + oid}, Args: []string{"refs/heads/", "refs/tags/"}})
+	refs, err := r.Containing(ctx, oid, "refs/heads/", "refs/tags/")
 	if err != nil {
 		return false, err
 	}
-	for _, ref := range strings.Split(string(bytes.TrimSpace(out)), "\n") {
-		if ref != "" && chk.Can(ref, project.PermRead) {
-			return true, nil
-		}
+	if slices.ContainsFunc(refs, func(ref string) bool { return chk.Can(ref, project.PermRead) }) {
+		return true, nil
 	}
 	if a.changes == nil {
 		return false, nil

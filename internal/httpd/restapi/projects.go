@@ -2,7 +2,6 @@ package restapi
 
 import (
 	"cmp"
-	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -50,6 +49,10 @@ func (a *API) serveProjects(q *request) error {
 		return a.serveHead(q, chk, st)
 	case "branches":
 		return a.serveBranches(q, chk, st, rest[1:])
+	case "tags":
+		return a.serveTags(q, chk, st, rest[1:])
+	case "commits:in":
+		return a.serveCommitsIn(q, chk, st)
 	case "access":
 		return a.serveAccess(q, chk, st)
 	case "config":
@@ -322,25 +325,11 @@ func (a *API) serveBranches(q *request, chk *access.Checker, st *project.State, 
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		if err := project.ValidBranchName(ref); err != nil {
-			return err
+		if in.Ref != "" && in.Ref != ref && "refs/heads/"+in.Ref != ref {
+			return fail.Errorf(fail.Invalid, "ref must match URL")
 		}
-		if !chk.Can(ref, "create") {
-			return notPermitted("create on %s", ref)
-		}
-		rev := in.Revision
-		if rev == "" {
-			rev = "HEAD"
-		}
-		oid, err := r.Resolve(ctx, rev)
+		oid, err := a.projects.CreateRef(ctx, st.Name, chk, project.NewRef{Ref: ref, Revision: in.Revision})
 		if err != nil {
-			return fail.Errorf(fail.Invalid, "invalid revision \"%s\"", in.Revision)
-		}
-		if err := r.UpdateRefs(ctx, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid}); err != nil {
-			var mm *refupdate.MismatchError
-			if errors.As(err, &mm) {
-				return fail.Errorf(fail.Conflict, "branch \"%s\" already exists", ref)
-			}
 			return err
 		}
 		return writeJSON(q, http.StatusCreated, BranchInfo{Ref: ref, Revision: oid, CanDelete: canDeleteRef(chk, ref)})

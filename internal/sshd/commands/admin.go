@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -15,8 +14,6 @@ import (
 	"tandem/internal/access"
 	"tandem/internal/account"
 	"tandem/internal/fail"
-	"tandem/internal/git/refupdate"
-	"tandem/internal/git/repo"
 	"tandem/internal/gitconfig"
 	"tandem/internal/project"
 	"tandem/internal/sshd"
@@ -974,53 +971,6 @@ func (c *Commands) createBranch(ctx context.Context, s *sshd.Session) error {
 	if !strings.HasPrefix(ref, "refs/") {
 		ref = "refs/heads/" + ref
 	}
-	if err := project.ValidBranchName(ref); err != nil {
-		return userError(err)
-	}
-	if !chk.Can(ref, "create") {
-		return die("not permitted: create on %s", ref)
-	}
-	r, err := c.projects.Open(ctx, name)
-	if err != nil {
-		return userError(err)
-	}
-	oid, err := r.Resolve(ctx, args[2]+"^{commit}")
-	if err != nil {
-		return die(`invalid revision "%s"`, args[2])
-	}
-	// Without push rights a new branch may only start from history the
-	// caller can already read, so it cannot expose a hidden commit.
-	if !chk.Can(ref, "push") {
-		ok, err := reachable(ctx, r, chk, oid)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return die("update for creating new commit object not permitted")
-		}
-	}
-	err = r.UpdateRefs(ctx, refupdate.Update{Ref: ref, Old: refupdate.ZeroOID, New: oid})
-	var mm *refupdate.MismatchError
-	if errors.As(err, &mm) {
-		return die(`branch "%s" already exists`, ref)
-	}
-	return err
-}
-
-// reachable reports whether commit oid is in the history of a branch or
-// tag the caller may read.
-func reachable(ctx context.Context, r *repo.Repo, chk *access.Checker, oid string) (bool, error) {
-	refs, err := r.Refs(ctx, "refs/heads/", "refs/tags/")
-	if err != nil {
-		return false, err
-	}
-	for _, ref := range refs {
-		if !chk.Can(ref.Name, "read") {
-			continue
-		}
-		if ok, err := r.IsAncestor(ctx, oid, ref.OID); err == nil && ok {
-			return true, nil
-		}
-	}
-	return false, nil
+	_, err = c.projects.CreateRef(ctx, name, chk, project.NewRef{Ref: ref, Revision: args[2]})
+	return userError(err)
 }
