@@ -345,6 +345,10 @@ func (s restSubmitter) Submit(ctx context.Context, by restapi.Actor, ch *change.
 }
 
 // Rebase rebases the current patch set; an older one cannot be.
+func (s restSubmitter) SubmittedTogether(ctx context.Context, ch *change.Change) ([]*change.Change, error) {
+	return s.c.submit.SubmittedTogether(ctx, ch.Number)
+}
+
 func (s restSubmitter) Rebase(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.RebaseInput) error {
 	if ps.Number != ch.CurrentPS {
 		return fail.Errorf(fail.Conflict, "revision %s is not current revision", ps.Commit)

@@ -524,6 +524,21 @@ func testRevisionEndpoints(t *testing.T, s *server, f reviewFixture) {
 		t.Fatalf("related changes of an outdated patch set: %+v", related.Changes)
 	}
 
+	// Submitting the top of the stack merges all three.
+	var together []restapi.ChangeInfo
+	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/submitted_together", f.n3), "", "", nil, ""), 200, &together)
+	got = nil
+	for _, c := range together {
+		got = append(got, int64(c.Number))
+	}
+	if want := []int64{int64(f.n3), int64(f.n2), int64(f.n1)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("submitted together with %d: %v, want %v", f.n3, got, want)
+	}
+	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/submitted_together", f.n1), "", "", nil, ""), 200, &together)
+	if len(together) != 0 {
+		t.Fatalf("the bottom of the stack is submitted alone, yet: %+v", together)
+	}
+
 	var review restapi.ChangeInfo
 	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/revisions/1/review", f.n1), "", "", nil, ""), 200, &review)
 	if len(review.Revisions) != 1 || review.Revisions[f.ps1] == nil || review.CurrentRevision != "" || review.Labels == nil {

@@ -165,7 +165,7 @@ func (s *Service) Submit(ctx context.Context, caller Caller, n int64, revision s
 	}
 	ch = fresh
 
-	set, err := s.submissionSet(ctx, ch, strategy)
+	set, err := s.submissionSet(ctx, ch, strategy, false)
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +281,41 @@ type member struct {
 	ps     *change.PatchSet
 }
 
+// SubmittedTogether returns the changes a submit of change n would
+// merge, n included, ancestors first, by the project's submit type. It
+// does not check permissions; callers show only what their caller sees.
+func (s *Service) SubmittedTogether(ctx context.Context, n int64) ([]*change.Change, error) {
+	ch, err := s.o.Changes.Get(ctx, s.o.DB, n)
+	if err != nil {
+		return nil, err
+	}
+	if !ch.Status.Open() {
+		return []*change.Change{ch}, nil
+	}
+	st, err := s.o.Projects.Load(ctx, ch.Project)
+	if err != nil {
+		return nil, err
+	}
+	strategy, err := merge.ParseStrategy(project.EffectiveSubmitType(st.Chain))
+	if err != nil {
+		strategy = merge.MergeIfNecessary
+	}
+	set, err := s.submissionSet(ctx, ch, strategy, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*change.Change, len(set))
+	for i, m := range set {
+		out[i] = m.change
+	}
+	return out, nil
+}
+
 // submissionSet returns the change and its open ancestors on the same
-// branch, ancestors first. CHERRY_PICK takes the change alone.
-func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy merge.Strategy) ([]member, error) {
+// branch, ancestors first. CHERRY_PICK takes the change alone. An
+// ancestor that is an outdated patch set of its change makes the set
+// unsubmittable, unless listing is set: then the change is listed anyway.
+func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy merge.Strategy, listing bool) ([]member, error) {
 	ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch)
 	if err != nil {
 		return nil, err
@@ -309,7 +341,7 @@ func (s *Service) submissionSet(ctx context.Context, ch *change.Change, strategy
 			if seen[anc.Number] || anc.Project != ch.Project || anc.Branch != ch.Branch || !anc.Status.Open() {
 				continue
 			}
-			if fps.Number != anc.CurrentPS {
+			if fps.Number != anc.CurrentPS && !listing {
 				return nil, fail.Errorf(fail.Conflict, "Failed to submit 1 change due to the following problems:\nChange %d: depends on change that was not submitted: change %d has a newer patch set", ch.Number, anc.Number)
 			}
 			seen[anc.Number] = true

@@ -145,6 +145,9 @@ type Submitter interface {
 	// open ancestors, recorded as submitted by the account onBehalfOf
 	// names when not empty; 409 errors carry Gerrit's texts.
 	Submit(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, onBehalfOf string) error
+	// SubmittedTogether lists what a submit of c would merge, c included,
+	// ancestors first, whoever may see them.
+	SubmittedTogether(ctx context.Context, c *change.Change) ([]*change.Change, error)
 	// Rebase adds a patch set rebasing ps onto in.Base (the branch tip
 	// when empty); 409 "Change is already up to date." when there is
 	// nothing to do.
@@ -307,6 +310,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.moveChange(q, rc)
 	case "submit":
 		return a.submit(q, rc, nil)
+	case "submitted_together":
+		return a.submittedTogether(q, rc)
 	case "rebase":
 		return a.rebase(q, rc, nil)
 	case "revisions":

@@ -67,7 +67,7 @@ func newHandlerEnv(t *testing.T, d *db.DB) *handlerEnv {
 	}
 	all := project.DefaultAllProjects(project.GroupRef{UUID: adminsUUID, Name: "Administrators"}, project.GroupRef{}, project.GroupRef{})
 	store := change.NewStore(d)
-	e := &handlerEnv{store: store, alice: alice, admin: admin, reviews: &fakeReviews{}, submitter: &fakeSubmitter{}}
+	e := &handlerEnv{store: store, alice: alice, admin: admin, reviews: &fakeReviews{}, submitter: &fakeSubmitter{store: store, db: d}}
 	e.api = New(Options{
 		Accounts: accts, Access: access.NewControl(configLoader{all}), Logger: slog.New(slog.DiscardHandler),
 		Server:  ServerInfo{CanonicalWebURL: "http://h/", SSHAddress: "h:29418"},
@@ -544,6 +544,24 @@ func (votesLabeler) Labels(_ context.Context, viewer access.Subject, rows Change
 type fakeSubmitter struct {
 	submitted int
 	refuse    bool
+	together  []int64 // what SubmittedTogether answers, ancestors first
+	store     *change.Store
+	db        *db.DB
+}
+
+func (f *fakeSubmitter) SubmittedTogether(ctx context.Context, c *change.Change) ([]*change.Change, error) {
+	if f.together == nil {
+		return []*change.Change{c}, nil
+	}
+	var out []*change.Change
+	for _, n := range f.together {
+		c, err := f.store.Get(ctx, f.db, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func (f *fakeSubmitter) Submit(_ context.Context, _ Actor, c *change.Change, ps *change.PatchSet, _ string) error {
@@ -601,4 +619,61 @@ func TestPageRights(t *testing.T) {
 			t.Fatalf("actions %s; page rights asked %d times, pages made %d", js(ci.Actions), calls, pages)
 		}
 	})
+}
+
+// TestSubmittedTogether lists what a submit would merge, descendants
+// first, counting the changes the caller may not see.
+func TestSubmittedTogether(t *testing.T) {
+	e := newHandlerEnv(t, dbtest.Open(t, db.SQLite))
+	ctx := context.Background()
+	when := time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, c := range []*change.Change{
+		{Number: 2, Project: "p", Branch: "refs/heads/main", Key: "I" + strings.Repeat("2", 40), OwnerID: e.alice.ID,
+			Status: change.StatusNew, Subject: "Base", CurrentPS: 1, Created: when, Updated: when},
+		{Number: 3, Project: "p", Branch: "refs/heads/main", Key: "I" + strings.Repeat("3", 40), OwnerID: e.admin.ID,
+			Status: change.StatusNew, Subject: "Hidden base", CurrentPS: 1, Private: true, Created: when, Updated: when},
+	} {
+		err := e.api.db.Tx(ctx, func(tx *db.Tx) error {
+			if err := e.store.Insert(ctx, tx, c); err != nil {
+				return err
+			}
+			return e.store.InsertPatchSet(ctx, tx, &change.PatchSet{Change: c.Number, Number: 1,
+				Commit: strings.Repeat(fmt.Sprint(c.Number), 40), UploaderID: c.OwnerID, Created: when, Kind: change.KindRework,
+				Message: c.Subject + "\n"}, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	numbers := func(cs []*ChangeInfo) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, fmt.Sprint(c.Number))
+		}
+		return strings.Join(out, " ")
+	}
+
+	var alone []*ChangeInfo
+	decodeJSON(t, e.do(t, "GET", "/changes/1/submitted_together", e.alice, "", ""), 200, &alone)
+	if len(alone) != 0 {
+		t.Fatalf("a change submitted alone: %+v", alone)
+	}
+	e.submitter.together = []int64{3, 2, 1}
+	var list []*ChangeInfo
+	decodeJSON(t, e.do(t, "GET", "/changes/1/submitted_together", e.alice, "", ""), 200, &list)
+	if got := numbers(list); got != "1 2" {
+		t.Fatalf("alice's list: %q, want \"1 2\"", got)
+	}
+	var info SubmittedTogetherInfo
+	decodeJSON(t, e.do(t, "GET", "/changes/1/submitted_together?o=NON_VISIBLE_CHANGES", e.alice, "", ""), 200, &info)
+	if got := numbers(info.Changes); got != "1 2" || info.NonVisibleChanges != 1 {
+		t.Fatalf("with NON_VISIBLE_CHANGES: %q and %d hidden", got, info.NonVisibleChanges)
+	}
+	decodeJSON(t, e.do(t, "GET", "/changes/1/submitted_together", e.admin, "", ""), 200, &list)
+	if got := numbers(list); got != "1 2 3" {
+		t.Fatalf("the owner of 3 sees it: %q", got)
+	}
+	if w := e.do(t, "POST", "/changes/1/submitted_together", e.alice, "", ""); w.Code != 405 {
+		t.Fatalf("POST: %d", w.Code)
+	}
 }

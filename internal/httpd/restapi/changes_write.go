@@ -566,3 +566,57 @@ func (a *API) listStarred(q *request) error {
 	}
 	return writeJSON(q, http.StatusOK, infos)
 }
+
+// SubmittedTogetherInfo is Gerrit's SubmittedTogetherInfo, the answer
+// with o=NON_VISIBLE_CHANGES.
+type SubmittedTogetherInfo struct {
+	Changes           []*ChangeInfo `json:"changes"`
+	NonVisibleChanges int           `json:"non_visible_changes"`
+}
+
+// submittedTogether answers GET /changes/ID/submitted_together: the
+// changes a submit would merge, descendants first, as ChangeInfo with the
+// usual o= options. As in Gerrit, a change submitted alone gives an empty
+// list, and the changes the caller cannot see are only counted (with
+// o=NON_VISIBLE_CHANGES, which wraps the answer in SubmittedTogetherInfo).
+func (a *API) submittedTogether(q *request, rc *resolvedChange) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if a.submitter == nil {
+		return notFound(q.r.URL.Path)
+	}
+	ctx := q.r.Context()
+	set, err := a.submitter.SubmittedTogether(ctx, rc.change)
+	if err != nil {
+		return err
+	}
+	vis := a.newVisibility(q.caller.Subject())
+	var shown []*change.Change
+	hidden := 0
+	for i := len(set) - 1; i >= 0; i-- {
+		v, err := vis.change(ctx, set[i])
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			hidden++
+			continue
+		}
+		shown = append(shown, set[i])
+	}
+	if len(shown) <= 1 && hidden == 0 {
+		shown = nil
+	}
+	infos, err := a.changeInfos(q, shown, parseChangeOptions(q.query, a.log))
+	if err != nil {
+		return err
+	}
+	if infos == nil {
+		infos = []*ChangeInfo{}
+	}
+	if slices.Contains(q.query["o"], "NON_VISIBLE_CHANGES") {
+		return writeJSON(q, http.StatusOK, SubmittedTogetherInfo{Changes: infos, NonVisibleChanges: hidden})
+	}
+	return writeJSON(q, http.StatusOK, infos)
+}
