@@ -242,6 +242,19 @@ func TestGoGerritClient(t *testing.T) {
 	if err != nil || merged.Status != "MERGED" {
 		t.Fatalf("SubmitChange: %v %+v", err, merged)
 	}
+	// Where the merged change is: on main, and in a tag made afterwards,
+	// which alice sees although she may not read tags (it is on main).
+	if _, err := admin.CreateTag(ctx, "goclient", "v0.1", gerrit.TagInput{Revision: "main", Message: "first"}); err != nil {
+		t.Fatalf("CreateTag: %v", err)
+	}
+	var in struct {
+		Branches []string `json:"branches"`
+		Tags     []string `json:"tags"`
+	}
+	s.call(t, "GET", "/a/changes/"+n+"/in", "alice", "alice-pw", nil, "").json(t, &in)
+	if fmt.Sprint(in.Branches, in.Tags) != "[main] [v0.1]" {
+		t.Fatalf("change %s is in %+v", n, in)
+	}
 }
 
 // TestGoGerritClientRefs manages branches and tags with the Go team's

@@ -312,6 +312,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.submit(q, rc, nil)
 	case "submitted_together":
 		return a.submittedTogether(q, rc)
+	case "in":
+		return a.includedIn(q, rc)
 	case "rebase":
 		return a.rebase(q, rc, nil)
 	case "revisions":

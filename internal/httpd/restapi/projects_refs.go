@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -43,15 +44,7 @@ func (a *API) serveTags(q *request, chk *access.Checker, st *project.State, rest
 	if err != nil {
 		return err
 	}
-	// visible lists the tags the caller could fetch.
-	visible := func() (map[string]bool, error) {
-		names, err := service.VisibleRefs(ctx, r.Runner(), r, func(ref string) bool { return chk.Can(ref, project.PermRead) })
-		set := map[string]bool{}
-		for _, n := range names {
-			set[n] = strings.HasPrefix(n, "refs/tags/")
-		}
-		return set, err
-	}
+	visible := func() (map[string]bool, error) { return visibleTags(ctx, r, chk) }
 	if len(rest) == 0 || rest[0] == "" {
 		if q.method() != http.MethodGet {
 			return methodNotAllowed()
@@ -252,4 +245,67 @@ func (a *API) serveCommitsIn(q *request, chk *access.Checker, st *project.State)
 		}
 	}
 	return writeJSON(q, http.StatusOK, out)
+}
+
+// IncludedInInfo is Gerrit's IncludedInInfo.
+type IncludedInInfo struct {
+	Branches []string            `json:"branches"`
+	Tags     []string            `json:"tags"`
+	External map[string][]string `json:"external,omitempty"`
+}
+
+// includedIn answers GET /changes/ID/in: the branches and tags, by short
+// name, whose history holds the change's current patch set, among those
+// the caller could fetch.
+func (a *API) includedIn(q *request, rc *resolvedChange) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	ctx := q.r.Context()
+	ps, err := a.changes.CurrentPatchSet(ctx, a.db, rc.change)
+	if err != nil {
+		return err
+	}
+	r, err := a.projects.Open(ctx, rc.change.Project)
+	if err != nil {
+		return err
+	}
+	refs, err := r.Containing(ctx, ps.Commit, "refs/heads/", "refs/tags/")
+	if err != nil {
+		return err
+	}
+	out := IncludedInInfo{Branches: []string{}, Tags: []string{}}
+	var tags []string
+	for _, ref := range refs {
+		if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok && rc.chk.Can(ref, project.PermRead) {
+			out.Branches = append(out.Branches, b)
+		} else if strings.HasPrefix(ref, "refs/tags/") {
+			tags = append(tags, ref)
+		}
+	}
+	if len(tags) > 0 {
+		visible, err := visibleTags(ctx, r, rc.chk)
+		if err != nil {
+			return err
+		}
+		for _, t := range tags {
+			if visible[t] {
+				out.Tags = append(out.Tags, strings.TrimPrefix(t, "refs/tags/"))
+			}
+		}
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+// visibleTags returns the tags of r the caller could fetch: readable ones,
+// and (Gerrit's rule) unreadable ones on a branch the caller can read.
+func visibleTags(ctx context.Context, r *repo.Repo, chk *access.Checker) (map[string]bool, error) {
+	names, err := service.VisibleRefs(ctx, r.Runner(), r, func(ref string) bool { return chk.Can(ref, project.PermRead) })
+	set := map[string]bool{}
+	for _, n := range names {
+		if strings.HasPrefix(n, "refs/tags/") {
+			set[n] = true
+		}
+	}
+	return set, err
 }
