@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -106,6 +107,32 @@ func TestProjectListing(t *testing.T) {
 	if tree["lp-code"].Parent != "lp-perms" || tree["lp-perms"].Parent != "All-Projects" || tree["lp-ro"].State != "READ_ONLY" {
 		t.Errorf("tree %+v", tree)
 	}
+	// Children, and with ?recursive all descendants, that the caller sees.
+	children := func(user, path string) []string {
+		t.Helper()
+		var infos []struct {
+			Name   string `json:"name"`
+			Parent string `json:"parent"`
+		}
+		s.call(t, "GET", "/a/projects/"+path, user, user+"-pw", nil, "").json(t, &infos)
+		var out []string
+		for _, i := range infos {
+			if strings.HasPrefix(i.Name, "lp-") {
+				out = append(out, i.Name+"<"+i.Parent)
+			}
+		}
+		return out
+	}
+	if got := children("alice", "lp-perms/children/"); fmt.Sprint(got) != "[lp-code<lp-perms]" {
+		t.Errorf("children of lp-perms: %v", got)
+	}
+	if got := children("alice", "All-Projects/children/"); fmt.Sprint(got) != "[lp-perms<All-Projects lp-ro<All-Projects]" {
+		t.Errorf("alice's children of All-Projects: %v", got)
+	}
+	if got := children("alice", "All-Projects/children/?recursive"); fmt.Sprint(got) != "[lp-code<lp-perms lp-perms<All-Projects lp-ro<All-Projects]" {
+		t.Errorf("alice's descendants of All-Projects: %v", got)
+	}
+
 	for query, want := range map[string]string{
 		"all&state=ACTIVE": "'all' and 'state' may not be used together",
 		"state=BOGUS":      `"BOGUS" is not a valid value for "--state"`,

@@ -816,3 +816,47 @@ func TestServerCaches(t *testing.T) {
 	wantText(t, s.call(t, "POST", "/a/config/server/caches/projects/flush", "alice", "alice-pw", nil, ""), 403, "not permitted: flush caches")
 	wantText(t, s.call(t, "GET", "/config/server/caches/", "", "", nil, ""), 403, "Authentication required")
 }
+
+// TestServerCapabilitiesAndPlugins: the capability names admin tools show,
+// and the (empty) plugin list for those who may see it.
+func TestServerCapabilitiesAndPlugins(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	var caps map[string]struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	wantJSON(t, s.call(t, "GET", "/a/config/server/capabilities", "alice", "alice-pw", nil, ""), 200, &caps)
+	for id, name := range map[string]string{"createProject": "Create Project", "runGC": "Run Garbage Collection",
+		"viewSecondaryEmails": "View Secondary Emails", "administrateServer": "Administrate Server"} {
+		if caps[id].ID != id || caps[id].Name != name {
+			t.Errorf("capability %s = %+v, want name %q", id, caps[id], name)
+		}
+	}
+	if len(caps) < 20 {
+		t.Errorf("only %d capabilities", len(caps))
+	}
+	var plugins map[string]any
+	wantJSON(t, s.admin(t, "GET", "/a/plugins/", nil), 200, &plugins)
+	if len(plugins) != 0 {
+		t.Errorf("plugins %v", plugins)
+	}
+	for _, c := range []struct {
+		user, path string
+		status     int
+		body       string
+	}{
+		{"alice", "/a/plugins/", 403, "not permitted: view plugin list"},
+		{"", "/plugins/", 403, "Authentication required"},
+		{"admin", "/a/plugins/replication/gerrit~status", 404, "Not found: replication"},
+	} {
+		pw := c.user + "-pw"
+		if c.user == "admin" {
+			pw = adminPassword
+		}
+		r := s.call(t, "GET", c.path, c.user, pw, nil, "")
+		if r.status != c.status || !strings.Contains(r.body, c.body) {
+			t.Errorf("%s as %q: %d %q, want %d %q", c.path, c.user, r.status, r.body, c.status, c.body)
+		}
+	}
+}

@@ -206,6 +206,8 @@ func (a *API) route(q *request) error {
 		return a.serveProjects(q)
 	case "changes":
 		return a.serveChanges(q)
+	case "plugins":
+		return a.servePlugins(q)
 	case "ssh_info":
 		if a.info.SSHAddress == "" {
 			return writeText(q, "NOT_AVAILABLE")

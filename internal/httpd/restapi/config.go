@@ -3,6 +3,7 @@ package restapi
 import (
 	"net/http"
 	"strings"
+	"unicode"
 
 	"tandem/internal/project"
 )
@@ -33,6 +34,8 @@ func (a *API) serveConfig(q *request) error {
 		return writeJSON(q, http.StatusOK, a.info.Version)
 	case "info":
 		return writeJSON(q, http.StatusOK, a.serverInfo())
+	case "capabilities":
+		return writeJSON(q, http.StatusOK, capabilityInfos())
 	case "healthcheck~status":
 		checks, ok := map[string]any{}, true
 		if a.health != nil {
@@ -106,4 +109,62 @@ func (a *API) serverInfo() map[string]any {
 		info["sshd"] = sshd
 	}
 	return info
+}
+
+// CapabilityInfo is Gerrit's CapabilityInfo.
+type CapabilityInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// capabilityNames are the display names of Gerrit's core capabilities
+// that are not their ids in words (runGC), or not only that.
+var capabilityNames = map[string]string{
+	project.CapRunGC: "Run Garbage Collection",
+}
+
+// capabilityInfos lists the global capabilities by id, as GET
+// /config/server/capabilities does: "createProject" is "Create Project".
+func capabilityInfos() map[string]CapabilityInfo {
+	out := map[string]CapabilityInfo{}
+	for _, id := range project.Capabilities() {
+		name, ok := capabilityNames[id]
+		if !ok {
+			var b strings.Builder
+			for i, r := range id {
+				switch {
+				case i == 0:
+					r = unicode.ToUpper(r)
+				case unicode.IsUpper(r):
+					b.WriteByte(' ')
+				}
+				b.WriteRune(r)
+			}
+			name = b.String()
+		}
+		out[id] = CapabilityInfo{ID: id, Name: name}
+	}
+	return out
+}
+
+// servePlugins is /plugins/: Tandem has no plugins, so the list, for
+// those who may see it, is empty and every plugin is unknown.
+func (a *API) servePlugins(q *request) error {
+	if len(q.segs) > 1 && q.segs[1] != "" {
+		return notFound(q.segs[1])
+	}
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
+	}
+	if !caps.Has(project.CapViewPlugins) && !caps.Has(project.CapMaintainServer) {
+		return notPermitted("view plugin list")
+	}
+	return writeJSON(q, http.StatusOK, map[string]any{})
 }

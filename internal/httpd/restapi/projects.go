@@ -45,6 +45,8 @@ func (a *API) serveProjects(q *request) error {
 		return a.serveDescription(q, chk, st)
 	case "parent":
 		return a.serveParent(q, st)
+	case "children":
+		return a.listChildren(q, st)
 	case "HEAD":
 		return a.serveHead(q, chk, st)
 	case "branches":
@@ -481,4 +483,38 @@ func (a *API) validateParent(q *request, name, parent string) error {
 		cur = st.ParentName
 	}
 	return nil
+}
+
+// listChildren answers GET /projects/NAME/children/: the projects whose
+// parent is NAME that the caller may see, sorted, and with ?recursive
+// their descendants too.
+func (a *API) listChildren(q *request, st *project.State) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	listed, _, err := a.access.List(q.r.Context(), a.projects, q.caller.Subject(), access.ListQuery{All: true})
+	if err != nil {
+		return err
+	}
+	recursive := q.query.Has("recursive")
+	isParent := map[string]bool{st.Name: true}
+	seen := map[string]bool{}
+	out := []ProjectInfo{}
+	// A listing may name children before their parents; each pass adds
+	// the next generation until none is new.
+	for grew := true; grew; {
+		grew = false
+		for _, l := range listed {
+			name := l.State.Name
+			if isParent[l.State.ParentName] && !seen[name] {
+				seen[name] = true
+				out = append(out, a.projectInfo(l.State, true))
+				if recursive {
+					isParent[name], grew = true, true
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return writeJSON(q, http.StatusOK, out)
 }
