@@ -539,6 +539,30 @@ func testRevisionEndpoints(t *testing.T, s *server, f reviewFixture) {
 		t.Fatalf("the bottom of the stack is submitted alone, yet: %+v", together)
 	}
 
+	// Messages, one by one too; the submit type; a revision's reviewers.
+	var msgs []restapi.ChangeMessageInfo
+	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/messages", f.n1), "", "", nil, ""), 200, &msgs)
+	if len(msgs) < 2 || !strings.HasPrefix(msgs[0].Message, "Uploaded patch set 1") || msgs[0].Author == nil || msgs[0].Author.ID == 0 ||
+		msgs[1].RevisionNumber != 2 {
+		t.Fatalf("messages of %d: %+v", f.n1, msgs)
+	}
+	var one restapi.ChangeMessageInfo
+	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/messages/%s", f.n1, msgs[1].ID), "", "", nil, ""), 200, &one)
+	if one.ID != msgs[1].ID || one.Message != msgs[1].Message {
+		t.Fatalf("message %s: %+v", msgs[1].ID, one)
+	}
+	expect(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/messages/nope", f.n1), "", "", nil, ""), 404, "an unknown message")
+	var submitType string
+	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/revisions/current/submit_type", f.n1), "", "", nil, ""), 200, &submitType)
+	if submitType != "MERGE_IF_NECESSARY" {
+		t.Fatalf("submit type %q", submitType)
+	}
+	expect(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/revisions/current/reviewers/", f.n1), "", "", nil, ""), 200, "current revision's reviewers")
+	r = s.call(t, "GET", fmt.Sprintf("/changes/%d/revisions/1/reviewers/", f.n1), "", "", nil, "")
+	if r.status != 405 || !strings.Contains(r.body, "Cannot access on non-current patch set") {
+		t.Fatalf("reviewers of an outdated revision: %d %q", r.status, r.body)
+	}
+
 	var review restapi.ChangeInfo
 	wantJSON(t, s.call(t, "GET", fmt.Sprintf("/changes/%d/revisions/1/review", f.n1), "", "", nil, ""), 200, &review)
 	if len(review.Revisions) != 1 || review.Revisions[f.ps1] == nil || review.CurrentRevision != "" || review.Labels == nil {

@@ -314,6 +314,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.submittedTogether(q, rc)
 	case "in":
 		return a.includedIn(q, rc)
+	case "messages":
+		return a.listMessages(q, rc, rest[1:])
 	case "rebase":
 		return a.rebase(q, rc, nil)
 	case "revisions":

@@ -20,6 +20,7 @@ import (
 	"tandem/internal/fail"
 	"tandem/internal/git"
 	"tandem/internal/git/repo"
+	"tandem/internal/project"
 )
 
 // Gerrit's magic files: the commit message and, for merges, the list of
@@ -55,6 +56,15 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 		return get(func() error { return a.getRevisionActions(q, rc, ps) })
 	case "description":
 		return get(func() error { return writeJSON(q, http.StatusOK, ps.Description) })
+	case "submit_type":
+		return get(func() error { return writeJSON(q, http.StatusOK, project.EffectiveSubmitType(rc.state.Chain)) })
+	case "reviewers":
+		// As in Gerrit, only the current revision's reviewers, which are
+		// the change's, may be listed here.
+		if ps.Number != rc.change.CurrentPS {
+			return fail.Errorf(fail.NotAllowed, "Cannot access on non-current patch set")
+		}
+		return get(func() error { return a.serveReviewers(q, rc, rest[1:]) })
 	case "review":
 		switch q.method() {
 		case http.MethodGet:

@@ -620,3 +620,28 @@ func (a *API) submittedTogether(q *request, rc *resolvedChange) error {
 	}
 	return writeJSON(q, http.StatusOK, infos)
 }
+
+// listMessages answers GET /changes/ID/messages (the change's messages,
+// oldest first, authors in detail) and /messages/MESSAGE_ID (one of them).
+func (a *API) listMessages(q *request, rc *resolvedChange, rest []string) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	infos, err := a.changeInfos(q, []*change.Change{rc.change}, optionsOf(optMessages, optDetailedAccounts))
+	if err != nil {
+		return err
+	}
+	msgs := []ChangeMessageInfo{}
+	if len(infos) == 1 && infos[0].Messages != nil {
+		msgs = infos[0].Messages
+	}
+	if len(rest) == 0 || rest[0] == "" {
+		return writeJSON(q, http.StatusOK, msgs)
+	}
+	for _, m := range msgs {
+		if m.ID == rest[0] {
+			return writeJSON(q, http.StatusOK, m)
+		}
+	}
+	return notFound(rest[0])
+}
