@@ -328,6 +328,13 @@ func TestGoGerritClientRefs(t *testing.T) {
 	if err != nil || len(tags) != 2 || tags["refs/tags/v1.0"].Object != main.Revision || tags["refs/tags/v1.0"].CanDelete {
 		t.Fatalf("GetProjectTags as alice: %v %+v", err, tags)
 	}
+	for query, want := range map[string]string{"n=1": "refs/tags/v1.0", "S=1": "refs/tags/v1.0-light", "m=LIGHT": "refs/tags/v1.0-light"} {
+		var page []gerrit.TagInfo
+		s.call(t, "GET", "/a/projects/rel/tags/?"+query, "alice", "alice-pw", nil, "").json(t, &page)
+		if len(page) != 1 || page[0].Ref != want {
+			t.Fatalf("tags ?%s: %+v, want %s", query, page, want)
+		}
+	}
 	got, err := admin.GetTag(ctx, "rel", "v1.0")
 	if err != nil || got.Revision != v1.Revision || got.Message != "Release 1.0" || !got.CanDelete {
 		t.Fatalf("GetTag: %v %+v", err, got)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"tandem/internal/access"
@@ -132,18 +131,15 @@ func (a *API) serveTags(q *request, chk *access.Checker, st *project.State, rest
 // filters: n (limit), S (skip) and m (substring of the name).
 func (a *API) listTags(q *request, chk *access.Checker, r *repo.Repo, visible func() (map[string]bool, error)) error {
 	ctx := q.r.Context()
-	form := q.r.URL.Query()
-	limit, skip := -1, 0
-	for key, dst := range map[string]*int{"n": &limit, "limit": &limit, "S": &skip, "start": &skip} {
-		if v := form.Get(key); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return fail.Errorf(fail.Invalid, "\"%s\" is not a valid value for \"-%s\"", v, key)
-			}
-			*dst = n
-		}
+	limit, err := intParam(q, "n", "limit") // 0: no limit
+	if err != nil {
+		return err
 	}
-	match := strings.ToLower(form.Get("m"))
+	skip, err := intParam(q, "S", "start")
+	if err != nil {
+		return err
+	}
+	match := strings.ToLower(q.query.Get("m"))
 	refs, err := r.Refs(ctx, "refs/tags/")
 	if err != nil {
 		return err
@@ -162,7 +158,7 @@ func (a *API) listTags(q *request, chk *access.Checker, r *repo.Repo, visible fu
 			skip--
 			continue
 		}
-		if limit >= 0 && len(out) >= limit {
+		if limit > 0 && len(out) >= limit {
 			break
 		}
 		info, err := tagInfo(q, chk, r, ref.Name, ref.OID)
@@ -196,8 +192,8 @@ func tagInfo(q *request, chk *access.Checker, r *repo.Repo, ref, oid string) (Ta
 }
 
 // serveCommitsIn is GET /projects/NAME/commits:in?commit=…&ref=…: for each
-// commit, which of the named refs the caller can read contain it. Unknown
-// commits are left out, as in Gerrit.
+// commit, which of the named refs the caller could fetch contain it.
+// Unknown commits are left out, as in Gerrit.
 func (a *API) serveCommitsIn(q *request, chk *access.Checker, st *project.State) error {
 	if q.method() != http.MethodGet {
 		return methodNotAllowed()
@@ -210,19 +206,25 @@ func (a *API) serveCommitsIn(q *request, chk *access.Checker, st *project.State)
 	case len(refs) == 0:
 		return fail.Errorf(fail.Invalid, "ref is required")
 	}
+	ctx := q.r.Context()
+	r, err := a.projects.Open(ctx, st.Name)
+	if err != nil {
+		return err
+	}
+	var tags map[string]bool // visible tags, read when a tag is asked about
 	var readable []string
 	for _, ref := range refs {
 		if !git.ValidRefName(ref) {
 			return fail.Errorf(fail.Invalid, "invalid ref \"%s\"", ref)
 		}
-		if chk.Can(ref, project.PermRead) {
+		if strings.HasPrefix(ref, "refs/tags/") && tags == nil {
+			if tags, err = visibleTags(ctx, r, chk); err != nil {
+				return err
+			}
+		}
+		if chk.Can(ref, project.PermRead) || tags[ref] {
 			readable = append(readable, ref)
 		}
-	}
-	ctx := q.r.Context()
-	r, err := a.projects.Open(ctx, st.Name)
-	if err != nil {
-		return err
 	}
 	out := map[string][]string{}
 	for _, c := range commits {
