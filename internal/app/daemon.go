@@ -131,6 +131,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Labeler:      restLabels{c: c},
 		Requirements: restRequirements{c},
 		Reviews:      restReviews{c},
+		Edits:        restEdits{c},
 		Submitter:    restSubmitter{c},
 		Mergeability: restMergeability{c},
 		Server: restapi.ServerInfo{
@@ -175,7 +176,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			Pushes: bridge, Logger: log, Metrics: reg, Version: GerritVersion,
 			Events: c.events, Changes: c.changes, Caches: c.caches,
 			Review: commands.ReviewOptions{Reviews: c.reviews, Submitter: c.submit, Query: c.queryOptions,
-				NewPatchSet: c.patchSetRebased, WebURL: cfg.CanonicalWebURL},
+				NewPatchSet: c.serverPatchSet, WebURL: cfg.CanonicalWebURL},
 		})
 		mux := sshd.NewMux()
 		cmds.Register(mux)

@@ -353,14 +353,15 @@ func (s restSubmitter) Rebase(ctx context.Context, by restapi.Actor, ch *change.
 	if ps.Number != ch.CurrentPS {
 		return fail.Errorf(fail.Conflict, "revision %s is not current revision", ps.Commit)
 	}
-	_, err := s.c.submit.Rebase(ctx, submitCaller(by), ch.Number, in.Base, s.c.patchSetRebased)
+	_, err := s.c.submit.Rebase(ctx, submitCaller(by), ch.Number, in.Base, s.c.serverPatchSet)
 	return err
 }
 
-// patchSetRebased does, in the transaction that adds a rebased patch set,
-// what an upload does: refuses it when the patch set it replaces is locked,
-// copies the sticky votes and records the events.
-func (c *components) patchSetRebased(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error {
+// serverPatchSet does, in the transaction that adds a patch set Tandem
+// made (a rebase, a published edit), what an upload does: refuses it when
+// the patch set it replaces is locked, copies the sticky votes and records
+// the events.
+func (c *components) serverPatchSet(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error {
 	locked, err := c.reviews.Locked(ctx, q, ch, prev.Number)
 	if err != nil {
 		return err
@@ -375,6 +376,39 @@ func (c *components) patchSetRebased(ctx context.Context, q db.Querier, ch *chan
 		return err
 	}
 	return c.recorder.RefUpdated(ctx, q, ch.Project, next.Ref(), refupdate.ZeroOID, next.Commit, next.UploaderID)
+}
+
+// restEdits keeps change edits with submit.Service, which publishes them
+// as patch sets the way it adds rebased ones.
+type restEdits struct{ c *components }
+
+func (e restEdits) Edit(ctx context.Context, by restapi.Actor, ch *change.Change) (*restapi.ChangeEdit, error) {
+	ed, err := e.c.submit.GetEdit(ctx, submitCaller(by), ch.Number)
+	if err != nil || ed == nil {
+		return nil, err
+	}
+	return &restapi.ChangeEdit{Ref: ed.Ref, Commit: ed.Commit, Base: ed.Base}, nil
+}
+
+func (e restEdits) EditFile(ctx context.Context, by restapi.Actor, ch *change.Change, path string, content []byte) error {
+	return e.c.submit.EditFile(ctx, submitCaller(by), ch.Number, path, content)
+}
+
+func (e restEdits) DeleteEditFile(ctx context.Context, by restapi.Actor, ch *change.Change, path string) error {
+	return e.c.submit.DeleteEditFile(ctx, submitCaller(by), ch.Number, path)
+}
+
+func (e restEdits) EditMessage(ctx context.Context, by restapi.Actor, ch *change.Change, message string) error {
+	return e.c.submit.EditMessage(ctx, submitCaller(by), ch.Number, message)
+}
+
+func (e restEdits) DeleteEdit(ctx context.Context, by restapi.Actor, ch *change.Change) error {
+	return e.c.submit.DeleteEdit(ctx, submitCaller(by), ch.Number)
+}
+
+func (e restEdits) PublishEdit(ctx context.Context, by restapi.Actor, ch *change.Change) error {
+	_, err := e.c.submit.PublishEdit(ctx, submitCaller(by), ch.Number, e.c.serverPatchSet)
+	return err
 }
 
 // restMergeability tells whether a patch set would merge into its branch

@@ -365,3 +365,96 @@ func hasStatus(err error, status int, text string) bool {
 	var he *gerrit.HTTPError
 	return errors.As(err, &he) && he.Res.StatusCode == status && strings.Contains(string(he.Body), text)
 }
+
+// TestChangeEdits edits a change over REST as the Go team's tooling and
+// gertty do: files and the message in an edit only its author sees, then
+// published as the next patch set, which git can fetch.
+func TestChangeEdits(t *testing.T) {
+	s := startServer(t, "sqlite")
+	ctx := context.Background()
+	expect(t, s.admin(t, "PUT", "/a/projects/ed", map[string]any{"create_empty_commit": true}), 201, "create project ed")
+	s.createUser(t, "alice")
+	s.createUser(t, "bob")
+	alice := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("alice", "alice-pw"))
+	bob := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("bob", "bob-pw"))
+	n := pushChange(t, s, "ed", "a.txt", "Edit me", 301)
+
+	if r := s.call(t, "GET", "/a/changes/"+n+"/edit", "alice", "alice-pw", nil, ""); r.status != 204 {
+		t.Fatalf("edit before any: %d %q", r.status, r.body)
+	}
+	if err := alice.ChangeFileContentInChangeEdit(ctx, n, "doc/b.txt", "new file\n"); err != nil {
+		t.Fatalf("add a file: %v", err)
+	}
+	if err := alice.ChangeFileContentInChangeEdit(ctx, n, "doc/b.txt", "new file\n"); !errors.Is(err, gerrit.ErrNotModified) {
+		t.Fatalf("the same content again: %v", err)
+	}
+	if err := alice.DeleteFileInChangeEdit(ctx, n, "a.txt"); err != nil {
+		t.Fatalf("delete a file: %v", err)
+	}
+	// Registered users may add patch sets to any change by default, so bob
+	// may keep an edit of his own, apart from alice's.
+	if err := bob.ChangeFileContentInChangeEdit(ctx, n, "bob.txt", "bob\n"); err != nil {
+		t.Fatalf("bob's edit: %v", err)
+	}
+	if r := s.call(t, "GET", "/a/changes/"+n+"/edit/bob.txt", "alice", "alice-pw", nil, ""); r.status != 404 {
+		t.Fatalf("alice's edit has bob's file: %d %q", r.status, r.body)
+	}
+	expect(t, s.call(t, "DELETE", "/a/changes/"+n+"/edit", "bob", "bob-pw", nil, ""), 204, "bob drops his edit")
+	if r := s.call(t, "PUT", "/changes/"+n+"/edit/x.txt", "", "", nil, ""); r.status != 403 {
+		t.Fatalf("an anonymous edit: %d %q", r.status, r.body)
+	}
+	msg := "Edited subject\n\nBody.\n\nChange-Id: " + changeID(301) + "\n"
+	expect(t, s.call(t, "PUT", "/a/changes/"+n+"/edit:message", "alice", "alice-pw", map[string]string{"message": msg}, ""), 204, "edit the message")
+	r := s.call(t, "PUT", "/a/changes/"+n+"/edit:message", "alice", "alice-pw", map[string]string{"message": "Other\n\nChange-Id: " + changeID(302)}, "")
+	if r.status != 400 || !strings.Contains(r.body, "wrong Change-Id footer") {
+		t.Fatalf("a message for another change: %d %q", r.status, r.body)
+	}
+	var info struct {
+		Commit struct {
+			Commit  string `json:"commit"`
+			Subject string `json:"subject"`
+		} `json:"commit"`
+		Base int    `json:"base_patch_set_number"`
+		Ref  string `json:"ref"`
+	}
+	s.call(t, "GET", "/a/changes/"+n+"/edit", "alice", "alice-pw", nil, "").json(t, &info)
+	if info.Base != 1 || info.Commit.Subject != "Edited subject" || !strings.Contains(info.Ref, "/edit-"+n+"/1") {
+		t.Fatalf("EditInfo %+v", info)
+	}
+	if r := s.call(t, "GET", "/a/changes/"+n+"/edit/doc%2Fb.txt", "alice", "alice-pw", nil, ""); r.status != 200 || decode64(t, r.body) != "new file\n" {
+		t.Fatalf("file of the edit: %d %q", r.status, r.body)
+	}
+	if r := s.call(t, "GET", "/a/changes/"+n+"/edit", "bob", "bob-pw", nil, ""); r.status != 204 {
+		t.Fatalf("bob sees an edit: %d %q", r.status, r.body)
+	}
+
+	if err := alice.PublishChangeEdit(ctx, n); err != nil {
+		t.Fatalf("PublishChangeEdit: %v", err)
+	}
+	c, err := alice.GetChange(ctx, n, gerrit.QueryChangesOpt{Fields: []string{"CURRENT_REVISION", "CURRENT_COMMIT", "MESSAGES"}})
+	if err != nil || c.Subject != "Edited subject" || c.Revisions[c.CurrentRevision].PatchSetNumber != 2 || c.CurrentRevision != info.Commit.Commit {
+		t.Fatalf("after publishing: %v %+v", err, c)
+	}
+	if last := c.Messages[len(c.Messages)-1].Message; last != "Patch Set 2: Published edit on patch set 1." {
+		t.Fatalf("message %q", last)
+	}
+	if r := s.call(t, "GET", "/a/changes/"+n+"/edit", "alice", "alice-pw", nil, ""); r.status != 204 {
+		t.Fatalf("edit after publishing: %d %q", r.status, r.body)
+	}
+	if err := alice.PublishChangeEdit(ctx, n); !hasStatus(err, 409, "no edit exists for change "+n) {
+		t.Fatalf("publish without an edit: %v", err)
+	}
+	files, err := alice.ListFiles(ctx, n, "current")
+	if err != nil || files["doc/b.txt"] == nil || files["a.txt"] != nil {
+		t.Fatalf("files of patch set 2: %v %+v", err, files)
+	}
+	// git fetches the published patch set.
+	dir := filepath.Join(t.TempDir(), "w")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "ed"), dir)
+	var num int
+	fmt.Sscan(n, &num)
+	s.mustGit(t, dir, "", "fetch", "-q", "origin", fmt.Sprintf("refs/changes/%02d/%d/2", num%100, num))
+	if got := strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "FETCH_HEAD")); got != info.Commit.Commit {
+		t.Fatalf("fetched %s, want %s", got, info.Commit.Commit)
+	}
+}

@@ -3,6 +3,7 @@ package repo
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,15 +52,6 @@ func (r *Repo) CommitFiles(ctx context.Context, in CommitInput) (string, error) 
 	if !git.IsOID(old) {
 		return fail(fmt.Errorf("expected old %q is not an object id", in.ExpectedOld))
 	}
-	for _, p := range in.Parents {
-		if !git.IsOID(p) {
-			return fail(fmt.Errorf("parent %q is not an object id", p))
-		}
-	}
-	env, err := identEnv(in.Author, in.Committer)
-	if err != nil {
-		return fail(err)
-	}
 	root, paths, err := buildTree(in.Files)
 	if err != nil {
 		return fail(err)
@@ -73,27 +65,44 @@ func (r *Repo) CommitFiles(ctx context.Context, in CommitInput) (string, error) 
 	if err != nil {
 		return fail(err)
 	}
-
-	flags := make([]string, 0, len(in.Parents))
-	for _, p := range in.Parents {
-		flags = append(flags, "-p"+p)
-	}
-	msg := in.Message
-	if msg != "" && !strings.HasSuffix(msg, "\n") {
-		msg += "\n"
-	}
-	out, err := r.runner.Output(ctx, git.Cmd{
-		Dir: r.Path, Name: "commit-tree", Flags: flags, Args: []string{tree},
-		Env: env, Stdin: strings.NewReader(msg),
-	})
+	commit, err := r.WriteCommit(ctx, tree, in.Parents, in.Message, in.Author, in.Committer)
 	if err != nil {
 		return fail(err)
 	}
-	commit := strings.TrimSpace(string(out))
 	if err := r.UpdateRefs(ctx, refupdate.Update{Ref: in.Ref, Old: old, New: commit}); err != nil {
 		return fail(err)
 	}
 	return commit, nil
+}
+
+// WriteCommit writes a commit of tree with the parents, message (a final
+// newline is added when missing) and identities, and returns its id.
+func (r *Repo) WriteCommit(ctx context.Context, tree string, parents []string, message string, author, committer Ident) (string, error) {
+	if !git.IsOID(tree) {
+		return "", fmt.Errorf("commit in %q: tree %q is not an object id", r.Name, tree)
+	}
+	flags := make([]string, 0, len(parents))
+	for _, p := range parents {
+		if !git.IsOID(p) {
+			return "", fmt.Errorf("commit in %q: parent %q is not an object id", r.Name, p)
+		}
+		flags = append(flags, "-p"+p)
+	}
+	env, err := identEnv(author, committer)
+	if err != nil {
+		return "", err
+	}
+	if message != "" && !strings.HasSuffix(message, "\n") {
+		message += "\n"
+	}
+	out, err := r.runner.Output(ctx, git.Cmd{
+		Dir: r.Path, Name: "commit-tree", Flags: flags, Args: []string{tree},
+		Env: env, Stdin: strings.NewReader(message),
+	})
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func identEnv(author, committer Ident) ([]string, error) {
@@ -159,14 +168,18 @@ func buildTree(files map[string][]byte) (*tree, []string, error) {
 	return root, paths, nil
 }
 
+// ErrInvalidPath reports a file path that cannot be in a tree: empty,
+// absolute, with empty, "." or ".." components, or a ".git" component.
+var ErrInvalidPath = errors.New("invalid path")
+
 func validatePath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") ||
 		strings.Contains(p, "//") || strings.ContainsAny(p, "\x00") {
-		return fmt.Errorf("invalid path %q", p)
+		return fmt.Errorf("%w %q", ErrInvalidPath, p)
 	}
 	for _, c := range strings.Split(p, "/") {
 		if c == "." || c == ".." || strings.EqualFold(c, ".git") {
-			return fmt.Errorf("invalid path %q", p)
+			return fmt.Errorf("%w %q", ErrInvalidPath, p)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package repo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -167,5 +168,73 @@ func TestRevListOutside(t *testing.T) {
 	// Without the exception the new branch hides its own commits.
 	if got, err := r.RevListOutside(ctx, two, "refs/heads/*"); err != nil || len(got) != 0 {
 		t.Errorf("RevListOutside without exception = %v, %v; want none", got, err)
+	}
+}
+
+// TestEditTree changes one path of a tree at a time, as change edits do.
+func TestEditTree(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	r, err := s.Create(ctx, "p", "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := gittest.WriteCommit(t, r.Path, "", "base", map[string]string{"a.txt": "a\n", "d/e/f.txt": "f\n", "d/g.txt": "g\n", "run.sh": "x\n"})
+	// The same tree with run.sh executable.
+	ls := gittest.ExecInput(t, r.Path, nil, nil, "ls-tree", base+"^{tree}")
+	var lines []string
+	for _, l := range strings.Split(ls, "\n") {
+		if strings.HasSuffix(l, "\trun.sh") {
+			l = strings.Replace(l, "100644", "100755", 1)
+		}
+		lines = append(lines, l)
+	}
+	tree := strings.TrimSpace(gittest.ExecInput(t, r.Path, []byte(strings.Join(lines, "\n")+"\n"), nil, "mktree"))
+	blob := func(s string) string {
+		oid, err := r.WriteBlob(ctx, []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return oid
+	}
+	listing := func(tree string) string {
+		return gittest.ExecInput(t, r.Path, nil, nil, "ls-tree", "-r", "--format=%(objectmode) %(path)", tree)
+	}
+	for _, tc := range []struct {
+		desc, path, content string
+		delete              bool
+		want                string
+	}{
+		{desc: "new file in new directories", path: "x/y/z.txt", content: "z\n",
+			want: "100644 a.txt\n100644 d/e/f.txt\n100644 d/g.txt\n100755 run.sh\n100644 x/y/z.txt"},
+		{desc: "an executable stays one", path: "run.sh", content: "y\n",
+			want: "100644 a.txt\n100644 d/e/f.txt\n100644 d/g.txt\n100755 run.sh"},
+		{desc: "deleting the last file drops its directory", path: "d/e/f.txt", delete: true,
+			want: "100644 a.txt\n100644 d/g.txt\n100755 run.sh"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			b := ""
+			if !tc.delete {
+				b = blob(tc.content)
+			}
+			out, err := r.EditTree(ctx, tree, tc.path, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimSpace(listing(out)); got != tc.want {
+				t.Errorf("tree after edit:\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+	if out, err := r.EditTree(ctx, tree, "nope/x.txt", ""); err != nil || out != tree {
+		t.Errorf("deleting a missing file: %s %v", out, err)
+	}
+	for _, p := range []string{"d", "a.txt/b"} {
+		if _, err := r.EditTree(ctx, tree, p, blob("q")); !errors.Is(err, repo.ErrPathConflict) {
+			t.Errorf("edit of %s: %v, want a path conflict", p, err)
+		}
+	}
+	if _, err := r.EditTree(ctx, tree, "../x", blob("q")); err == nil {
+		t.Error("edit of ../x succeeded")
 	}
 }

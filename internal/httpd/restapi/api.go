@@ -61,6 +61,7 @@ type Options struct {
 	Requirements Requirements // nil: no submit requirements are reported
 	Reviews      Reviews
 	Submitter    Submitter
+	Edits        Edits
 	Mergeability Mergeability
 }
 
@@ -92,6 +93,7 @@ type API struct {
 	labeler      Labeler
 	reviews      Reviews
 	submitter    Submitter
+	edits        Edits
 	mergeability Mergeability
 }
 
@@ -124,6 +126,7 @@ func New(o Options) *API {
 		labeler:      o.Labeler,
 		reviews:      o.Reviews,
 		submitter:    o.Submitter,
+		edits:        o.Edits,
 		mergeability: o.Mergeability,
 	}
 }

@@ -316,6 +316,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.includedIn(q, rc)
 	case "messages":
 		return a.listMessages(q, rc, rest[1:])
+	case "edit", "edit:publish", "edit:message":
+		return a.serveEdit(q, rc, rest)
 	case "rebase":
 		return a.rebase(q, rc, nil)
 	case "revisions":

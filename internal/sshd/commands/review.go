@@ -35,7 +35,7 @@ type ReviewOptions struct {
 	// NewPatchSet runs inside the transaction of a rebase that adds a
 	// patch set: it copies the votes that stick and records the events
 	// of an upload. Nil leaves the new patch set without votes or events.
-	NewPatchSet func(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error
+	NewPatchSet submit.NewPatchSetFunc
 	WebURL      string // gerrit.canonicalWebUrl, for change URLs
 }
 
@@ -59,8 +59,7 @@ type Reviews interface {
 // Submitter merges and rebases changes; *submit.Service is one.
 type Submitter interface {
 	Submit(ctx context.Context, caller submit.Caller, n int64, revision string) (*change.Change, error)
-	Rebase(ctx context.Context, caller submit.Caller, n int64, base string,
-		newPatchSet func(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error) (*change.Change, error)
+	Rebase(ctx context.Context, caller submit.Caller, n int64, base string, newPatchSet submit.NewPatchSetFunc) (*change.Change, error)
 }
 
 // maxReviewInput bounds the ReviewInput read by `gerrit review --json`.

@@ -13,7 +13,6 @@ import (
 
 	"tandem/internal/account"
 	"tandem/internal/change"
-	"tandem/internal/db"
 	"tandem/internal/project"
 	"tandem/internal/review"
 	"tandem/internal/submit"
@@ -269,8 +268,7 @@ func (s *branchSubmitter) Submit(ctx context.Context, _ submit.Caller, n int64, 
 	return s.record(ctx, "submit", n)
 }
 
-func (s *branchSubmitter) Rebase(ctx context.Context, _ submit.Caller, n int64, _ string,
-	_ func(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error) (*change.Change, error) {
+func (s *branchSubmitter) Rebase(ctx context.Context, _ submit.Caller, n int64, _ string, _ submit.NewPatchSetFunc) (*change.Change, error) {
 	return s.record(ctx, "rebase", n)
 }
 
