@@ -132,6 +132,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Requirements: restRequirements{c},
 		Reviews:      restReviews{c},
 		Edits:        restEdits{c},
+		Creator:      restCreator{c},
 		Submitter:    restSubmitter{c},
 		Mergeability: restMergeability{c},
 		Server: restapi.ServerInfo{

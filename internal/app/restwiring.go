@@ -358,24 +358,39 @@ func (s restSubmitter) Rebase(ctx context.Context, by restapi.Actor, ch *change.
 }
 
 // serverPatchSet does, in the transaction that adds a patch set Tandem
-// made (a rebase, a published edit), what an upload does: refuses it when
-// the patch set it replaces is locked, copies the sticky votes and records
-// the events.
+// made (a rebase, a published edit, a created or cherry-picked change),
+// what an upload does: refuses it when the patch set it replaces is locked,
+// copies the sticky votes and records the events. prev is nil for a new
+// change.
 func (c *components) serverPatchSet(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error {
-	locked, err := c.reviews.Locked(ctx, q, ch, prev.Number)
-	if err != nil {
-		return err
-	}
-	if locked {
-		return fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", ch.Number)
-	}
-	if _, err := c.reviews.CopyVotes(ctx, q, ch, prev, next, next.Kind); err != nil {
-		return err
+	if prev != nil {
+		locked, err := c.reviews.Locked(ctx, q, ch, prev.Number)
+		if err != nil {
+			return err
+		}
+		if locked {
+			return fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", ch.Number)
+		}
+		if _, err := c.reviews.CopyVotes(ctx, q, ch, prev, next, next.Kind); err != nil {
+			return err
+		}
 	}
 	if err := c.recorder.PatchSetCreated(ctx, q, ch, next, next.UploaderID); err != nil {
 		return err
 	}
 	return c.recorder.RefUpdated(ctx, q, ch.Project, next.Ref(), refupdate.ZeroOID, next.Commit, next.UploaderID)
+}
+
+// restCreator makes changes with submit.Service.
+type restCreator struct{ c *components }
+
+func (cr restCreator) CreateChange(ctx context.Context, by restapi.Actor, in restapi.ChangeInput) (*change.Change, error) {
+	return cr.c.submit.CreateChange(ctx, submitCaller(by), submit.ChangeSpec{Project: in.Project, Branch: in.Branch,
+		Subject: in.Subject, Topic: in.Topic, WIP: in.WorkInProgress, Private: in.IsPrivate, BaseCommit: in.BaseCommit}, cr.c.serverPatchSet)
+}
+
+func (cr restCreator) CherryPick(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.CherryPickInput) (*change.Change, error) {
+	return cr.c.submit.CherryPick(ctx, submitCaller(by), ch.Number, ps.Number, in.Destination, in.Message, cr.c.serverPatchSet)
 }
 
 // restEdits keeps change edits with submit.Service, which publishes them

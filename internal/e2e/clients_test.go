@@ -458,3 +458,75 @@ func TestChangeEdits(t *testing.T) {
 		t.Fatalf("fetched %s, want %s", got, info.Commit.Commit)
 	}
 }
+
+// TestCreateAndCherryPick makes changes on the server's side with the Go
+// client: an empty change from a subject, and cherry-picks to another
+// branch, which become a new change and then new patch sets of it.
+func TestCreateAndCherryPick(t *testing.T) {
+	s := startServer(t, "sqlite")
+	ctx := context.Background()
+	expect(t, s.admin(t, "PUT", "/a/projects/cp", map[string]any{"create_empty_commit": true}), 201, "create project cp")
+	expect(t, s.admin(t, "PUT", "/a/projects/cp/branches/stable", map[string]any{}), 201, "create stable")
+	s.createUser(t, "alice")
+	alice := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("alice", "alice-pw"))
+
+	created, err := alice.CreateChange(ctx, gerrit.ChangeInput{Project: "cp", Branch: "main", Subject: "Start something"})
+	if err != nil || created.Subject != "Start something" || created.Status != "NEW" || !strings.HasPrefix(created.ChangeID, "I") {
+		t.Fatalf("CreateChange: %v %+v", err, created)
+	}
+	msg, err := alice.GetCommitMessage(ctx, fmt.Sprint(created.ChangeNumber))
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(msg.FullMessage), "Change-Id: "+created.ChangeID) {
+		t.Fatalf("message of the created change: %v %+v", err, msg)
+	}
+	if files, err := alice.ListFiles(ctx, fmt.Sprint(created.ChangeNumber), "current"); err != nil || len(files) != 1 {
+		t.Fatalf("files of an empty change: %v %+v", err, files)
+	}
+	for _, c := range []struct {
+		in     gerrit.ChangeInput
+		status int
+		text   string
+	}{
+		{gerrit.ChangeInput{Project: "cp", Branch: "nope", Subject: "x"}, 400, `Destination branch "refs/heads/nope" does not exist`},
+		{gerrit.ChangeInput{Project: "cp", Branch: "main"}, 400, "commit message must be non-empty"},
+		{gerrit.ChangeInput{Project: "none", Branch: "main", Subject: "x"}, 404, "Not found: none"},
+		{gerrit.ChangeInput{Project: "cp", Branch: "main", Subject: "Again\n\nChange-Id: " + created.ChangeID}, 409, "is already open on refs/heads/main"},
+	} {
+		if _, err := alice.CreateChange(ctx, c.in); !hasStatus(err, c.status, c.text) {
+			t.Errorf("CreateChange %+v: %v, want %d %q", c.in, err, c.status, c.text)
+		}
+	}
+
+	n := pushChange(t, s, "cp", "c.txt", "Pick me", 401)
+	picked, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "stable"})
+	if err != nil || picked.Branch != "stable" || picked.ChangeID != changeID(401) || fmt.Sprint(picked.ChangeNumber) == n {
+		t.Fatalf("CherryPickRevision: %v %+v", err, picked)
+	}
+	files, err := alice.ListFiles(ctx, fmt.Sprint(picked.ChangeNumber), "current")
+	if err != nil || files["c.txt"] == nil {
+		t.Fatalf("files of the cherry-pick: %v %+v", err, files)
+	}
+	// The same Change-Id on stable: the next pick is its second patch set.
+	again, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "refs/heads/stable", Message: "Pick me, reworded"})
+	if err != nil || again.ChangeNumber != picked.ChangeNumber || again.Subject != "Pick me, reworded" ||
+		again.Revisions[again.CurrentRevision].PatchSetNumber != 2 {
+		t.Fatalf("second pick: %v %+v", err, again)
+	}
+	if _, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "main"}); !hasStatus(err, 409, "onto its own branch") {
+		t.Fatalf("a pick onto its own branch: %v", err)
+	}
+	if _, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "gone"}); !hasStatus(err, 400, "does not exist") {
+		t.Fatalf("a pick onto a missing branch: %v", err)
+	}
+	// A stable that already has another c.txt conflicts.
+	dir := filepath.Join(t.TempDir(), "w")
+	s.mustGit(t, "", "", "clone", "-q", "-b", "stable", s.httpURL("", "", "cp"), dir)
+	s.commit(t, dir, "c.txt", "something else\n")
+	s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "cp"), "HEAD:refs/heads/stable")
+	expect(t, s.admin(t, "POST", "/a/changes/"+fmt.Sprint(picked.ChangeNumber)+"/abandon", map[string]any{}), 200, "abandon the pick")
+	if _, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "stable"}); !hasStatus(err, 409, "conflict") {
+		t.Fatalf("a conflicting pick: %v", err)
+	}
+	if r := s.call(t, "POST", "/changes/", "", "", map[string]any{"project": "cp", "branch": "main", "subject": "x"}, ""); r.status != 403 {
+		t.Fatalf("an anonymous CreateChange: %d %q", r.status, r.body)
+	}
+}

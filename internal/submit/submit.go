@@ -666,8 +666,9 @@ func (s *Service) Rebase(ctx context.Context, caller Caller, n int64, base strin
 }
 
 // NewPatchSetFunc is called inside the transaction that adds patch set
-// next after prev, for what else must happen with it (vote copying,
-// events, lock checks); an error rolls the patch set back.
+// next after prev (nil for a new change's first), for what else must
+// happen with it (vote copying, events, lock checks); an error rolls the
+// patch set back.
 type NewPatchSetFunc func(ctx context.Context, q db.Querier, ch *change.Change, prev, next *change.PatchSet) error
 
 // addPatchSet makes commit the next patch set of ch, whose current one is

@@ -62,6 +62,7 @@ type Options struct {
 	Reviews      Reviews
 	Submitter    Submitter
 	Edits        Edits
+	Creator      Creator
 	Mergeability Mergeability
 }
 
@@ -94,6 +95,7 @@ type API struct {
 	reviews      Reviews
 	submitter    Submitter
 	edits        Edits
+	creator      Creator
 	mergeability Mergeability
 }
 
@@ -127,6 +129,7 @@ func New(o Options) *API {
 		reviews:      o.Reviews,
 		submitter:    o.Submitter,
 		edits:        o.Edits,
+		creator:      o.Creator,
 		mergeability: o.Mergeability,
 	}
 }

@@ -264,10 +264,13 @@ func (a *API) serveChanges(q *request) error {
 		return notFound(q.segs[1])
 	}
 	if len(q.segs) == 1 || q.segs[1] == "" {
-		if q.method() != http.MethodGet {
-			return methodNotAllowed()
+		switch q.method() {
+		case http.MethodGet:
+			return a.queryChanges(q)
+		case http.MethodPost:
+			return a.createChange(q)
 		}
-		return a.queryChanges(q)
+		return methodNotAllowed()
 	}
 	rc, err := a.resolveChange(q, rawSegment(q, 1))
 	if err != nil {

@@ -77,6 +77,8 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 		return a.submit(q, rc, ps)
 	case "rebase":
 		return a.rebase(q, rc, ps)
+	case "cherrypick":
+		return a.cherryPick(q, rc, ps)
 	case "comments":
 		return a.serveComments(q, rc, ps, rest[1:])
 	case "drafts":
