@@ -389,6 +389,11 @@ func (cr restCreator) CreateChange(ctx context.Context, by restapi.Actor, in res
 		Subject: in.Subject, Topic: in.Topic, WIP: in.WorkInProgress, Private: in.IsPrivate, BaseCommit: in.BaseCommit}, cr.c.serverPatchSet)
 }
 
+func (cr restCreator) Revert(ctx context.Context, by restapi.Actor, ch *change.Change, in restapi.RevertInput) (*change.Change, error) {
+	return cr.c.submit.Revert(ctx, submitCaller(by), ch.Number, submit.RevertSpec{Message: in.Message, Topic: in.Topic, WIP: in.WorkInProgress},
+		cr.c.serverPatchSet)
+}
+
 func (cr restCreator) CherryPick(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.CherryPickInput) (*change.Change, error) {
 	return cr.c.submit.CherryPick(ctx, submitCaller(by), ch.Number, ps.Number, in.Destination, in.Message, cr.c.serverPatchSet)
 }

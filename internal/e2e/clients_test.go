@@ -530,3 +530,47 @@ func TestCreateAndCherryPick(t *testing.T) {
 		t.Fatalf("an anonymous CreateChange: %d %q", r.status, r.body)
 	}
 }
+
+// TestRevert reverts a merged change over REST: a new change undoing it,
+// for those with the revert permission, and a clear refusal otherwise.
+func TestRevert(t *testing.T) {
+	s := startServer(t, "sqlite")
+	ctx := context.Background()
+	expect(t, s.admin(t, "PUT", "/a/projects/rv", map[string]any{"create_empty_commit": true}), 201, "create project rv")
+	s.createUser(t, "alice")
+	admin := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth("admin", adminPassword))
+	n := pushChange(t, s, "rv", "r.txt", "Add r", 501)
+	if r := s.admin(t, "POST", "/a/changes/"+n+"/revert", map[string]any{}); r.status != 409 || !strings.Contains(r.body, "change is new") {
+		t.Fatalf("revert of an open change: %d %q", r.status, r.body)
+	}
+	if err := admin.SetReview(ctx, n, "current", gerrit.ReviewInput{Labels: map[string]int{"Code-Review": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.SubmitChange(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.call(t, "POST", "/a/changes/"+n+"/revert", "alice", "alice-pw", map[string]any{}, ""); r.status != 403 || !strings.Contains(r.body, "revert not permitted") {
+		t.Fatalf("alice reverts: %d %q", r.status, r.body)
+	}
+	var rev gerrit.ChangeInfo
+	wantJSON(t, s.admin(t, "POST", "/a/changes/"+n+"/revert", map[string]any{"topic": "undo"}), 200, &rev)
+	if rev.Subject != `Revert "Add r"` || rev.Branch != "main" || rev.Topic != "undo" || rev.Status != "NEW" {
+		t.Fatalf("revert change %+v", rev)
+	}
+	msg, err := admin.GetCommitMessage(ctx, fmt.Sprint(rev.ChangeNumber))
+	if err != nil || !strings.Contains(msg.FullMessage, "This reverts commit ") || !strings.Contains(msg.FullMessage, "Change-Id: "+rev.ChangeID) {
+		t.Fatalf("revert message: %v %q", err, msg.FullMessage)
+	}
+	files, err := admin.ListFiles(ctx, fmt.Sprint(rev.ChangeNumber), "current")
+	if err != nil || files["r.txt"] == nil || files["r.txt"].Status != "D" {
+		t.Fatalf("files of the revert: %v %+v", err, files)
+	}
+	// Once r.txt has moved on, undoing its creation conflicts.
+	dir := filepath.Join(t.TempDir(), "w")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "rv"), dir)
+	s.commit(t, dir, "r.txt", "changed since\n")
+	s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "rv"), "HEAD:refs/heads/main")
+	if r := s.admin(t, "POST", "/a/changes/"+n+"/revert", map[string]any{"message": "Undo r\n\nIt broke things."}); r.status != 409 || !strings.Contains(r.body, "r.txt") {
+		t.Fatalf("a conflicting revert: %d %q", r.status, r.body)
+	}
+}

@@ -86,10 +86,7 @@ func (s *Service) CreateChange(ctx context.Context, caller Caller, in ChangeSpec
 	who := caller.Account
 	me := repo.Ident{Name: who.DisplayName(), Email: who.PreferredEmail, When: now}
 	if key == "" {
-		key = change.GenerateChangeID(change.IDSource{Tree: parent.Tree, Parent: base,
-			Author: fmt.Sprintf("%s <%s> %d +0000", me.Name, me.Email, now.Unix()), Committer: fmt.Sprintf("%s <%s> %d +0000", me.Name, me.Email, now.Unix()),
-			Message: msg})
-		msg += "\n\nChange-Id: " + key
+		key, msg = withChangeID(parent.Tree, base, me, msg)
 	}
 	commit, err := r.WriteCommit(ctx, parent.Tree, []string{base}, msg, me, me)
 	if err != nil {
@@ -239,4 +236,74 @@ func (s *Service) addChange(ctx context.Context, r *repo.Repo, caller Caller, in
 		return nil, err
 	}
 	return ch, nil
+}
+
+// RevertSpec is how to revert a change: Gerrit's RevertInput.
+type RevertSpec struct {
+	Message string // the new commit's message; Gerrit's default when empty
+	Topic   string
+	WIP     bool
+}
+
+// Revert makes a new change on the merged change n's branch that undoes
+// its current patch set on top of the branch tip.
+func (s *Service) Revert(ctx context.Context, caller Caller, n int64, in RevertSpec, newPatchSet NewPatchSetFunc) (*change.Change, error) {
+	src, err := s.o.Changes.Get(ctx, s.o.DB, n)
+	if err != nil {
+		return nil, err
+	}
+	if src.Status != change.StatusMerged {
+		return nil, fail.Errorf(fail.Conflict, "change is %s", strings.ToLower(string(src.Status)))
+	}
+	chk, _, err := s.o.Access.Check(ctx, src.Project, caller.subject())
+	if err != nil {
+		return nil, err
+	}
+	if !chk.Can(src.Branch, project.PermRevert) {
+		return nil, fail.Errorf(fail.Forbidden, "revert not permitted")
+	}
+	branch, r, tip, err := s.targetBranch(ctx, caller, src.Project, src.Branch)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, src)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := merge.RevertTree(ctx, s.o.Runner, r, ps.Commit, tip)
+	var conflict *merge.ConflictError
+	if errors.As(err, &conflict) {
+		return nil, fail.Errorf(fail.Conflict, "%s", conflict.Msg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	msg := strings.TrimSpace(in.Message)
+	if msg == "" {
+		msg = fmt.Sprintf("Revert \"%s\"\n\nThis reverts commit %s.", src.Subject, ps.Commit)
+	}
+	key, err := change.CheckChangeID(msg, change.ChangeIDRules{WebURL: s.o.WebURL})
+	if err != nil {
+		return nil, fail.Errorf(fail.Invalid, "%s", err.Error())
+	}
+	now := s.o.Clock.Now().UTC().Truncate(time.Microsecond)
+	who := caller.Account
+	me := repo.Ident{Name: who.DisplayName(), Email: who.PreferredEmail, When: now}
+	if key == "" {
+		key, msg = withChangeID(tree, tip, me, msg)
+	}
+	commit, err := r.WriteCommit(ctx, tree, []string{tip}, msg, me, me)
+	if err != nil {
+		return nil, err
+	}
+	return s.addChange(ctx, r, caller, newChange{project: src.Project, branch: branch, commit: commit, key: key,
+		topic: in.Topic, wip: in.WIP}, now, newPatchSet)
+}
+
+// withChangeID gives a message Tandem writes a Change-Id footer, computed
+// as a commit-msg hook would from the commit's parts, and returns both.
+func withChangeID(tree, parent string, who repo.Ident, msg string) (string, string) {
+	sig := fmt.Sprintf("%s <%s> %d +0000", who.Name, who.Email, who.When.Unix())
+	key := change.GenerateChangeID(change.IDSource{Tree: tree, Parent: parent, Author: sig, Committer: sig, Message: msg})
+	return key, msg + "\n\nChange-Id: " + key
 }

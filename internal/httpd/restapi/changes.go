@@ -319,6 +319,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.includedIn(q, rc)
 	case "messages":
 		return a.listMessages(q, rc, rest[1:])
+	case "revert":
+		return a.revert(q, rc)
 	case "edit", "edit:publish", "edit:message":
 		return a.serveEdit(q, rc, rest)
 	case "rebase":

@@ -15,6 +15,8 @@ type Creator interface {
 	// CherryPick returns the change the copy became a patch set of: a new
 	// one, or the open change with its Change-Id on the destination.
 	CherryPick(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, in CherryPickInput) (*change.Change, error)
+	// Revert returns the new change that undoes the merged change c.
+	Revert(ctx context.Context, by Actor, c *change.Change, in RevertInput) (*change.Change, error)
 }
 
 // ChangeInput is Gerrit's ChangeInput (the fields Tandem acts on).
@@ -32,6 +34,13 @@ type ChangeInput struct {
 type CherryPickInput struct {
 	Destination string `json:"destination"`
 	Message     string `json:"message"`
+}
+
+// RevertInput is Gerrit's RevertInput (the fields Tandem acts on).
+type RevertInput struct {
+	Message        string `json:"message"`
+	Topic          string `json:"topic"`
+	WorkInProgress bool   `json:"work_in_progress"`
 }
 
 // createChange answers POST /changes/ with the new change's ChangeInfo
@@ -92,4 +101,27 @@ func (a *API) writeChangeStatus(q *request, c *change.Change, status int) error 
 		return err
 	}
 	return writeJSON(q, status, infos[0])
+}
+
+// revert answers POST /changes/ID/revert with the ChangeInfo of the new
+// change that undoes this one.
+func (a *API) revert(q *request, rc *resolvedChange) error {
+	if q.method() != http.MethodPost {
+		return methodNotAllowed()
+	}
+	if a.creator == nil {
+		return notFound(q.r.URL.Path)
+	}
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	var in RevertInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	c, err := a.creator.Revert(q.r.Context(), actorOf(q), rc.change, in)
+	if err != nil {
+		return err
+	}
+	return a.writeChangeStatus(q, c, http.StatusOK)
 }
