@@ -574,3 +574,53 @@ func TestRevert(t *testing.T) {
 		t.Fatalf("a conflicting revert: %d %q", r.status, r.body)
 	}
 }
+
+// TestSuggestReviewers suggests accounts and groups for a change, leaving
+// out its owner and its reviewers.
+func TestSuggestReviewers(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/sg", map[string]any{"create_empty_commit": true}), 201, "create project sg")
+	for _, u := range []string{"alice", "bob", "bobby"} {
+		s.createUser(t, u)
+	}
+	// A group alice may see: visible to all.
+	expect(t, s.admin(t, "PUT", "/a/groups/backend", map[string]any{"visible_to_all": true}), 201, "create group backend")
+	expect(t, s.admin(t, "PUT", "/a/groups/backend/members/bob", nil), 201, "bob joins backend")
+	n := pushChange(t, s, "sg", "s.txt", "Suggest", 601)
+	suggest := func(query string) string {
+		t.Helper()
+		var out []struct {
+			Account *struct {
+				Username string `json:"username"`
+			} `json:"account"`
+			Group *struct {
+				Name string `json:"name"`
+			} `json:"group"`
+			Count int `json:"count"`
+		}
+		s.call(t, "GET", "/a/changes/"+n+"/suggest_reviewers?"+query, "alice", "alice-pw", nil, "").json(t, &out)
+		var got []string
+		for _, o := range out {
+			if o.Account != nil {
+				got = append(got, o.Account.Username)
+			} else {
+				got = append(got, fmt.Sprintf("%s(%d)", o.Group.Name, o.Count))
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	// backend holds bob and admin, who created it.
+	if got := suggest("q=b"); got != "bob bobby backend(2)" {
+		t.Fatalf("q=b suggests %q", got)
+	}
+	if got := suggest("q=b&n=1"); got != "bob" {
+		t.Fatalf("q=b&n=1 suggests %q", got)
+	}
+	if got := suggest("q=alice"); got != "" {
+		t.Fatalf("the owner is suggested: %q", got)
+	}
+	expect(t, s.call(t, "POST", "/a/changes/"+n+"/reviewers", "alice", "alice-pw", map[string]string{"reviewer": "bob"}, ""), 200, "add bob")
+	if got := suggest("q=bob"); got != "bobby" {
+		t.Fatalf("after adding bob, q=bob suggests %q", got)
+	}
+}
