@@ -486,7 +486,7 @@ func TestCreateAndCherryPick(t *testing.T) {
 		status int
 		text   string
 	}{
-		{gerrit.ChangeInput{Project: "cp", Branch: "nope", Subject: "x"}, 400, `Destination branch "refs/heads/nope" does not exist`},
+		{gerrit.ChangeInput{Project: "cp", Branch: "nope", Subject: "x"}, 400, "Branch refs/heads/nope does not exist."},
 		{gerrit.ChangeInput{Project: "cp", Branch: "main"}, 400, "commit message must be non-empty"},
 		{gerrit.ChangeInput{Project: "none", Branch: "main", Subject: "x"}, 404, "Not found: none"},
 		{gerrit.ChangeInput{Project: "cp", Branch: "main", Subject: "Again\n\nChange-Id: " + created.ChangeID}, 409, "is already open on refs/heads/main"},

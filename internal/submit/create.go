@@ -49,7 +49,7 @@ func (s *Service) targetBranch(ctx context.Context, caller Caller, projectName, 
 	}
 	tip, err := r.RefOID(ctx, branch)
 	if errors.Is(err, repo.ErrNotFound) {
-		return "", nil, "", fail.Errorf(fail.Invalid, "Destination branch \"%s\" does not exist", branch)
+		return "", nil, "", fail.Errorf(fail.Invalid, "Branch %s does not exist.", branch)
 	}
 	return branch, r, tip, err
 }

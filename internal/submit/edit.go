@@ -62,7 +62,7 @@ func (s *Service) findEdit(ctx context.Context, r *repo.Repo, account int64, ch 
 	if err != nil || len(refs) == 0 {
 		return nil, err
 	}
-	ref := refs[len(refs)-1] // there is one; a newer base wins if not
+	ref := refs[0] // modifyEdit makes one only when there is none
 	base, err := strconv.Atoi(strings.TrimPrefix(ref.Name, prefix))
 	if err != nil {
 		return nil, fmt.Errorf("edit ref %s: %w", ref.Name, err)
