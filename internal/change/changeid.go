@@ -252,6 +252,12 @@ func ChangeRefPrefix(c int) string {
 // PatchSetRef is the ref of patch set ps of change c, "refs/changes/NN/C/P".
 func PatchSetRef(c, ps int) string { return ChangeRefPrefix(c) + strconv.Itoa(ps) }
 
+// EditRefPrefix is the prefix of account's change edit refs of change c:
+// Gerrit's refs/users/NN/ACCOUNT/edit-C/, the patch set edited after it.
+func EditRefPrefix(account, c int64) string {
+	return fmt.Sprintf("refs/users/%02d/%d/edit-%d/", account%100, account, c)
+}
+
 // ChangeMetaRef is the ref Gerrit keeps a change's NoteDb history in,
 // "refs/changes/NN/C/meta".
 func ChangeMetaRef(c int) string { return ChangeRefPrefix(c) + "meta" }

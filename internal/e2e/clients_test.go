@@ -457,6 +457,33 @@ func TestChangeEdits(t *testing.T) {
 	if got := strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "FETCH_HEAD")); got != info.Commit.Commit {
 		t.Fatalf("fetched %s, want %s", got, info.Commit.Commit)
 	}
+
+	// A push with %edit makes the commit alice's edit, not a patch set.
+	s.mustGit(t, dir, "", "checkout", "-q", "FETCH_HEAD")
+	if err := os.WriteFile(filepath.Join(dir, "doc", "b.txt"), []byte("pushed as an edit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitAs(t, s, dir, "alice", "commit", "-q", "-a", "--amend", "--no-edit")
+	pushed := strings.TrimSpace(s.mustGit(t, dir, "", "rev-parse", "HEAD"))
+	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "ed"), "HEAD:refs/for/main%edit")
+	if !strings.Contains(out, "Edited subject [EDIT]") {
+		t.Fatalf("push %%edit printed:\n%s", out)
+	}
+	s.call(t, "GET", "/a/changes/"+n+"/edit", "alice", "alice-pw", nil, "").json(t, &info)
+	if info.Commit.Commit != pushed || info.Base != 2 {
+		t.Fatalf("edit after push %%edit: %+v", info)
+	}
+	if c, err := alice.GetChange(ctx, n, gerrit.QueryChangesOpt{Fields: []string{"CURRENT_REVISION"}}); err != nil || c.Revisions[c.CurrentRevision].PatchSetNumber != 2 {
+		t.Fatalf("push %%edit made a patch set: %v %+v", err, c)
+	}
+	if err := alice.PublishChangeEdit(ctx, n); err != nil {
+		t.Fatalf("publish the pushed edit: %v", err)
+	}
+	gitAs(t, s, dir, "alice", "commit", "-q", "--allow-empty", "-m", "Another\n\nChange-Id: "+changeID(399))
+	out, err = s.git(t, dir, "", "push", s.httpURL("alice", "alice-pw", "ed"), "HEAD:refs/for/main%edit")
+	if err == nil || !strings.Contains(out, "edit is not supported for new changes") {
+		t.Fatalf("push %%edit of a new change: %v\n%s", err, out)
+	}
 }
 
 // TestCreateAndCherryPick makes changes on the server's side with the Go

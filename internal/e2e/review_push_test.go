@@ -92,6 +92,7 @@ func testPushForReview(t *testing.T, s *server) {
 		{"missing branch", "HEAD:refs/for/nope", "branch nope not found", func() { withChangeIDAs(t, s, dir, "e.txt", "e\n", "Add e", changeID(5)) }},
 		{"bad option", "HEAD:refs/for/main%frobnicate", `"--frobnicate" is not a valid option`, nil},
 		{"wip and ready", "HEAD:refs/for/main%wip,ready", "the options 'wip' and 'ready' are mutually exclusive", nil},
+		{"edit and submit", "HEAD:refs/for/main%edit,submit", "the option 'edit' cannot be combined with 'submit' or 'base'", nil},
 		{"bad Change-Id", "HEAD:refs/for/main", "invalid Change-Id line format in message footer", func() {
 			s.mustGit(t, dir, "", "reset", "-q", "--hard", "HEAD~2") // drop the commits of the cases above
 			withChangeIDAs(t, s, dir, "f.txt", "f\n", "Add f", "I0000000000000000000000000000000000000000")

@@ -26,6 +26,7 @@ type uploadOptions struct {
 	submit        bool
 	base          []string
 	publish       bool
+	edit          bool // the commits become the pusher's change edits
 }
 
 // parseUploadOptions merges the magic ref's options and the push options.
@@ -100,7 +101,7 @@ func parseUploadOptions(fromRef string, pushOptions []string) (*uploadOptions, e
 			o.base = append(o.base, val)
 		case "custom-keyed-value":
 		case "edit", "e":
-			return nil, fmt.Errorf("edit is not supported for new changes")
+			o.edit = true
 		case "merged":
 			return nil, fmt.Errorf("\"--merged\" is not supported")
 		case "help", "h":
@@ -110,6 +111,8 @@ func parseUploadOptions(fromRef string, pushOptions []string) (*uploadOptions, e
 		}
 	}
 	switch {
+	case o.edit && (o.submit || len(o.base) > 0):
+		return nil, fmt.Errorf("the option 'edit' cannot be combined with 'submit' or 'base'")
 	case o.wip && o.ready:
 		return nil, fmt.Errorf("the options 'wip' and 'ready' are mutually exclusive")
 	case o.private && o.removePrivate:

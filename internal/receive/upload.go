@@ -159,6 +159,7 @@ type outcome struct {
 	wip     bool
 	private bool
 	merged  bool
+	edit    bool // the commit became the pusher's change edit
 }
 
 // upload handles one refs/for/ command.
@@ -327,6 +328,14 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			return nil, nil
 		}
 		plan = append(plan, planned{commit: commit, key: key, target: target})
+	}
+
+	if opts.edit {
+		edits := make([]editTarget, len(plan))
+		for i, p := range plan {
+			edits[i] = editTarget{commit: p.commit, change: p.target}
+		}
+		return rc.uploadEdits(ctx, push, c, edits)
 	}
 
 	reviewers, err := rc.resolveAll(ctx, opts.reviewers)
@@ -811,6 +820,9 @@ func printSummary(w io.Writer, refs int, outcomes []outcome, u *Uploads) {
 		}
 		if o.merged {
 			line += " [MERGED]"
+		}
+		if o.edit {
+			line += " [EDIT]"
 		}
 		if o.private {
 			line += " [PRIVATE]"

@@ -29,11 +29,6 @@ type Edit struct {
 	Base   *change.PatchSet // the patch set it edits
 }
 
-// editPrefix is the ref prefix of account's edits of change n.
-func editPrefix(account, n int64) string {
-	return fmt.Sprintf("refs/users/%02d/%d/edit-%d/", account%100, account, n)
-}
-
 // editScope loads change n for an edit by the caller: open, and theirs to
 // add patch sets to.
 func (s *Service) editScope(ctx context.Context, caller Caller, n int64) (*change.Change, *repo.Repo, error) {
@@ -57,7 +52,7 @@ func (s *Service) editScope(ctx context.Context, caller Caller, n int64) (*chang
 
 // findEdit returns the caller's edit of ch, nil when there is none.
 func (s *Service) findEdit(ctx context.Context, r *repo.Repo, account int64, ch *change.Change) (*Edit, error) {
-	prefix := editPrefix(account, ch.Number)
+	prefix := change.EditRefPrefix(account, ch.Number)
 	refs, err := r.Refs(ctx, prefix)
 	if err != nil || len(refs) == 0 {
 		return nil, err
@@ -120,7 +115,7 @@ func (s *Service) modifyEdit(ctx context.Context, caller Caller, n int64, fn fun
 		if base, err = r.ReadCommit(ctx, ps.Commit); err != nil {
 			return err
 		}
-		ref = editPrefix(caller.Account.ID, n) + strconv.Itoa(ps.Number)
+		ref = change.EditRefPrefix(caller.Account.ID, n) + strconv.Itoa(ps.Number)
 	}
 	tree, message, err := fn(r, base)
 	if err != nil {
