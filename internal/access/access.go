@@ -51,6 +51,7 @@ import (
 	"strings"
 	"sync"
 
+	"tandem/internal/change"
 	"tandem/internal/project"
 )
 
@@ -299,12 +300,20 @@ func (c *Checker) Visibility() func(ref string) bool {
 // its change, and says whether the change is private to others (private,
 // and the subject is not its owner, a reviewer or CC), which takes
 // viewPrivateChanges on the branch as well. A ref branchOf does not know
-// (ok false) is not visible.
+// (ok false) is not visible. A change edit ref (refs/users/NN/ID/edit-C/P)
+// is visible to its author alone, while they may see the change.
 func (c *Checker) VisibilityWithChanges(branchOf func(ref string) (branch string, private, ok bool)) func(ref string) bool {
+	changeVisible := func(ref string) bool {
+		branch, private, ok := branchOf(ref)
+		return ok && c.Can(branch, project.PermRead) && (!private || c.Can(branch, project.PermViewPrivateChanges))
+	}
 	return func(ref string) bool {
 		if strings.HasPrefix(ref, "refs/changes/") {
-			branch, private, ok := branchOf(ref)
-			return ok && c.Can(branch, project.PermRead) && (!private || c.Can(branch, project.PermViewPrivateChanges))
+			return changeVisible(ref)
+		}
+		// A change edit is its author's alone, while they see the change.
+		if account, n, ps, ok := change.ParseEditRef(ref); ok {
+			return account == c.s.AccountID && c.s.AccountID != 0 && changeVisible(change.PatchSetRef(int(n), ps))
 		}
 		return c.Can(ref, project.PermRead)
 	}

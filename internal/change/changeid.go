@@ -258,6 +258,21 @@ func EditRefPrefix(account, c int64) string {
 	return fmt.Sprintf("refs/users/%02d/%d/edit-%d/", account%100, account, c)
 }
 
+// ParseEditRef splits a change edit ref, refs/users/NN/ACCOUNT/edit-C/PS,
+// made by EditRefPrefix.
+func ParseEditRef(ref string) (account, c int64, ps int, ok bool) {
+	var nn int
+	var tail string
+	if _, err := fmt.Sscanf(ref, "refs/users/%02d/%d/edit-%d/%s", &nn, &account, &c, &tail); err != nil {
+		return 0, 0, 0, false
+	}
+	n, err := strconv.Atoi(tail)
+	if err != nil || n <= 0 || ref != EditRefPrefix(account, c)+strconv.Itoa(n) {
+		return 0, 0, 0, false
+	}
+	return account, c, n, true
+}
+
 // ChangeMetaRef is the ref Gerrit keeps a change's NoteDb history in,
 // "refs/changes/NN/C/meta".
 func ChangeMetaRef(c int) string { return ChangeRefPrefix(c) + "meta" }

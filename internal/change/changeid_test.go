@@ -359,3 +359,19 @@ func TestParseChangePushRef(t *testing.T) {
 		})
 	}
 }
+
+func TestEditRef(t *testing.T) {
+	ref := EditRefPrefix(1000007, 42) + "3"
+	if ref != "refs/users/07/1000007/edit-42/3" {
+		t.Fatalf("EditRefPrefix: %s", ref)
+	}
+	if a, c, ps, ok := ParseEditRef(ref); !ok || a != 1000007 || c != 42 || ps != 3 {
+		t.Fatalf("ParseEditRef(%s) = %d %d %d %v", ref, a, c, ps, ok)
+	}
+	for _, bad := range []string{"refs/users/7/1000007/edit-42/3", "refs/users/08/1000007/edit-42/3", "refs/users/07/1000007/edit-42/x",
+		"refs/users/07/1000007/edit-42/03", "refs/users/07/1000007/edit-42/3/x", "refs/users/07/1000007", "refs/heads/main"} {
+		if _, _, _, ok := ParseEditRef(bad); ok {
+			t.Errorf("ParseEditRef(%s) accepted", bad)
+		}
+	}
+}

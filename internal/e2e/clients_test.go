@@ -476,6 +476,13 @@ func TestChangeEdits(t *testing.T) {
 	if c, err := alice.GetChange(ctx, n, gerrit.QueryChangesOpt{Fields: []string{"CURRENT_REVISION"}}); err != nil || c.Revisions[c.CurrentRevision].PatchSetNumber != 2 {
 		t.Fatalf("push %%edit made a patch set: %v %+v", err, c)
 	}
+	// Only alice may fetch her edit; not bob, not even the administrator.
+	for user, pw := range map[string]string{"alice": "alice-pw", "bob": "bob-pw", "admin": adminPassword} {
+		refs := s.mustGit(t, "", "", "ls-remote", s.httpURL(user, pw, "a/ed"))
+		if got, want := strings.Contains(refs, pushed+"\t"+info.Ref), user == "alice"; got != want {
+			t.Fatalf("%s sees the edit ref %s: %v\n%s", user, info.Ref, got, refs)
+		}
+	}
 	if err := alice.PublishChangeEdit(ctx, n); err != nil {
 		t.Fatalf("publish the pushed edit: %v", err)
 	}
