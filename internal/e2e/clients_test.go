@@ -599,6 +599,13 @@ func TestRevert(t *testing.T) {
 	if err != nil || files["r.txt"] == nil || files["r.txt"].Status != "D" {
 		t.Fatalf("files of the revert: %v %+v", err, files)
 	}
+	var msgs []struct {
+		Message string `json:"message"`
+	}
+	s.admin(t, "GET", "/a/changes/"+n+"/messages", nil).json(t, &msgs)
+	if last := msgs[len(msgs)-1].Message; last != "Created a revert of this change as "+rev.ChangeID {
+		t.Fatalf("the reverted change's last message: %q", last)
+	}
 	// Once r.txt has moved on, undoing its creation conflicts.
 	dir := filepath.Join(t.TempDir(), "w")
 	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "rv"), dir)
