@@ -394,6 +394,10 @@ func (cr restCreator) Revert(ctx context.Context, by restapi.Actor, ch *change.C
 		cr.c.serverPatchSet)
 }
 
+func (cr restCreator) PureRevert(ctx context.Context, ch *change.Change, claimed string) (bool, error) {
+	return cr.c.submit.PureRevert(ctx, ch.Number, claimed)
+}
+
 func (cr restCreator) CherryPick(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.CherryPickInput) (*change.Change, error) {
 	return cr.c.submit.CherryPick(ctx, submitCaller(by), ch.Number, ps.Number, in.Destination, in.Message, cr.c.serverPatchSet)
 }

@@ -606,6 +606,27 @@ func TestRevert(t *testing.T) {
 	if last := msgs[len(msgs)-1].Message; last != "Created a revert of this change as "+rev.ChangeID {
 		t.Fatalf("the reverted change's last message: %q", last)
 	}
+	// The revert undoes exactly what it names; the original reverts nothing.
+	var pure struct {
+		IsPureRevert bool `json:"is_pure_revert"`
+	}
+	wantJSON(t, s.admin(t, "GET", fmt.Sprintf("/a/changes/%d/pure_revert", rev.ChangeNumber), nil), 200, &pure)
+	if !pure.IsPureRevert {
+		t.Fatal("the revert is not a pure revert")
+	}
+	var root struct {
+		Parents []struct {
+			Commit string `json:"commit"`
+		} `json:"parents"`
+	}
+	s.admin(t, "GET", "/a/changes/"+n+"/revisions/current/commit", nil).json(t, &root)
+	wantJSON(t, s.admin(t, "GET", fmt.Sprintf("/a/changes/%d/pure_revert?o=%s", rev.ChangeNumber, root.Parents[0].Commit), nil), 200, &pure)
+	if pure.IsPureRevert {
+		t.Fatal("the revert is a pure revert of the project's first commit too")
+	}
+	if msg := s.admin(t, "GET", "/a/changes/"+n+"/pure_revert", nil); msg.status != 400 || !strings.Contains(msg.body, "change isn't a revert") {
+		t.Fatalf("pure_revert of a change that reverts nothing: %d %q", msg.status, msg.body)
+	}
 	// Once r.txt has moved on, undoing its creation conflicts.
 	dir := filepath.Join(t.TempDir(), "w")
 	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "rv"), dir)

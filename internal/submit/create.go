@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -324,4 +325,49 @@ func withChangeID(tree, parent string, who repo.Ident, msg string) (string, stri
 	sig := fmt.Sprintf("%s <%s> %d +0000", who.Name, who.Email, who.When.Unix())
 	key := change.GenerateChangeID(change.IDSource{Tree: tree, Parent: parent, Author: sig, Committer: sig, Message: msg})
 	return key, msg + "\n\nChange-Id: " + key
+}
+
+// revertsLine finds what a revert's message says it reverts.
+var revertsLine = regexp.MustCompile(`(?m)^This reverts commit ([0-9a-f]{40})`)
+
+// PureRevert reports whether change n's current patch set exactly undoes
+// the commit claimed (when empty, the one its message says it reverts) on
+// top of the patch set's parent: Gerrit's pure_revert check.
+func (s *Service) PureRevert(ctx context.Context, n int64, claimed string) (bool, error) {
+	ch, err := s.o.Changes.Get(ctx, s.o.DB, n)
+	if err != nil {
+		return false, err
+	}
+	ps, err := s.o.Changes.CurrentPatchSet(ctx, s.o.DB, ch)
+	if err != nil {
+		return false, err
+	}
+	if claimed == "" {
+		m := revertsLine.FindStringSubmatch(ps.Message)
+		if m == nil {
+			return false, fail.Errorf(fail.Invalid, "No ID was provided and change isn't a revert")
+		}
+		claimed = m[1]
+	}
+	r, err := s.o.Projects.Open(ctx, ch.Project)
+	if err != nil {
+		return false, err
+	}
+	reverted, err := r.Resolve(ctx, claimed+"^{commit}")
+	if err != nil {
+		return false, fail.Errorf(fail.Invalid, "invalid object ID: %s", claimed)
+	}
+	commit, err := r.ReadCommit(ctx, ps.Commit)
+	if err != nil {
+		return false, err
+	}
+	if len(commit.Parents) != 1 {
+		return false, nil
+	}
+	tree, err := merge.RevertTree(ctx, s.o.Runner, r, reverted, commit.Parents[0])
+	var conflict *merge.ConflictError
+	if errors.As(err, &conflict) {
+		return false, nil
+	}
+	return err == nil && tree == commit.Tree, err
 }

@@ -321,6 +321,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.listMessages(q, rc, rest[1:])
 	case "revert":
 		return a.revert(q, rc)
+	case "pure_revert":
+		return a.pureRevert(q, rc)
 	case "suggest_reviewers":
 		return a.suggestReviewers(q, rc)
 	case "edit", "edit:publish", "edit:message":

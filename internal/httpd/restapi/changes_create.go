@@ -17,6 +17,9 @@ type Creator interface {
 	CherryPick(ctx context.Context, by Actor, c *change.Change, ps *change.PatchSet, in CherryPickInput) (*change.Change, error)
 	// Revert returns the new change that undoes the merged change c.
 	Revert(ctx context.Context, by Actor, c *change.Change, in RevertInput) (*change.Change, error)
+	// PureRevert tells whether c exactly undoes the commit claimed (when
+	// empty, the one its message names).
+	PureRevert(ctx context.Context, c *change.Change, claimed string) (bool, error)
 }
 
 // ChangeInput is Gerrit's ChangeInput (the fields Tandem acts on).
@@ -124,4 +127,20 @@ func (a *API) revert(q *request, rc *resolvedChange) error {
 		return err
 	}
 	return a.writeChangeStatus(q, c, http.StatusOK)
+}
+
+// pureRevert answers GET /changes/ID/pure_revert[?o=COMMIT] with Gerrit's
+// PureRevertInfo.
+func (a *API) pureRevert(q *request, rc *resolvedChange) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if a.creator == nil {
+		return notFound(q.r.URL.Path)
+	}
+	pure, err := a.creator.PureRevert(q.r.Context(), rc.change, q.query.Get("o"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, map[string]bool{"is_pure_revert": pure})
 }
