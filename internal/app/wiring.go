@@ -139,6 +139,15 @@ func (e evaluator) LabelStatus(ctx context.Context, ch *change.Change, label str
 	return e.reviews.LabelStatus(ctx, ch, label)
 }
 
+func (e evaluator) HasEdit(ctx context.Context, ch *change.Change, account int64) (bool, error) {
+	r, err := e.c.projects.Open(ctx, ch.Project)
+	if err != nil {
+		return false, err
+	}
+	refs, err := r.Refs(ctx, change.EditRefPrefix(account, ch.Number))
+	return len(refs) > 0, err
+}
+
 func (e evaluator) Mergeable(ctx context.Context, ch *change.Change) (bool, error) {
 	return e.c.mergeable(ctx, ch)
 }

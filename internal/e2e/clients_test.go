@@ -476,6 +476,12 @@ func TestChangeEdits(t *testing.T) {
 	if c, err := alice.GetChange(ctx, n, gerrit.QueryChangesOpt{Fields: []string{"CURRENT_REVISION"}}); err != nil || c.Revisions[c.CurrentRevision].PatchSetNumber != 2 {
 		t.Fatalf("push %%edit made a patch set: %v %+v", err, c)
 	}
+	for user, want := range map[string]int{"alice": 1, "bob": 0} {
+		cs, err := gerrit.NewClient(strings.TrimSuffix(s.web, "/"), gerrit.BasicAuth(user, user+"-pw")).QueryChanges(ctx, "has:edit")
+		if err != nil || len(cs) != want {
+			t.Fatalf("%s's has:edit: %v %+v", user, err, cs)
+		}
+	}
 	// Only alice may fetch her edit; not bob, not even the administrator.
 	for user, pw := range map[string]string{"alice": "alice-pw", "bob": "bob-pw", "admin": adminPassword} {
 		refs := s.mustGit(t, "", "", "ls-remote", s.httpURL(user, pw, "a/ed"))

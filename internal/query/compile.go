@@ -37,6 +37,8 @@ type Evaluator interface {
 	// record — OK, NEED, REJECT, MAY or IMPOSSIBLE, "" when the label does
 	// not apply — and for OK and REJECT the account whose vote decided it.
 	LabelStatus(ctx context.Context, c *change.Change, label string) (status string, by int64, err error)
+	// HasEdit reports whether the account has a change edit of c.
+	HasEdit(ctx context.Context, c *change.Change, account int64) (bool, error)
 }
 
 // Options are the dependencies and the caller's parameters of a query.

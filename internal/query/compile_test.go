@@ -213,7 +213,8 @@ var operatorTests = []struct {
 	{"no unresolved", "-has:unresolved", 0, []int64{2, 3, 4, 5, 6}},
 	{"unresolved count", "unresolved:>0", 0, []int64{1}},
 	{"unresolved none", "unresolved:0", 0, []int64{2, 3, 4, 5, 6}},
-	{"has edit", "has:edit", 0, []int64{}},
+	{"has edit", "has:edit", alice, []int64{1, 4}}, // the edit of merged change 2 does not count
+	{"has edit, someone else", "has:edit", bob, []int64{}},
 
 	// time
 	{"before", `before:"2024-01-01 07:00:00"`, 0, []int64{4, 5, 6}},

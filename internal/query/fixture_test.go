@@ -241,7 +241,8 @@ func (r dbResolver) Labels(_ context.Context, project string) ([]LabelType, erro
 }
 
 // fakeEvaluator stands for submit rules and mergeability: change 1 is
-// submittable, 1 and 5 are mergeable, and label statuses are a table.
+// submittable, 1 and 5 are mergeable, label statuses are a table, and
+// alice has edits of changes 1, 2 and 4.
 type fakeEvaluator struct {
 	calls int
 }
@@ -254,6 +255,11 @@ func (e *fakeEvaluator) Submittable(_ context.Context, c *change.Change) (bool, 
 func (e *fakeEvaluator) Mergeable(_ context.Context, c *change.Change) (bool, error) {
 	e.calls++
 	return c.Number == 1 || c.Number == 5, nil
+}
+
+func (e *fakeEvaluator) HasEdit(_ context.Context, c *change.Change, account int64) (bool, error) {
+	e.calls++
+	return account == alice && (c.Number == 1 || c.Number == 2 || c.Number == 4), nil
 }
 
 func (e *fakeEvaluator) LabelStatus(_ context.Context, c *change.Change, label string) (string, int64, error) {

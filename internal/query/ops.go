@@ -433,7 +433,15 @@ func (c *compiler) has(v string) (*pred, error) {
 	case "hashtag":
 		return sqlPred(sq("c.id IN (SELECT h.change_id FROM hashtags h)")), nil
 	case "edit":
-		return predFalse, nil // Tandem has no change edits
+		// The caller's edits, which live in git; only open changes have
+		// them.
+		if c.opts.Caller == 0 {
+			return nil, errSignIn()
+		}
+		who := c.opts.Caller
+		return c.evalPred(sq("c.status = 'NEW'"), func(ctx context.Context, e Evaluator, ch *change.Change) (bool, error) {
+			return e.HasEdit(ctx, ch, who)
+		})
 	}
 	return nil, errUnsupported("has", v)
 }
