@@ -280,7 +280,7 @@ func changeRights(ctx context.Context, reviews *review.Service, viewer access.Su
 		return restapi.ChangeRights{}, err
 	}
 	return restapi.ChangeRights{Abandon: rt.Abandon, Restore: rt.Restore, Move: rt.Move, Delete: rt.Delete,
-		EditTopic: rt.EditTopic, EditHashtags: rt.EditHashtags, ToggleWIP: rt.ToggleWIP, SetPrivate: rt.SetPrivate}, nil
+		EditTopic: rt.EditTopic, EditHashtags: rt.EditHashtags, ToggleWIP: rt.ToggleWIP, SetPrivate: rt.SetPrivate, Revert: rt.Revert}, nil
 }
 
 func (r restReviews) Move(ctx context.Context, by restapi.Actor, ch *change.Change, in restapi.MoveInput) error {

@@ -537,6 +537,9 @@ func TestCreateAndCherryPick(t *testing.T) {
 	}
 
 	n := pushChange(t, s, "cp", "c.txt", "Pick me", 401)
+	if actions, err := alice.GetRevisionActions(ctx, n, "current"); err != nil || actions["cherrypick"] == nil {
+		t.Fatalf("revision actions offer no cherrypick: %v %v", err, actions)
+	}
 	picked, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "stable"})
 	if err != nil || picked.Branch != "stable" || picked.ChangeID != changeID(401) || fmt.Sprint(picked.ChangeNumber) == n {
 		t.Fatalf("CherryPickRevision: %v %+v", err, picked)
@@ -588,6 +591,20 @@ func TestRevert(t *testing.T) {
 	}
 	if _, err := admin.SubmitChange(ctx, n); err != nil {
 		t.Fatal(err)
+	}
+	// The change's actions offer revert to those who may.
+	for user, want := range map[string]bool{"admin": true, "alice": false} {
+		pw := user + "-pw"
+		if user == "admin" {
+			pw = adminPassword
+		}
+		var info struct {
+			Actions map[string]any `json:"actions"`
+		}
+		s.call(t, "GET", "/a/changes/"+n+"?o=CHANGE_ACTIONS", user, pw, nil, "").json(t, &info)
+		if _, got := info.Actions["revert"]; got != want {
+			t.Fatalf("%s is offered revert: %v (%v)", user, got, info.Actions)
+		}
 	}
 	if r := s.call(t, "POST", "/a/changes/"+n+"/revert", "alice", "alice-pw", map[string]any{}, ""); r.status != 403 || !strings.Contains(r.body, "revert not permitted") {
 		t.Fatalf("alice reverts: %d %q", r.status, r.body)

@@ -383,6 +383,9 @@ func (a *actor) canSee(reviewers []change.Reviewer) bool {
 // removable reviewers the REST layer shows.
 type Rights struct {
 	Abandon, Restore, Move, Delete, EditTopic, EditHashtags, ToggleWIP, SetPrivate bool
+	// Revert: the change is merged and the subject may revert it (revert
+	// on the branch, and create changes there).
+	Revert bool
 	// Vote holds, per applying label, the range the caller may vote
 	// (absent: only 0).
 	Vote map[string][2]int
@@ -403,6 +406,7 @@ func (s *Service) RightsOf(ctx context.Context, subj access.Subject, c *change.C
 	r.Restore = c.Status == change.StatusAbandoned && a.canRestore()
 	r.Move = c.Status == change.StatusNew && a.canMove(c.Branch)
 	r.Delete = c.Status != change.StatusMerged && a.canDelete()
+	r.Revert = c.Status == change.StatusMerged && a.chk.Can(c.Branch, project.PermRevert) && a.chk.Can("refs/for/"+c.Branch, project.PermPush)
 	r.EditTopic = a.canEditTopic()
 	r.EditHashtags = a.canEditHashtags()
 	r.ToggleWIP = c.Status.Open() && a.canToggleWIP()

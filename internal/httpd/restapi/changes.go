@@ -136,7 +136,7 @@ type Reviews interface {
 
 // ChangeRights is what a caller may do to a change.
 type ChangeRights struct {
-	Abandon, Restore, Move, Delete, EditTopic, EditHashtags, ToggleWIP, SetPrivate bool
+	Abandon, Restore, Move, Delete, EditTopic, EditHashtags, ToggleWIP, SetPrivate, Revert bool
 }
 
 // Submitter submits and rebases changes (internal/submit).

@@ -111,6 +111,7 @@ func (b *pageBuilder) changeActions(c *change.Change) (map[string]ActionInfo, er
 	add(r.Restore, "restore", "POST", "Restore", "Restore the change")
 	add(r.Move, "move", "POST", "Move Change", "Move change to a different branch")
 	add(r.Delete, "/", "DELETE", "Delete Change", fmt.Sprintf("Delete change %d", c.Number))
+	add(r.Revert && b.a.creator != nil, "revert", "POST", "Revert", "Revert the change")
 	if c.Status == change.StatusNew {
 		add(r.ToggleWIP && c.WIP, "ready", "POST", "Start Review", "Set Ready For Review")
 		add(r.ToggleWIP && !c.WIP, "wip", "POST", "Mark as work in progress", "Set Work In Progress")
@@ -125,7 +126,8 @@ func (b *pageBuilder) changeActions(c *change.Change) (map[string]ActionInfo, er
 
 // revisionActions are the actions on a patch set the caller may take:
 // submit (when the change is submittable, it is the current patch set and
-// the caller may submit) and rebase.
+// the caller may submit), rebase, and cherrypick (whose destination's
+// rights are checked when it is named).
 func (a *API) revisionActions(q *request, c *change.Change, ps *change.PatchSet, chk *access.Checker, eval *Evaluation) map[string]ActionInfo {
 	out := map[string]ActionInfo{}
 	if !c.Status.Open() || ps.Number != c.CurrentPS {
@@ -141,6 +143,9 @@ func (a *API) revisionActions(q *request, c *change.Change, ps *change.PatchSet,
 	}
 	if a.submitter != nil && (owner || chk.IsRefOwner(c.Branch) || chk.Can(c.Branch, project.PermRebase)) {
 		out["rebase"] = ActionInfo{Method: "POST", Label: "Rebase", Title: "Rebase onto tip of branch or parent change", Enabled: true}
+	}
+	if a.creator != nil {
+		out["cherrypick"] = ActionInfo{Method: "POST", Label: "Cherry Pick", Title: "Cherry pick change to a different branch", Enabled: true}
 	}
 	return out
 }
