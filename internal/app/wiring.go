@@ -256,6 +256,25 @@ func (r reviewRepos) DeleteRefs(ctx context.Context, projectName string, refs ma
 	return rp.UpdateRefs(ctx, ups...)
 }
 
+func (r reviewRepos) EditRefs(ctx context.Context, projectName string, n int64) (map[string]string, error) {
+	rp, err := r.c.projects.Open(ctx, projectName)
+	if err != nil {
+		return nil, err
+	}
+	// One glob per path level: refs/users/NN/ACCOUNT/edit-N/PS.
+	refs, err := rp.Refs(ctx, fmt.Sprintf("refs/users/*/*/edit-%d/*", n))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, ref := range refs {
+		if _, c, _, ok := change.ParseEditRef(ref.Name); ok && c == n {
+			out[ref.Name] = ref.OID
+		}
+	}
+	return out, nil
+}
+
 // submitReviews tells submit whether changes are submittable.
 type submitReviews struct{ r *review.Service }
 

@@ -497,6 +497,20 @@ func TestChangeEdits(t *testing.T) {
 	if err == nil || !strings.Contains(out, "edit is not supported for new changes") {
 		t.Fatalf("push %%edit of a new change: %v\n%s", err, out)
 	}
+
+	// Deleting a change deletes its edits.
+	n2 := pushChange(t, s, "ed", "gone.txt", "Going away", 303)
+	if err := alice.ChangeFileContentInChangeEdit(ctx, n2, "x.txt", "x\n"); err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(s.site, "git", "ed.git")
+	if refs := s.mustGit(t, bare, "", "for-each-ref", "refs/users/"); !strings.Contains(refs, "/edit-"+n2+"/") {
+		t.Fatalf("no edit ref of change %s:\n%s", n2, refs)
+	}
+	expect(t, s.admin(t, "DELETE", "/a/changes/"+n2, nil), 204, "delete change "+n2)
+	if refs := s.mustGit(t, bare, "", "for-each-ref", "refs/users/"); strings.Contains(refs, "/edit-"+n2+"/") {
+		t.Fatalf("the edit of deleted change %s stayed:\n%s", n2, refs)
+	}
 }
 
 // TestCreateAndCherryPick makes changes on the server's side with the Go

@@ -94,6 +94,10 @@ func (f *fakeRepos) Reachable(_ context.Context, _, commit, _ string) (bool, err
 	return f.merged[commit], nil
 }
 
+func (f *fakeRepos) EditRefs(context.Context, string, int64) (map[string]string, error) {
+	return nil, nil
+}
+
 func (f *fakeRepos) DeleteRefs(_ context.Context, _ string, refs map[string]string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -23,6 +24,9 @@ type Repositories interface {
 	// DeleteRefs deletes each ref, expected at the commit it maps to, in
 	// one transaction.
 	DeleteRefs(ctx context.Context, projectName string, refs map[string]string) error
+	// EditRefs returns every user's change edit refs of change n, each
+	// with the commit it points at.
+	EditRefs(ctx context.Context, projectName string, n int64) (map[string]string, error)
 }
 
 // TagMove tags the message of a moved change.
@@ -40,7 +44,7 @@ func (a *actor) canMove(dest string) bool {
 	return a.canAbandon() && a.chk.Can("refs/for/"+dest, project.PermPush)
 }
 
-// Delete deletes change n with all its rows and patch-set refs, emitting
+// Delete deletes change n with all its rows, patch-set refs and edits, emitting
 // change-deleted. Merged changes, and changes one of whose patch sets is
 // already on the branch, stay. The deletion is serialized with submits to
 // the branch, so a submit never lands a change that is going away.
@@ -84,6 +88,12 @@ func (s *Service) Delete(ctx context.Context, subj access.Subject, n int64) erro
 		}
 		refs[ps.Ref()] = ps.Commit
 	}
+	// The users' edits of the change go with it.
+	edits, err := s.repos.EditRefs(ctx, c.Project, n)
+	if err != nil {
+		return err
+	}
+	maps.Copy(refs, edits)
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		cur, err := s.getChange(ctx, tx, n)
 		if err != nil {

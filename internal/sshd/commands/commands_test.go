@@ -114,6 +114,8 @@ func (fakeRepos) BranchTip(_ context.Context, _, branch string) (string, error) 
 
 func (fakeRepos) Reachable(context.Context, string, string, string) (bool, error) { return false, nil }
 
+func (fakeRepos) EditRefs(context.Context, string, int64) (map[string]string, error) { return nil, nil }
+
 func (fakeRepos) DeleteRefs(context.Context, string, map[string]string) error {
 	return errors.New("fakeRepos: deleting refs is not faked")
 }
