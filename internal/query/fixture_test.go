@@ -82,6 +82,7 @@ type fxPS struct {
 	kind, message      string
 	files              []string
 	parents            int
+	onChange           int64 // the first parent is patch set 1 of this change
 	insertions, delets int
 }
 
@@ -118,7 +119,7 @@ var fixture = []fx{
 	{n: 4, project: "beta/sub", branch: "refs/heads/main", owner: alice, status: "NEW", subject: "WIP: draft idea", wip: true, hour: 7,
 		ps: []fxPS{{uploader: alice, author: alice, committer: alice, kind: "REWORK", message: "WIP: draft idea\n", files: []string{"a.txt"}}}},
 	{n: 5, project: "alpha", branch: "refs/heads/main", owner: dave, status: "NEW", subject: "Private thing", private: true, hour: 6,
-		ps:    []fxPS{{uploader: dave, author: dave, committer: dave, kind: "REWORK", message: "Private thing\n\nBug: 42\n", files: []string{"docs/README.md", "x/y/z.py"}, insertions: 3, delets: 3}},
+		ps:    []fxPS{{uploader: dave, author: dave, committer: dave, kind: "REWORK", message: "Private thing\n\nBug: 42\n", files: []string{"docs/README.md", "x/y/z.py"}, insertions: 3, delets: 3, onChange: 1}},
 		votes: []fxVote{{carol, "Code-Review", 1}, {bob, "Code-Review", 1}, {alice, "Verified", -1}}},
 	{n: 6, project: "gamma", branch: "refs/meta/config", owner: bob, status: "NEW", subject: "Update config", hour: 5,
 		ps:    []fxPS{{uploader: bob, author: bob, committer: bob, kind: "REWORK", message: "Update config\n", files: []string{"project.config"}, parents: 2}},
@@ -166,6 +167,9 @@ func insertChange(t testing.TB, q db.Querier, c fx) {
 	for i, p := range c.ps {
 		psn := i + 1
 		parents := []string{sha(fmt.Sprint("parent", c.n))}
+		if p.onChange != 0 {
+			parents[0] = commitOf(p.onChange, 1)
+		}
 		if p.parents == 2 {
 			parents = append(parents, sha(fmt.Sprint("parent2", c.n)))
 		}

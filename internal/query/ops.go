@@ -173,8 +173,40 @@ func (c *compiler) term(field, v string) (*pred, error) {
 		return sqlPred(sq("c.submission_id = ", param{v})), nil
 	case "conflicts":
 		return c.conflicts(v)
+	case "reviewedby":
+		return c.accountPred(field, v, reviewedBy)
+	case "reviewercount":
+		op, n, err := parseRelation(field, v)
+		if err != nil {
+			return nil, err
+		}
+		return sqlPred(sq("(SELECT COUNT(*) FROM reviewers r WHERE r.change_id = c.id AND r.state = 'REVIEWER') ", op, " ", param{n})), nil
+	case "parentof":
+		return c.parentOf(v)
 	}
 	return nil, errUnsupported(field, v)
+}
+
+// reviewedBy: one of the accounts, not the owner, wrote on the change
+// since the owner's last message (uploads write one), as is:reviewed asks
+// of anyone.
+func reviewedBy(ids []int64) frag {
+	return sq(`EXISTS (SELECT 1 FROM change_messages m WHERE m.change_id = c.id AND m.author_id <> c.owner_id AND `, in("m.author_id", ids),
+		` AND m.created_on > COALESCE((SELECT MAX(o.created_on) FROM change_messages o WHERE o.change_id = c.id AND o.author_id = c.owner_id), 0))`)
+}
+
+// parentOf compiles parentof:ID: the changes one of whose patch sets is a
+// parent of the current patch set of change ID.
+func (c *compiler) parentOf(v string) (*pred, error) {
+	id, err := parseChangeID(v)
+	if err != nil {
+		return nil, err
+	}
+	match := changeMatch(id)
+	// parents is a space-separated list of full ids.
+	return sqlPred(sq(`EXISTS (SELECT 1 FROM patch_sets p JOIN changes o ON `, match, `
+		JOIN patch_sets ops ON ops.change_id = o.id AND ops.ps = o.current_ps
+		WHERE p.change_id = c.id AND (' ' || ops.parents || ' ') LIKE ('% ' || p.commit_sha || ' %'))`)), nil
 }
 
 // Patterns are compiled on first use: every push starts this binary as a
@@ -334,6 +366,15 @@ func (c *compiler) conflicts(v string) (*pred, error) {
 	if err != nil {
 		return nil, err
 	}
+	match := changeMatch(id)
+	return sqlPred(sq(`c.status = 'NEW' AND EXISTS (SELECT 1 FROM changes o
+		JOIN patch_set_files fo ON fo.change_id = o.id AND fo.ps = o.current_ps
+		JOIN patch_set_files f ON f.change_id = c.id AND f.ps = c.current_ps AND f.path = fo.path
+		WHERE o.id <> c.id AND o.project = c.project AND o.branch = c.branch AND `, match, ")")), nil
+}
+
+// changeMatch selects (alias o) the change an ID argument names.
+func changeMatch(id changeID) frag {
 	var fs []frag
 	if id.number != 0 {
 		fs = append(fs, sq("o.id = ", param{id.number}))
@@ -347,10 +388,7 @@ func (c *compiler) conflicts(v string) (*pred, error) {
 	if id.branch != "" {
 		fs = append(fs, sq("o.branch = ", param{id.branch}))
 	}
-	return sqlPred(sq(`c.status = 'NEW' AND EXISTS (SELECT 1 FROM changes o
-		JOIN patch_set_files fo ON fo.change_id = o.id AND fo.ps = o.current_ps
-		JOIN patch_set_files f ON f.change_id = c.id AND f.ps = c.current_ps AND f.path = fo.path
-		WHERE o.id <> c.id AND o.project = c.project AND o.branch = c.branch AND `, joinFrags("AND", fs), ")")), nil
+	return joinFrags("AND", fs)
 }
 
 // commit compiles commit:SHA, a full or abbreviated id of any patch set.
