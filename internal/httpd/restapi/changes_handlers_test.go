@@ -204,7 +204,7 @@ func TestChangeReads(t *testing.T) {
 		if rev.Fetch["http"].URL != "http://alice@h/a/p" || rev.Fetch["ssh"].URL != "ssh://alice@h:29418/p" {
 			t.Fatalf("fetch %s", js(rev.Fetch))
 		}
-		if !ci.Submittable || len(ci.SubmitRequirements) != 1 || ci.SubmitRequirements[0].Status != "SATISFIED" {
+		if ci.Submittable == nil || !*ci.Submittable || len(ci.SubmitRequirements) != 1 || ci.SubmitRequirements[0].Status != "SATISFIED" {
 			t.Fatalf("submit state %v %s", ci.Submittable, js(ci.SubmitRequirements))
 		}
 		// alice owns the change: she may rebase it but not submit (the
@@ -675,5 +675,12 @@ func TestSubmittedTogether(t *testing.T) {
 	}
 	if w := e.do(t, "POST", "/changes/1/submitted_together", e.alice, "", ""); w.Code != 405 {
 		t.Fatalf("POST: %d", w.Code)
+	}
+	// Asked for, submittable is there when false too, as in Gerrit.
+	if w := e.do(t, "GET", "/changes/2?o=SUBMITTABLE", e.alice, "", ""); !strings.Contains(w.Body.String(), `"submittable":false`) {
+		t.Fatalf("change 2 with o=SUBMITTABLE: %s", w.Body)
+	}
+	if w := e.do(t, "GET", "/changes/2", e.alice, "", ""); strings.Contains(w.Body.String(), `"submittable"`) {
+		t.Fatalf("change 2 without o=SUBMITTABLE: %s", w.Body)
 	}
 }

@@ -341,7 +341,8 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 	eval := b.evals[c.Number]
 	if eval != nil {
 		if o.has(optSubmittable) {
-			info.Submittable = eval.Submittable && c.Status.Open()
+			ok := eval.Submittable && c.Status.Open()
+			info.Submittable = &ok
 		}
 		if o.has(optSubmitRequirements) {
 			info.SubmitRequirements = eval.Requirements

@@ -28,7 +28,7 @@ type ChangeInfo struct {
 	Reviewed               bool                          `json:"reviewed,omitempty"`
 	SubmitType             string                        `json:"submit_type,omitempty"`
 	Mergeable              *bool                         `json:"mergeable,omitempty"`
-	Submittable            bool                          `json:"submittable,omitempty"`
+	Submittable            *bool                         `json:"submittable,omitempty"` // with o=SUBMITTABLE, false too
 	Insertions             *int                          `json:"insertions,omitempty"`
 	Deletions              *int                          `json:"deletions,omitempty"`
 	TotalCommentCount      int                           `json:"total_comment_count"`
