@@ -183,8 +183,39 @@ func (c *compiler) term(field, v string) (*pred, error) {
 		return sqlPred(sq("(SELECT COUNT(*) FROM reviewers r WHERE r.change_id = c.id AND r.state = 'REVIEWER') ", op, " ", param{n})), nil
 	case "parentof":
 		return c.parentOf(v)
+	case "footer":
+		// KEY=VALUE or "KEY: VALUE"; the key in any case, the value exact.
+		key, val, ok := strings.Cut(v, "=")
+		if !ok {
+			key, val, ok = strings.Cut(v, ":")
+		}
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		if !ok || key == "" {
+			return nil, errValue(field, v)
+		}
+		return footerPred(key, func(m change.CommitMessage) bool { return m.Has(key, val) }), nil
+	case "hasfooter":
+		key := strings.TrimSpace(v)
+		return footerPred(key, func(m change.CommitMessage) bool { return len(m.Values(key)) > 0 }), nil
 	}
 	return nil, errUnsupported(field, v)
+}
+
+// footerPred matches the changes whose current commit message's footers
+// satisfy has; SQL first keeps the messages that mention the key.
+func footerPred(key string, has func(change.CommitMessage) bool) *pred {
+	super := curPS(`LOWER(ps.message) LIKE `, param{likeContains(strings.ToLower(key))}, ` ESCAPE '\'`)
+	return goPred(super, func(ctx context.Context, r *runner, cs []*change.Change) ([]bool, error) {
+		msgs, err := r.messages(ctx, cs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]bool, len(cs))
+		for i, ch := range cs {
+			out[i] = has(change.ParseCommitMessage(msgs[ch.Number]))
+		}
+		return out, nil
+	})
 }
 
 // reviewedBy: one of the accounts, not the owner, wrote on the change

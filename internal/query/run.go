@@ -309,3 +309,32 @@ func (r *runner) labels(ctx context.Context, res Resolver, project string) ([]La
 	r.labelsOf[project] = ts
 	return ts, nil
 }
+
+// messages reads the commit messages of the changes' current patch sets.
+func (r *runner) messages(ctx context.Context, cs []*change.Change) (map[int64]string, error) {
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.Number
+	}
+	b := &sqlb{}
+	b.raw("SELECT ps.change_id, ps.message FROM patch_sets ps JOIN changes c ON c.id = ps.change_id AND c.current_ps = ps.ps WHERE ")
+	in("c.id", ids)(b)
+	rows, err := r.q.Query(ctx, b.buf.String(), b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var msg string
+		if err := rows.Scan(&id, &msg); err != nil {
+			return nil, fmt.Errorf("read messages: %w", db.Classify(err))
+		}
+		out[id] = msg
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read messages: %w", db.Classify(err))
+	}
+	return out, nil
+}
