@@ -608,7 +608,8 @@ func testFetchInfo(t *testing.T, s *server, f reviewFixture) {
 	var mine restapi.ChangeInfo
 	aliceGet(t, s, fmt.Sprintf("/a/changes/%d?o=CURRENT_REVISION", f.n3), &mine)
 	fetch = mine.Revisions[f.sha3].Fetch
-	if _, ok := fetch["anonymous http"]; ok || fetch["http"].URL != strings.Replace(s.web, "//", "//alice@", 1)+"a/chg" ||
+	// The change is public, so alice is offered the anonymous URL too.
+	if fetch["anonymous http"].URL != s.web+"chg" || fetch["http"].URL != strings.Replace(s.web, "//", "//alice@", 1)+"a/chg" ||
 		fetch["ssh"].URL != s.sshURL("alice", "chg") {
 		t.Fatalf("alice's fetch info = %+v", fetch)
 	}
@@ -618,7 +619,7 @@ func testFetchInfo(t *testing.T, s *server, f reviewFixture) {
 	fetch = admins.Revisions[f.sha3].Fetch
 	dir := t.TempDir()
 	s.mustGit(t, dir, "", "init", "-q")
-	for _, scheme := range []string{"http", "ssh"} {
+	for _, scheme := range []string{"http", "ssh", "anonymous http"} {
 		u := strings.Replace(fetch[scheme].URL, "admin@", "admin:"+adminPassword+"@", 1)
 		if scheme == "ssh" {
 			u = fetch[scheme].URL

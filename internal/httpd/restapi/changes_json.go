@@ -13,6 +13,8 @@ import (
 	"tandem/internal/account"
 	"tandem/internal/change"
 	"tandem/internal/git/repo"
+	"tandem/internal/httpd/auth"
+	"tandem/internal/project"
 )
 
 // pageBuilder turns a page of changes into ChangeInfo: it loads each kind
@@ -48,6 +50,7 @@ type projectView struct {
 	name string
 	chk  *access.Checker // looked up on first use
 	repo *repo.Repo      // opened on first use
+	anon *access.Checker // anonymous users' permissions, looked up on first use
 }
 
 // checker returns the caller's permissions in pv's project, looked up on
@@ -445,7 +448,7 @@ func (b *pageBuilder) revision(c *change.Change, pv *projectView, ps *change.Pat
 		Created:     timestamp(ps.Created),
 		Uploader:    b.account(ps.UploaderID),
 		Ref:         ps.Ref(),
-		Fetch:       b.a.fetchInfo(b.q, c.Project, ps.Ref(), c.Number, ps.Number, o.has(optDownloadCommands)),
+		Fetch:       b.a.fetchInfo(b.q, c.Project, ps.Ref(), c.Number, ps.Number, o.has(optDownloadCommands), b.public(c, pv)),
 		Description: ps.Description,
 	}
 	if o.has(optAllCommits) || isCurrent && o.has(optCurrentCommit) {
@@ -632,10 +635,27 @@ func withSlash(u string) string {
 	return u + "/"
 }
 
+// public reports whether anonymous users could fetch the patch sets of c:
+// not private, on a branch they may read.
+func (b *pageBuilder) public(c *change.Change, pv *projectView) bool {
+	if c.Private || pv == nil || b.q.caller.Anonymous() || b.a.access == nil {
+		return false // an anonymous caller gets the anonymous URL anyway
+	}
+	if pv.anon == nil {
+		chk, _, err := b.a.access.Check(b.ctx, c.Project, auth.AnonymousCaller().Subject())
+		if err != nil {
+			return false
+		}
+		pv.anon = chk
+	}
+	return pv.anon.Can(c.Branch, project.PermRead)
+}
+
 // fetchURLs are the URLs a caller fetches a project from, by download
-// scheme: anonymous callers get "anonymous http"; signed-in callers with a
-// username get "http" (under /a/) and, when SSH is on, "ssh".
-func (a *API) fetchURLs(q *request, projectName string) map[string]string {
+// scheme: "anonymous http" for anonymous callers and, when the change is
+// public, for everyone; signed-in callers with a username get "http"
+// (under /a/) and, when SSH is on, "ssh".
+func (a *API) fetchURLs(q *request, projectName string, public bool) map[string]string {
 	web := withSlash(a.info.CanonicalWebURL)
 	user := ""
 	if q.caller.Account != nil {
@@ -645,6 +665,9 @@ func (a *API) fetchURLs(q *request, projectName string) map[string]string {
 		return map[string]string{"anonymous http": web + projectName}
 	}
 	out := map[string]string{}
+	if public {
+		out["anonymous http"] = web + projectName
+	}
 	u, err := url.Parse(web)
 	if err != nil {
 		return map[string]string{"anonymous http": web + projectName}
@@ -666,9 +689,9 @@ func (a *API) fetchURLs(q *request, projectName string) map[string]string {
 }
 
 // fetchInfo is RevisionInfo.fetch for one patch set ref.
-func (a *API) fetchInfo(q *request, projectName, ref string, changeNumber int64, ps int, commands bool) map[string]FetchInfo {
+func (a *API) fetchInfo(q *request, projectName, ref string, changeNumber int64, ps int, commands, public bool) map[string]FetchInfo {
 	out := map[string]FetchInfo{}
-	for scheme, u := range a.fetchURLs(q, projectName) {
+	for scheme, u := range a.fetchURLs(q, projectName, public) {
 		fi := FetchInfo{URL: u, Ref: ref}
 		if commands {
 			fetch := "git fetch " + u + " " + ref

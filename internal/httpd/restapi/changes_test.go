@@ -404,20 +404,26 @@ func testRequest(caller *account.Account) *request {
 
 func TestFetchURLs(t *testing.T) {
 	a := &API{info: ServerInfo{CanonicalWebURL: "https://review.example.com/r/", SSHAddress: "*:29418"}, log: slog.New(slog.DiscardHandler)}
-	got := a.fetchURLs(testRequest(nil), "p/q")
+	got := a.fetchURLs(testRequest(nil), "p/q", true)
 	if !reflect.DeepEqual(got, map[string]string{"anonymous http": "https://review.example.com/r/p/q"}) {
 		t.Fatalf("anonymous: %v", got)
 	}
-	got = a.fetchURLs(testRequest(&account.Account{ID: 7, Username: "jo"}), "p/q")
+	jo := testRequest(&account.Account{ID: 7, Username: "jo"})
+	got = a.fetchURLs(jo, "p/q", false)
 	want := map[string]string{"http": "https://jo@review.example.com/r/a/p/q", "ssh": "ssh://jo@review.example.com:29418/p/q"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("signed in: %v, want %v", got, want)
 	}
+	// A change anonymous users may fetch offers them the anonymous URL too.
+	want["anonymous http"] = "https://review.example.com/r/p/q"
+	if got = a.fetchURLs(jo, "p/q", true); !reflect.DeepEqual(got, want) {
+		t.Fatalf("signed in, public change: %v, want %v", got, want)
+	}
 	a.info.SSHAddress = ""
-	if got := a.fetchURLs(testRequest(&account.Account{ID: 8}), "p"); len(got) != 1 || got["anonymous http"] == "" {
+	if got := a.fetchURLs(testRequest(&account.Account{ID: 8}), "p", false); len(got) != 1 || got["anonymous http"] == "" {
 		t.Fatalf("account without a username: %v", got)
 	}
-	fi := a.fetchInfo(testRequest(nil), "p", "refs/changes/01/1/2", 1, 2, true)
+	fi := a.fetchInfo(testRequest(nil), "p", "refs/changes/01/1/2", 1, 2, true, true)
 	if cmd := fi["anonymous http"].Commands["Checkout"]; cmd != "git fetch https://review.example.com/r/p refs/changes/01/1/2 && git checkout FETCH_HEAD" {
 		t.Fatalf("checkout command %q", cmd)
 	}
