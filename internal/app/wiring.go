@@ -11,6 +11,7 @@ import (
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/events"
+	"tandem/internal/fail"
 	"tandem/internal/git/refupdate"
 	"tandem/internal/git/repo"
 	"tandem/internal/merge"
@@ -146,6 +147,14 @@ func (e evaluator) HasEdit(ctx context.Context, ch *change.Change, account int64
 	}
 	refs, err := r.Refs(ctx, change.EditRefPrefix(account, ch.Number))
 	return len(refs) > 0, err
+}
+
+func (e evaluator) PureRevert(ctx context.Context, ch *change.Change) (bool, error) {
+	pure, err := e.c.submit.PureRevert(ctx, ch.Number, "")
+	if fail.KindOf(err) == fail.Invalid {
+		return false, nil // the message names no commit, or an unknown one
+	}
+	return pure, err
 }
 
 func (e evaluator) Mergeable(ctx context.Context, ch *change.Change) (bool, error) {

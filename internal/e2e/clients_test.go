@@ -651,6 +651,9 @@ func TestRevert(t *testing.T) {
 	if !pure.IsPureRevert {
 		t.Fatal("the revert is not a pure revert")
 	}
+	if cs, err := admin.QueryChanges(ctx, "project:rv is:pure-revert"); err != nil || len(cs) != 1 || cs[0].ChangeNumber != rev.ChangeNumber {
+		t.Fatalf("is:pure-revert: %v %+v", err, cs)
+	}
 	var root struct {
 		Parents []struct {
 			Commit string `json:"commit"`

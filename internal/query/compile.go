@@ -39,6 +39,9 @@ type Evaluator interface {
 	LabelStatus(ctx context.Context, c *change.Change, label string) (status string, by int64, err error)
 	// HasEdit reports whether the account has a change edit of c.
 	HasEdit(ctx context.Context, c *change.Change, account int64) (bool, error)
+	// PureRevert reports whether c exactly undoes the commit its message
+	// says it reverts.
+	PureRevert(ctx context.Context, c *change.Change) (bool, error)
 }
 
 // Options are the dependencies and the caller's parameters of a query.

@@ -246,6 +246,7 @@ var operatorTests = []struct {
 	{"reviewercount", "reviewercount:1", 0, []int64{1}},
 	{"reviewercount none", "reviewercount:0", 0, []int64{2, 3, 4, 5, 6}},
 	{"footer", "footer:Bug=42", 0, []int64{5}},
+	{"is pure-revert", "is:pure-revert", 0, []int64{4}},
 	{"footer with a colon, key in any case", `footer:"bug: 42"`, 0, []int64{5}},
 	{"footer value is exact", "footer:Bug=4", 0, []int64{}},
 	{"hasfooter", "hasfooter:change-id", 0, []int64{1}},

@@ -117,7 +117,7 @@ var fixture = []fx{
 		ps:    []fxPS{{uploader: carol, author: carol, committer: carol, kind: "REWORK", message: "Remove old code\n", files: []string{"old/Thing.xml"}, delets: 300}},
 		votes: []fxVote{{alice, "Code-Review", -2}, {bob, "Code-Review", 1}}},
 	{n: 4, project: "beta/sub", branch: "refs/heads/main", owner: alice, status: "NEW", subject: "WIP: draft idea", wip: true, hour: 7,
-		ps: []fxPS{{uploader: alice, author: alice, committer: alice, kind: "REWORK", message: "WIP: draft idea\n", files: []string{"a.txt"}}}},
+		ps: []fxPS{{uploader: alice, author: alice, committer: alice, kind: "REWORK", message: "WIP: draft idea\n\nThis reverts commit 0123456789012345678901234567890123456789.\n", files: []string{"a.txt"}}}},
 	{n: 5, project: "alpha", branch: "refs/heads/main", owner: dave, status: "NEW", subject: "Private thing", private: true, hour: 6,
 		ps:    []fxPS{{uploader: dave, author: dave, committer: dave, kind: "REWORK", message: "Private thing\n\nBug: 42\n", files: []string{"docs/README.md", "x/y/z.py"}, insertions: 3, delets: 3, onChange: 1}},
 		votes: []fxVote{{carol, "Code-Review", 1}, {bob, "Code-Review", 1}, {alice, "Verified", -1}}},
@@ -264,6 +264,12 @@ func (e *fakeEvaluator) Mergeable(_ context.Context, c *change.Change) (bool, er
 func (e *fakeEvaluator) HasEdit(_ context.Context, c *change.Change, account int64) (bool, error) {
 	e.calls++
 	return account == alice && (c.Number == 1 || c.Number == 2 || c.Number == 4), nil
+}
+
+// PureRevert: change 4 is a pure revert, as far as the fake knows.
+func (e *fakeEvaluator) PureRevert(_ context.Context, c *change.Change) (bool, error) {
+	e.calls++
+	return c.Number == 4, nil
 }
 
 func (e *fakeEvaluator) LabelStatus(_ context.Context, c *change.Change, label string) (string, int64, error) {

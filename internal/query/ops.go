@@ -475,6 +475,11 @@ func (c *compiler) is(v string) (*pred, error) {
 		return c.accountPred("starredby", "self", starredBy)
 	case "merge":
 		return sqlPred(curPS(`ps.parents LIKE '% %'`)), nil
+	case "pure-revert":
+		// Only messages that name a reverted commit are checked in git.
+		return c.evalPred(curPS(`ps.message LIKE '%This reverts commit %'`), func(ctx context.Context, e Evaluator, ch *change.Change) (bool, error) {
+			return e.PureRevert(ctx, ch)
+		})
 	case "visible", "true":
 		return predTrue, nil
 	case "false":
