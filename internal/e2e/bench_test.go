@@ -190,7 +190,8 @@ func timeGit(b *testing.B, s *server, dir, key string, args ...string) time.Dura
 	return time.Since(start)
 }
 
-// report prints medians and ratios of each side against "disk".
+// report prints medians, the ratio of each side to "disk", and of a
+// transport to its floor, where measured.
 func report(b *testing.B, samples map[string][]time.Duration) {
 	med := map[string]float64{}
 	for side, ds := range samples {
@@ -202,42 +203,68 @@ func report(b *testing.B, samples map[string][]time.Duration) {
 		if side != "disk" && med["disk"] > 0 {
 			b.ReportMetric(m/med["disk"], side+"/disk")
 		}
+		if f := med[side+"-floor"]; f > 0 {
+			b.ReportMetric(m/f, side+"/floor")
+		}
 	}
 }
 
+// BenchmarkClone clones over each transport, and over each transport's
+// floor (see floor_test.go).
 func BenchmarkClone(b *testing.B) {
 	s := startServer(b, "sqlite")
 	disk := benchRepo(b, s, "clone")
+	httpFloor, sshFloor := newHTTPFloor(b, s.web), newSSHFloor(b, s)
+	floors := map[string]floor{"http-floor": httpFloor, "ssh-floor": sshFloor}
+	urls := map[string]string{
+		"disk":       "file://" + disk,
+		"http":       s.httpURL("admin", adminPassword, "a/clone"),
+		"ssh":        s.sshURL("admin", "clone"),
+		"http-floor": httpFloor.gitURL("admin", adminPassword, "a/clone"),
+		"ssh-floor":  sshFloor.gitURL("clone"),
+	}
 	tmp := b.TempDir()
+	clone := func(url, dst string) time.Duration {
+		defer os.RemoveAll(dst)
+		return timeGit(b, s, "", s.adminKey, "clone", "-q", "--bare", "--no-local", url, dst)
+	}
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for side, url := range map[string]string{
-			"disk": "file://" + disk,
-			"http": s.httpURL("admin", adminPassword, "a/clone"),
-			"ssh":  s.sshURL("admin", "clone"),
-		} {
-			dst := filepath.Join(tmp, fmt.Sprintf("%s-%d", side, i))
-			samples[side] = append(samples[side], timeGit(b, s, "", s.adminKey, "clone", "-q", "--bare", "--no-local", url, dst))
-			os.RemoveAll(dst)
+		b.StopTimer()
+		for side, f := range floors {
+			f.record()
+			clone(urls[side], filepath.Join(tmp, "rehearsal"))
+			f.replay()
+		}
+		b.StartTimer()
+		for side, url := range urls {
+			samples[side] = append(samples[side], clone(url, filepath.Join(tmp, fmt.Sprintf("%s-%d", side, i))))
 		}
 	}
 	b.StopTimer()
 	report(b, samples)
 }
 
-// BenchmarkFetchOneCommit fetches one new commit over each transport, and
-// through git http-backend and OpenSSH as the peer HTTP and SSH servers.
+// BenchmarkFetchOneCommit fetches one new commit over each transport and
+// each transport's floor, and through git http-backend and OpenSSH as the
+// peer HTTP and SSH servers.
 func BenchmarkFetchOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	disk := benchRepo(b, s, "fetch")
+	httpFloor, sshFloor := newHTTPFloor(b, s.web), newSSHFloor(b, s)
+	floors := map[string]floor{"http-floor": httpFloor, "ssh-floor": sshFloor}
 	urls := map[string]string{
-		"disk":    "file://" + disk,
-		"http":    s.httpURL("admin", adminPassword, "a/fetch"),
-		"ssh":     s.sshURL("admin", "fetch"),
-		"backend": httpBackend(b, filepath.Dir(disk)) + "/fetch.git",
-		"openssh": openSSH(b, s) + disk,
+		"disk":       "file://" + disk,
+		"http":       s.httpURL("admin", adminPassword, "a/fetch"),
+		"ssh":        s.sshURL("admin", "fetch"),
+		"http-floor": httpFloor.gitURL("admin", adminPassword, "a/fetch"),
+		"ssh-floor":  sshFloor.gitURL("fetch"),
+		"backend":    httpBackend(b, filepath.Dir(disk)) + "/fetch.git",
+		"openssh":    openSSH(b, s) + disk,
 	}
+	httpFloor.record()
+	sshFloor.record()
 	clients := map[string]string{}
 	for side, url := range urls {
 		clients[side] = filepath.Join(b.TempDir(), side)
@@ -245,15 +272,30 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 	}
 	work := filepath.Join(b.TempDir(), "work")
 	s.mustGit(b, "", "", "clone", "-q", "--no-local", "file://"+disk, work)
+	fetch := func(side, dir string) time.Duration {
+		return timeGit(b, s, dir, s.adminKey, "fetch", "-q", urls[side], "+refs/heads/main:refs/heads/main")
+	}
+	rehearsal := filepath.Join(b.TempDir(), "rehearsal")
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		s.commit(b, work, "bench.txt", fmt.Sprintf("fetch %d\n", i))
 		s.mustGit(b, work, s.adminKey, "push", "-q", s.sshURL("admin", "fetch"), "HEAD:refs/heads/main")
+		for side, f := range floors {
+			// The same fetch into a copy of the client sends the same
+			// requests.
+			f.record()
+			if out, err := exec.Command("cp", "-a", clients[side], rehearsal).CombinedOutput(); err != nil {
+				b.Fatalf("copy the client: %v\n%s", err, out)
+			}
+			fetch(side, rehearsal)
+			os.RemoveAll(rehearsal)
+			f.replay()
+		}
 		b.StartTimer()
-		for side, url := range urls {
-			samples[side] = append(samples[side], timeGit(b, s, clients[side], s.adminKey, "fetch", "-q", url, "+refs/heads/main:refs/heads/main"))
+		for side := range urls {
+			samples[side] = append(samples[side], fetch(side, clients[side]))
 		}
 	}
 	b.StopTimer()
