@@ -46,7 +46,13 @@ type Change struct {
 	Submitted    time.Time // zero unless merged
 	SubmitterID  int64
 	SubmissionID string
-	Version      int64 // bumped on every update
+	// RevertOf is the change this one reverts, CherryPickOf and
+	// CherryPickOfPS the change and patch set it is a cherry-pick of, when
+	// Tandem made it so; else 0.
+	RevertOf       int64
+	CherryPickOf   int64
+	CherryPickOfPS int
+	Version        int64 // bumped on every update
 }
 
 // ShortBranch returns the branch without refs/heads/.

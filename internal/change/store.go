@@ -75,11 +75,13 @@ func (s *Store) NextNumber(ctx context.Context, q db.Querier) (int64, error) {
 func (s *Store) Insert(ctx context.Context, q db.Querier, c *Change) error {
 	c.Version = 1
 	_, err := q.Exec(ctx, `INSERT INTO changes (id, project, branch, change_key, owner_id, status, subject, topic,
-		current_ps, wip, private, reviewed, created_on, updated_on, submitted_on, submitter_id, submission_id, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		current_ps, wip, private, reviewed, created_on, updated_on, submitted_on, submitter_id, submission_id,
+		revert_of, cherry_pick_of_change, cherry_pick_of_ps, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		c.Number, c.Project, c.Branch, c.Key, c.OwnerID, string(c.Status), c.Subject, c.Topic,
 		c.CurrentPS, c.WIP, c.Private, c.Reviewed, micros(c.Created), micros(c.Updated),
-		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID), c.Version)
+		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID),
+		nullID(c.RevertOf), nullID(c.CherryPickOf), nullID(int64(c.CherryPickOfPS)), c.Version)
 	if errors.Is(err, db.ErrConflict) {
 		return fail.Errorf(fail.Conflict, "%s has duplicates", c.Key)
 	}
@@ -91,10 +93,12 @@ func (s *Store) Insert(ctx context.Context, q db.Querier, c *Change) error {
 func (s *Store) Update(ctx context.Context, q db.Querier, c *Change) error {
 	res, err := q.Exec(ctx, `UPDATE changes SET status = $1, subject = $2, topic = $3, current_ps = $4,
 		wip = $5, private = $6, reviewed = $7, updated_on = $8, submitted_on = $9, submitter_id = $10,
-		submission_id = $11, version = version + 1, owner_id = $12, branch = $13
-		WHERE id = $14 AND version = $15`,
+		submission_id = $11, version = version + 1, owner_id = $12, branch = $13,
+		cherry_pick_of_change = $14, cherry_pick_of_ps = $15
+		WHERE id = $16 AND version = $17`,
 		string(c.Status), c.Subject, c.Topic, c.CurrentPS, c.WIP, c.Private, c.Reviewed, micros(c.Updated),
-		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID), c.OwnerID, c.Branch, c.Number, c.Version)
+		nullTime(c.Submitted), nullID(c.SubmitterID), nullString(c.SubmissionID), c.OwnerID, c.Branch,
+		nullID(c.CherryPickOf), nullID(int64(c.CherryPickOfPS)), c.Number, c.Version)
 	if errors.Is(err, db.ErrConflict) {
 		return fail.Errorf(fail.Conflict, "%s has duplicates", c.Key)
 	}
@@ -124,7 +128,8 @@ func (s *Store) Delete(ctx context.Context, q db.Querier, c *Change) error {
 }
 
 const changeColumns = `id, project, branch, change_key, owner_id, status, subject, topic, current_ps, wip, private,
-	reviewed, created_on, updated_on, COALESCE(submitted_on, 0), COALESCE(submitter_id, 0), COALESCE(submission_id, ''), version`
+	reviewed, created_on, updated_on, COALESCE(submitted_on, 0), COALESCE(submitter_id, 0), COALESCE(submission_id, ''),
+	COALESCE(revert_of, 0), COALESCE(cherry_pick_of_change, 0), COALESCE(cherry_pick_of_ps, 0), version`
 
 // ChangeColumns is the column list ScanChange expects, for queries that
 // select changes with their own WHERE clause.
@@ -136,7 +141,8 @@ func ScanChange(scan func(...any) error) (*Change, error) {
 	var status string
 	var created, updated, submitted int64
 	if err := scan(&c.Number, &c.Project, &c.Branch, &c.Key, &c.OwnerID, &status, &c.Subject, &c.Topic, &c.CurrentPS,
-		&c.WIP, &c.Private, &c.Reviewed, &created, &updated, &submitted, &c.SubmitterID, &c.SubmissionID, &c.Version); err != nil {
+		&c.WIP, &c.Private, &c.Reviewed, &created, &updated, &submitted, &c.SubmitterID, &c.SubmissionID,
+		&c.RevertOf, &c.CherryPickOf, &c.CherryPickOfPS, &c.Version); err != nil {
 		return nil, err
 	}
 	c.Status = Status(status)

@@ -249,3 +249,36 @@ func TestCurrentFilesOf(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeRoundTrip writes every field of a change and reads it back,
+// after an insert and after an update.
+func TestChangeRoundTrip(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := seedReviewed(t, d) // change 1
+		when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+		c := &change.Change{Number: 2, Project: "p", Branch: "refs/heads/stable", Key: "I" + strings.Repeat("2", 40),
+			OwnerID: alice, Status: change.StatusNew, Subject: "Pick", Topic: "t", CurrentPS: 1, WIP: true, Private: true,
+			Created: when, Updated: when, RevertOf: 1, CherryPickOf: 1, CherryPickOfPS: 3}
+		check := func(what string) {
+			t.Helper()
+			got, err := s.Get(ctx, d, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, c) {
+				t.Fatalf("%s: read %+v, want %+v", what, got, c)
+			}
+		}
+		if err := d.Tx(ctx, func(tx *db.Tx) error { return s.Insert(ctx, tx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		check("after insert")
+		c.Status, c.Submitted, c.SubmitterID, c.SubmissionID = change.StatusMerged, when.Add(time.Hour), alice, "2-1"
+		c.CherryPickOf, c.CherryPickOfPS, c.Updated = 0, 0, when.Add(time.Hour)
+		if err := d.Tx(ctx, func(tx *db.Tx) error { return s.Update(ctx, tx, c) }); err != nil {
+			t.Fatal(err)
+		}
+		check("after update")
+	})
+}

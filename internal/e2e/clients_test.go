@@ -562,11 +562,47 @@ func TestCreateAndCherryPick(t *testing.T) {
 	if err != nil || files["c.txt"] == nil {
 		t.Fatalf("files of the cherry-pick: %v %+v", err, files)
 	}
+	// The pick says where it came from, and queries find it by that.
+	provenance := func(number int) (change, patchSet int) {
+		t.Helper()
+		var info struct {
+			Change   int `json:"cherry_pick_of_change"`
+			PatchSet int `json:"cherry_pick_of_patch_set"`
+		}
+		wantJSON(t, s.call(t, "GET", fmt.Sprintf("/a/changes/%d", number), "alice", "alice-pw", nil, ""), 200, &info)
+		return info.Change, info.PatchSet
+	}
+	if c, ps := provenance(picked.ChangeNumber); fmt.Sprint(c) != n || ps != 1 {
+		t.Fatalf("the pick is a cherry-pick of %d,%d, want %s,1", c, ps, n)
+	}
+	for _, q := range []string{"is:cherrypick project:cp", "cherrypickof:" + n, "cherrypickof:" + n + ",1", "cherrypickof:cp~" + n} {
+		if cs, err := alice.QueryChanges(ctx, q); err != nil || len(cs) != 1 || cs[0].ChangeNumber != picked.ChangeNumber {
+			t.Fatalf("%s: %v %+v", q, err, cs)
+		}
+	}
+	if cs, err := alice.QueryChanges(ctx, "cherrypickof:"+n+",2"); err != nil || len(cs) != 0 {
+		t.Fatalf("cherrypickof another patch set: %v %+v", err, cs)
+	}
 	// The same Change-Id on stable: the next pick is its second patch set.
 	again, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "refs/heads/stable", Message: "Pick me, reworded"})
 	if err != nil || again.ChangeNumber != picked.ChangeNumber || again.Subject != "Pick me, reworded" ||
 		again.Revisions[again.CurrentRevision].PatchSetNumber != 2 {
 		t.Fatalf("second pick: %v %+v", err, again)
+	}
+	if c, ps := provenance(picked.ChangeNumber); fmt.Sprint(c) != n || ps != 1 {
+		t.Fatalf("after the second pick the change is a cherry-pick of %d,%d", c, ps)
+	}
+	// A patch set pushed onto it is nobody's cherry-pick.
+	{
+		dir := filepath.Join(t.TempDir(), "amend")
+		s.mustGit(t, "", "", "clone", "-q", "-b", "stable", s.httpURL("", "", "cp"), dir)
+		s.mustGit(t, dir, "", "fetch", "-q", s.httpURL("", "", "cp"), fmt.Sprintf("refs/changes/%02d/%d/2", picked.ChangeNumber%100, picked.ChangeNumber))
+		s.mustGit(t, dir, "", "checkout", "-q", "FETCH_HEAD")
+		s.mustGit(t, dir, "", "commit", "-q", "--amend", "-m", "Pick me, pushed\n\nChange-Id: "+changeID(401))
+		s.mustGit(t, dir, "", "push", "-q", s.httpURL("admin", adminPassword, "cp"), "HEAD:refs/for/stable")
+		if c, ps := provenance(picked.ChangeNumber); c != 0 || ps != 0 {
+			t.Fatalf("after a push the change is a cherry-pick of %d,%d", c, ps)
+		}
 	}
 	if _, err := alice.CherryPickRevision(ctx, n, "current", gerrit.CherryPickInput{Destination: "main"}); !hasStatus(err, 409, "onto its own branch") {
 		t.Fatalf("a pick onto its own branch: %v", err)
@@ -625,8 +661,11 @@ func TestRevert(t *testing.T) {
 	}
 	var rev gerrit.ChangeInfo
 	wantJSON(t, s.admin(t, "POST", "/a/changes/"+n+"/revert", map[string]any{"topic": "undo"}), 200, &rev)
-	if rev.Subject != `Revert "Add r"` || rev.Branch != "main" || rev.Topic != "undo" || rev.Status != "NEW" {
+	if rev.Subject != `Revert "Add r"` || rev.Branch != "main" || rev.Topic != "undo" || rev.Status != "NEW" || fmt.Sprint(rev.RevertOf) != n {
 		t.Fatalf("revert change %+v", rev)
+	}
+	if cs, err := admin.QueryChanges(ctx, "revertof:"+n); err != nil || len(cs) != 1 || cs[0].ChangeNumber != rev.ChangeNumber {
+		t.Fatalf("revertof: %v %+v", err, cs)
 	}
 	msg, err := admin.GetCommitMessage(ctx, fmt.Sprint(rev.ChangeNumber))
 	if err != nil || !strings.Contains(msg.FullMessage, "This reverts commit ") || !strings.Contains(msg.FullMessage, "Change-Id: "+rev.ChangeID) {

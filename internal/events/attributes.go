@@ -53,6 +53,9 @@ type ChangeAttr struct {
 	NeededBy      []DependencyAttr   `json:"neededBy,omitempty"`
 	SubmitRecords []SubmitRecordAttr `json:"submitRecords,omitempty"`
 	AllReviewers  []*AccountAttr     `json:"allReviewers,omitempty"`
+	// The change and patch set this one is a cherry-pick of, if any.
+	CherryPickOfChange   int64 `json:"cherryPickOfChange,omitempty"`
+	CherryPickOfPatchSet int   `json:"cherryPickOfPatchSet,omitempty"`
 }
 
 // RefName returns the full name of the change's destination branch.
@@ -197,6 +200,9 @@ func ChangeAttribute(c *change.Change, owner *account.Account, webURL string) *C
 		Status:    string(c.Status),
 		WIP:       c.WIP,
 		Private:   c.Private,
+
+		CherryPickOfChange:   c.CherryPickOf,
+		CherryPickOfPatchSet: c.CherryPickOfPS,
 	}
 	if !c.Updated.IsZero() {
 		attr.LastUpdated = c.Updated.Unix()

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,6 +179,14 @@ func TestAttributes(t *testing.T) {
 			`"lastUpdated":1772359290,"open":false,"status":"MERGED","wip":true,"private":true}`
 		if got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+	t.Run("a cherry-pick names its source", func(t *testing.T) {
+		c := *chg
+		c.CherryPickOf, c.CherryPickOfPS = 7, 3
+		got := jsonOf(t, events.ChangeAttribute(&c, nil, "http://h/"))
+		if want := `"cherryPickOfChange":7,"cherryPickOfPatchSet":3}`; !strings.HasSuffix(got, want) {
+			t.Errorf("got %s, want it to end %s", got, want)
 		}
 	})
 	t.Run("change on a non-branch ref keeps its full name", func(t *testing.T) {

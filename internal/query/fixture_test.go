@@ -151,6 +151,8 @@ func seedFixture(t testing.TB, q db.Querier) {
 	comment("c4d", 4, bob, false, true, "")
 	comment("c6d", 6, bob, true, true, "") // a draft never counts as unresolved
 	exec(t, q, `INSERT INTO stars (account_id, change_id) VALUES ($1, 1)`, bob)
+	exec(t, q, `UPDATE changes SET revert_of = 2 WHERE id = 4`)
+	exec(t, q, `UPDATE changes SET cherry_pick_of_change = 1, cherry_pick_of_ps = 1 WHERE id = 5`)
 	exec(t, q, `INSERT INTO change_messages (id, change_id, ps, author_id, message, created_on) VALUES
 		(1, 1, 1, $1, 'Uploaded patch set 1.', $3), (2, 1, 2, $2, 'Patch Set 2: Code-Review+2', $4)`, alice, carol, us(1), us(2))
 }

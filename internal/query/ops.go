@@ -183,6 +183,14 @@ func (c *compiler) term(field, v string) (*pred, error) {
 		return sqlPred(sq("(SELECT COUNT(*) FROM reviewers r WHERE r.change_id = c.id AND r.state = 'REVIEWER') ", op, " ", param{n})), nil
 	case "parentof":
 		return c.parentOf(v)
+	case "revertof":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, errValue(field, v)
+		}
+		return sqlPred(sq("c.revert_of = ", param{n})), nil
+	case "cherrypickof":
+		return cherryPickOf(v)
 	case "footer":
 		// KEY=VALUE or "KEY: VALUE"; the key in any case, the value exact.
 		key, val, ok := strings.Cut(v, "=")
@@ -238,6 +246,31 @@ func (c *compiler) parentOf(v string) (*pred, error) {
 	return sqlPred(sq(`EXISTS (SELECT 1 FROM patch_sets p JOIN changes o ON `, match, `
 		JOIN patch_sets ops ON ops.change_id = o.id AND ops.ps = o.current_ps
 		WHERE p.change_id = c.id AND (' ' || ops.parents || ' ') LIKE ('% ' || p.commit_sha || ' %'))`)), nil
+}
+
+// cherryPickOf compiles cherrypickof:CHANGE[,PATCHSET], CHANGE a number
+// or project~number.
+func cherryPickOf(v string) (*pred, error) {
+	id, psText, hasPS := strings.Cut(v, ",")
+	ps := 0
+	if hasPS {
+		var err error
+		if ps, err = strconv.Atoi(psText); err != nil || ps <= 0 {
+			return nil, errValue("cherrypickof", v)
+		}
+	}
+	cid, err := parseChangeID(id)
+	if err != nil || cid.number == 0 || cid.key != "" {
+		return nil, errValue("cherrypickof", v)
+	}
+	f := sq("c.cherry_pick_of_change = ", param{cid.number})
+	if cid.project != "" {
+		f = sq(`EXISTS (SELECT 1 FROM changes o WHERE o.id = c.cherry_pick_of_change AND `, changeMatch(cid), `)`)
+	}
+	if hasPS {
+		f = joinFrags("AND", []frag{f, sq("c.cherry_pick_of_ps = ", param{ps})})
+	}
+	return sqlPred(f), nil
 }
 
 // Patterns are compiled on first use: every push starts this binary as a
@@ -475,6 +508,8 @@ func (c *compiler) is(v string) (*pred, error) {
 		return c.accountPred("starredby", "self", starredBy)
 	case "merge":
 		return sqlPred(curPS(`ps.parents LIKE '% %'`)), nil
+	case "cherrypick":
+		return sqlPred(sq("c.cherry_pick_of_change IS NOT NULL")), nil
 	case "pure-revert":
 		// Only messages that name a reverted commit are checked in git.
 		return c.evalPred(curPS(`ps.message LIKE '%This reverts commit %'`), func(ctx context.Context, e Evaluator, ch *change.Change) (bool, error) {

@@ -446,6 +446,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					fmt.Fprintf(msgs, "warning: no changes between prior commit %s and new commit %s\n", change.AbbrevCommit(prev.Commit), change.AbbrevCommit(p.commit.OID))
 				}
 				ch.CurrentPS = ps.Number
+				// A pushed patch set is nobody's cherry-pick, as in Gerrit.
+				ch.CherryPickOf, ch.CherryPickOfPS = 0, 0
 				ch.Subject = p.commit.Subject()
 				ch.Updated = now
 				if opts.topicSet {

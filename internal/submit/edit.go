@@ -242,8 +242,8 @@ func (s *Service) PublishEdit(ctx context.Context, caller Caller, n int64, newPa
 		kind = change.KindNoCodeChange
 	}
 	now := s.o.Clock.Now().UTC().Truncate(time.Microsecond)
-	out, err := s.addPatchSet(ctx, r, caller, ch, edit.Base, edit.Commit.OID, kind,
-		fmt.Sprintf("Patch Set %d: Published edit on patch set %d.", edit.Base.Number+1, edit.Base.Number), now, newPatchSet)
+	out, err := s.addPatchSet(ctx, r, caller, ch, edit.Base, patchSetSpec{commit: edit.Commit.OID, kind: kind,
+		message: fmt.Sprintf("Patch Set %d: Published edit on patch set %d.", edit.Base.Number+1, edit.Base.Number)}, now, newPatchSet)
 	if err != nil {
 		return nil, err
 	}

@@ -304,6 +304,9 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		IsPrivate:              c.Private,
 		WorkInProgress:         c.WIP,
 		HasReviewStarted:       c.Reviewed,
+		RevertOf:               c.RevertOf,
+		CherryPickOfChange:     c.CherryPickOf,
+		CherryPickOfPatchSet:   c.CherryPickOfPS,
 	}
 	if info.Hashtags == nil {
 		info.Hashtags = []string{}

@@ -52,6 +52,9 @@ type ChangeInfo struct {
 	WorkInProgress         bool                          `json:"work_in_progress,omitempty"`
 	HasReviewStarted       bool                          `json:"has_review_started,omitempty"`
 	SubmissionID           string                        `json:"submission_id,omitempty"`
+	RevertOf               int64                         `json:"revert_of,omitempty"`
+	CherryPickOfChange     int64                         `json:"cherry_pick_of_change,omitempty"`
+	CherryPickOfPatchSet   int                           `json:"cherry_pick_of_patch_set,omitempty"`
 	MoreChanges            bool                          `json:"_more_changes,omitempty"`
 }
 
