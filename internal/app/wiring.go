@@ -59,6 +59,10 @@ func (r queryResolver) Labels(ctx context.Context, projectName string) ([]query.
 	return queryLabels(project.EffectiveLabels(st.Chain)), nil
 }
 
+func (r queryResolver) ChildProjects(ctx context.Context, projectName string) ([]string, error) {
+	return r.c.projects.Children(ctx, projectName)
+}
+
 func queryLabels(ls []project.LabelType) []query.LabelType {
 	out := make([]query.LabelType, 0, len(ls))
 	for _, l := range ls {

@@ -132,6 +132,23 @@ func TestProjectListing(t *testing.T) {
 	if got := children("alice", "All-Projects/children/?recursive"); fmt.Sprint(got) != "[lp-code<lp-perms lp-perms<All-Projects lp-ro<All-Projects]" {
 		t.Errorf("alice's descendants of All-Projects: %v", got)
 	}
+	// parentproject: finds changes of a project and of its children.
+	inCode := pushChange(t, s, "lp-code", "c.txt", "In lp-code", 701)
+	expect(t, s.admin(t, "PUT", "/a/projects/elsewhere", map[string]any{"create_empty_commit": true}), 201, "create elsewhere")
+	pushChange(t, s, "elsewhere", "r.txt", "Elsewhere", 702)
+	for q, want := range map[string]string{"parentproject:lp-perms": "[" + inCode + "]", "parentproject:lp-code": "[" + inCode + "]"} {
+		var found []struct {
+			Number int `json:"_number"`
+		}
+		wantJSON(t, s.admin(t, "GET", "/a/changes/?q="+q, nil), 200, &found)
+		var got []string
+		for _, c := range found {
+			got = append(got, fmt.Sprint(c.Number))
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("%s finds %v, want %s", q, got, want)
+		}
+	}
 
 	for query, want := range map[string]string{
 		"all&state=ACTIVE": "'all' and 'state' may not be used together",

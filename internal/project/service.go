@@ -300,6 +300,32 @@ func (s *Service) Names(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// Children returns, in order, the projects whose parent is name (not
+// their descendants), whoever may see them.
+func (s *Service) Children(ctx context.Context, name string) ([]string, error) {
+	names, err := s.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		if n == name {
+			continue
+		}
+		_, cfg, err := s.loadOne(ctx, n)
+		if fail.Is(err, fail.NotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cfg.ParentName(n) == name {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 // Filter selects projects by name, as GET /projects/ and ls-projects do.
 type Filter struct {
 	Prefix    string // p=

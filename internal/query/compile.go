@@ -26,6 +26,8 @@ type Resolver interface {
 	// Labels returns the labels configured for a project (inherited
 	// ones included). An unknown project has none.
 	Labels(ctx context.Context, project string) ([]LabelType, error)
+	// ChildProjects returns the projects whose parent is project.
+	ChildProjects(ctx context.Context, project string) ([]string, error)
 }
 
 // Evaluator answers what SQL cannot, for one change at a time; the caller

@@ -246,6 +246,14 @@ func (r dbResolver) Labels(_ context.Context, project string) ([]LabelType, erro
 	return []LabelType{cr, {Name: "Verified", Min: -1, Max: 1}}, nil
 }
 
+// ChildProjects knows that beta/sub is beta's child.
+func (r dbResolver) ChildProjects(_ context.Context, project string) ([]string, error) {
+	if project == "beta" {
+		return []string{"beta/sub"}, nil
+	}
+	return nil, nil
+}
+
 // fakeEvaluator stands for submit rules and mergeability: change 1 is
 // submittable, 1 and 5 are mergeable, label statuses are a table, and
 // alice has edits of changes 1, 2 and 4.

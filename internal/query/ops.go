@@ -59,6 +59,12 @@ func (c *compiler) term(field, v string) (*pred, error) {
 			return regexPred(v, "c.project", func(ch *change.Change) []string { return []string{ch.Project} })
 		}
 		return sqlPred(sq("c.project = ", param{v})), nil
+	case "parentproject":
+		children, err := c.opts.Resolver.ChildProjects(c.ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		return sqlPred(in("c.project", append([]string{v}, children...))), nil
 	case "projects":
 		return sqlPred(prefixOf("c.project", v)), nil
 	case "branch":
