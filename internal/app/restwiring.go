@@ -177,7 +177,9 @@ type restReviews struct{ c *components }
 
 func (r restReviews) Review(ctx context.Context, by restapi.Actor, ch *change.Change, ps *change.PatchSet, in restapi.ReviewInput) (restapi.ReviewResult, error) {
 	rin := review.ReviewInput{Message: in.Message, Tag: in.Tag, Drafts: in.Drafts, DraftIDsToPublish: in.DraftIDsToPublish,
-		OmitDuplicateComments: in.OmitDuplicateComments, Ready: in.Ready, WorkInProgress: in.WorkInProgress, OnBehalfOf: in.OnBehalfOf}
+		OmitDuplicateComments: in.OmitDuplicateComments, Ready: in.Ready, WorkInProgress: in.WorkInProgress, OnBehalfOf: in.OnBehalfOf,
+		AddToAttentionSet: attentionInputs(in.AddToAttentionSet), RemoveFromAttentionSet: attentionInputs(in.RemoveFromAttentionSet),
+		IgnoreAutomaticAttentionRules: in.IgnoreAutomaticAttentionSetRules}
 	if len(in.Labels) > 0 {
 		rin.Labels = make(map[string]int, len(in.Labels))
 		for name, v := range in.Labels {
@@ -253,6 +255,26 @@ func (r restReviews) AddReviewer(ctx context.Context, by restapi.Actor, ch *chan
 		out.CCs = append(out.CCs, ri.AccountID)
 	}
 	return out, nil
+}
+
+func (r restReviews) AddToAttentionSet(ctx context.Context, by restapi.Actor, ch *change.Change, in restapi.AttentionSetInput) (int64, error) {
+	acc, err := r.c.reviews.AddToAttention(ctx, by.Subject, ch.Number, review.AttentionInput{User: in.User, Reason: in.Reason})
+	if err != nil {
+		return 0, err
+	}
+	return acc.ID, nil
+}
+
+func (r restReviews) RemoveFromAttentionSet(ctx context.Context, by restapi.Actor, ch *change.Change, accountID int64, reason string) error {
+	return r.c.reviews.RemoveFromAttention(ctx, by.Subject, ch.Number, accountID, reason)
+}
+
+func attentionInputs(in []restapi.AttentionSetInput) []review.AttentionInput {
+	var out []review.AttentionInput
+	for _, a := range in {
+		out = append(out, review.AttentionInput{User: a.User, Reason: a.Reason})
+	}
+	return out
 }
 
 func (r restReviews) RemoveReviewer(ctx context.Context, by restapi.Actor, ch *change.Change, accountID int64) error {

@@ -151,6 +151,8 @@ func seedFixture(t testing.TB, q db.Querier) {
 	comment("c4d", 4, bob, false, true, "")
 	comment("c6d", 6, bob, true, true, "") // a draft never counts as unresolved
 	exec(t, q, `INSERT INTO stars (account_id, change_id) VALUES ($1, 1)`, bob)
+	exec(t, q, `INSERT INTO attention_set (change_id, account_id, in_set, reason, updated_on) VALUES
+		(1, $1, TRUE, 'Reviewer was added', 0), (4, $1, FALSE, 'removed on reply', 0), (4, $2, TRUE, 'Someone replied on the change', 0)`, carol, alice)
 	exec(t, q, `UPDATE changes SET revert_of = 2 WHERE id = 4`)
 	exec(t, q, `UPDATE changes SET cherry_pick_of_change = 1, cherry_pick_of_ps = 1 WHERE id = 5`)
 	exec(t, q, `INSERT INTO change_messages (id, change_id, ps, author_id, message, created_on) VALUES

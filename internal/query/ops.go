@@ -42,6 +42,8 @@ func (c *compiler) term(field, v string) (*pred, error) {
 		return c.accountPred(field, v, func(ids []int64) frag { return joinFrags("OR", []frag{ownerIn(ids), commentBy(ids)}) })
 	case "starredby":
 		return c.accountPred(field, v, starredBy)
+	case "attention":
+		return c.accountPred(field, v, attentionOf)
 	case "draftby":
 		return c.accountPred(field, v, c.draftBy)
 	case "ownerin":
@@ -512,6 +514,8 @@ func (c *compiler) is(v string) (*pred, error) {
 		return c.accountPred("uploader", "self", uploaderIn)
 	case "starred":
 		return c.accountPred("starredby", "self", starredBy)
+	case "attention":
+		return c.accountPred("attention", "self", attentionOf)
 	case "merge":
 		return sqlPred(curPS(`ps.parents LIKE '% %'`)), nil
 	case "cherrypick":
@@ -547,6 +551,8 @@ func (c *compiler) has(v string) (*pred, error) {
 		return c.accountPred("starredby", "self", starredBy)
 	case "hashtag":
 		return sqlPred(sq("c.id IN (SELECT h.change_id FROM hashtags h)")), nil
+	case "attention":
+		return sqlPred(sq("c.id IN (SELECT t.change_id FROM attention_set t WHERE t.in_set)")), nil
 	case "edit":
 		// The caller's edits, which live in git; only open changes have
 		// them.
@@ -580,6 +586,10 @@ func uploaderIn(ids []int64) frag { return curPS(in("ps.uploader_id", ids)) }
 func commentBy(ids []int64) frag {
 	return sq("c.id IN (SELECT x.change_id FROM comments x WHERE NOT x.draft AND ", in("x.author_id", ids),
 		") OR c.id IN (SELECT m.change_id FROM change_messages m WHERE ", in("m.author_id", ids), ")")
+}
+
+func attentionOf(ids []int64) frag {
+	return sq("c.id IN (SELECT t.change_id FROM attention_set t WHERE t.in_set AND ", in("t.account_id", ids), ")")
 }
 
 func starredBy(ids []int64) frag {

@@ -27,6 +27,8 @@ type uploadOptions struct {
 	base          []string
 	publish       bool
 	edit          bool // the commits become the pusher's change edits
+	// ignoreAttention leaves the attention set as it is (ias).
+	ignoreAttention bool
 }
 
 // parseUploadOptions merges the magic ref's options and the push options.
@@ -90,8 +92,9 @@ func parseUploadOptions(fromRef string, pushOptions []string) (*uploadOptions, e
 			default:
 				return nil, fmt.Errorf("%q is not a valid value for \"--notify\"", val)
 			}
-		case "notify-to", "notify-cc", "notify-bcc", "ias", "ignore-attention-set",
-			"ignore-automatic-attention-set-rules", "trace", "deadline", "skip-validation", "no-publish-comments", "np":
+		case "ias", "ignore-attention-set", "ignore-automatic-attention-set-rules":
+			o.ignoreAttention = true
+		case "notify-to", "notify-cc", "notify-bcc", "trace", "deadline", "skip-validation", "no-publish-comments", "np":
 			// Accepted; mail and tracing are not Tandem's business yet.
 		case "publish-comments":
 			o.publish = true

@@ -453,8 +453,11 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				if opts.topicSet {
 					ch.Topic = opts.topic
 				}
-				if opts.wip {
+				if opts.wip && !ch.WIP {
 					ch.WIP = true
+					if _, err := u.Changes.ClearAttention(ctx, tx, ch.Number, change.AttentionMarkedWIP, push.Caller.ID, now); err != nil {
+						return err
+					}
 				}
 				if opts.ready {
 					ch.WIP = false
@@ -506,6 +509,18 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 						!slices.Contains(added, a.ID) {
 						added = append(added, a.ID)
 					}
+				}
+			}
+			if !opts.ignoreAttention && !ch.WIP {
+				var attention []change.AttentionUpdate
+				for _, id := range added {
+					if id != push.Caller.ID {
+						attention = append(attention, change.AttentionUpdate{AccountID: id, Add: true,
+							Reason: change.AttentionReviewerAdded, ReasonAccount: push.Caller.ID})
+					}
+				}
+				if _, err := u.Changes.UpdateAttention(ctx, tx, ch.Number, attention, now); err != nil {
+					return err
 				}
 			}
 			for _, a := range ccs {

@@ -62,6 +62,11 @@ type ReviewInput struct {
 	// post the review as; the caller needs labelAs-<label> for each vote
 	// and becomes the message's real author.
 	OnBehalfOf string
+	// Attention set: explicit additions and removals, and whether the
+	// automatic rules are skipped.
+	AddToAttentionSet             []AttentionInput
+	RemoveFromAttentionSet        []AttentionInput
+	IgnoreAutomaticAttentionRules bool
 }
 
 // CommentInput is one inline, range or file comment of a review.
@@ -167,13 +172,18 @@ func (s *Service) Review(ctx context.Context, subj access.Subject, n int64, ps i
 		}
 	}
 
+	attention, err := s.planAttention(ctx, pol, c0, subj.AccountID, &in, additions)
+	if err != nil {
+		return nil, err
+	}
+
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		res.Message = nil
 		for _, add := range additions {
 			add.reset()
 		}
 		w := &reviewWrite{s: s, tx: tx, pol: pol, subj: subj, realAuthor: realAuthor, in: &in, labels: labels, comments: comments,
-			additions: additions}
+			additions: additions, attention: attention}
 		return w.run(ctx, n, ps, res)
 	})
 	if err != nil {
@@ -237,6 +247,7 @@ type reviewWrite struct {
 	labels     map[string]int
 	comments   map[string][]CommentInput
 	additions  []*addition
+	attention  *attentionPlan
 }
 
 type voteDelta struct {
@@ -390,7 +401,38 @@ func (w *reviewWrite) run(ctx context.Context, n int64, psNum int, res *ReviewRe
 		}
 	}
 
-	if !changed && msg == nil && !wipChanged {
+	// The attention set.
+	facts := replyFacts{replied: len(deltas) > 0 || len(published) > 0 || msg != nil, published: published}
+	for _, d := range deltas {
+		facts.negative = facts.negative || d.value < 0
+	}
+	for _, pc := range published {
+		facts.unresolved = facts.unresolved || pc.Unresolved
+	}
+	for _, ev := range events {
+		if ev.Type == EventReviewerAdded {
+			facts.added = append(facts.added, ev.Reviewer)
+		}
+	}
+	var updates []change.AttentionUpdate
+	if wipChanged && c.WIP {
+		if _, err := s.changes.ClearAttention(ctx, tx, n, change.AttentionMarkedWIP, me, now); err != nil {
+			return err
+		}
+	}
+	current, err := s.patchSet(ctx, tx, c, 0)
+	if err != nil {
+		return err
+	}
+	if updates, err = s.attentionUpdates(ctx, tx, w.attention, c, current.UploaderID, me, facts); err != nil {
+		return err
+	}
+	attentionChanged, err := s.changes.UpdateAttention(ctx, tx, n, updates, now)
+	if err != nil {
+		return err
+	}
+
+	if !changed && msg == nil && !wipChanged && !attentionChanged {
 		return nil
 	}
 	c.Updated = now

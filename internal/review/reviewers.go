@@ -78,6 +78,14 @@ func (s *Service) AddReviewer(ctx context.Context, subj access.Subject, n int64,
 		}
 		return add.result, nil
 	}
+	var ids []int64
+	for _, a := range add.accounts {
+		ids = append(ids, a.ID)
+	}
+	service, err := s.serviceAccounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	err = s.tx(ctx, func(tx *db.Tx) error {
 		add.reset()
 		c, err := s.getChange(ctx, tx, n)
@@ -87,6 +95,16 @@ func (s *Service) AddReviewer(ctx context.Context, subj access.Subject, n int64,
 		now := s.now()
 		evs, err := s.applyAddition(ctx, tx, c, pol, add, subj.AccountID, now)
 		if err != nil || !add.changed {
+			return err
+		}
+		var attention []change.AttentionUpdate
+		for _, ev := range evs {
+			if ev.Reviewer != subj.AccountID && !service[ev.Reviewer] && !c.WIP {
+				attention = append(attention, change.AttentionUpdate{AccountID: ev.Reviewer, Add: true,
+					Reason: change.AttentionReviewerAdded, ReasonAccount: subj.AccountID})
+			}
+		}
+		if _, err := s.changes.UpdateAttention(ctx, tx, n, attention, now); err != nil {
 			return err
 		}
 		c.Updated = now
@@ -337,6 +355,10 @@ func (s *Service) removeReviewer(ctx context.Context, tx *db.Tx, pol *policy, su
 		b.WriteString(".")
 	}
 	if err := s.changes.SetReviewer(ctx, tx, n, id, change.StateRemoved, now); err != nil {
+		return err
+	}
+	if _, err := s.changes.UpdateAttention(ctx, tx, n, []change.AttentionUpdate{{AccountID: id,
+		Reason: change.AttentionReviewerRemoved, ReasonAccount: subj.AccountID}}, now); err != nil {
 		return err
 	}
 	msg := &change.ChangeMessage{Change: n, PatchSet: c.CurrentPS, AuthorID: subj.AccountID, Message: b.String(),

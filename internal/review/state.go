@@ -110,6 +110,9 @@ func (s *Service) Abandon(ctx context.Context, subj access.Subject, n int64, mes
 			return nil, fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", c.Number)
 		}
 		c.Status = change.StatusAbandoned
+		if _, err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionAbandoned, a.subj.AccountID, s.now()); err != nil {
+			return nil, err
+		}
 		return &changeOp{message: withText("Abandoned", message), tag: TagAbandon,
 			events: []Event{{Type: EventChangeAbandoned, Message: strings.TrimSpace(message)}}}, nil
 	})
@@ -265,6 +268,11 @@ func (s *Service) SetWorkInProgress(ctx context.Context, subj access.Subject, n 
 			return nil, fail.Errorf(fail.Conflict, "change is not work in progress")
 		}
 		c.WIP = wip
+		if wip {
+			if _, err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionMarkedWIP, a.subj.AccountID, s.now()); err != nil {
+				return nil, err
+			}
+		}
 		op := &changeOp{message: withText("Set Work In Progress", message), tag: TagSetWIP,
 			events: []Event{{Type: EventWIPStateChanged}}}
 		if !wip {

@@ -125,6 +125,10 @@ type Reviews interface {
 	SetHashtags(ctx context.Context, by Actor, c *change.Change, add, remove []string) ([]string, error)
 	AddReviewer(ctx context.Context, by Actor, c *change.Change, in ReviewerInput) (ReviewerAdded, error)
 	RemoveReviewer(ctx context.Context, by Actor, c *change.Change, accountID int64) error
+	// AddToAttentionSet adds in.User to the change's attention set and
+	// returns the account's id.
+	AddToAttentionSet(ctx context.Context, by Actor, c *change.Change, in AttentionSetInput) (int64, error)
+	RemoveFromAttentionSet(ctx context.Context, by Actor, c *change.Change, accountID int64, reason string) error
 	SetWorkInProgress(ctx context.Context, by Actor, c *change.Change, wip bool, message string) error
 	SetPrivate(ctx context.Context, by Actor, c *change.Change, private bool, message string) error
 	// SaveDraft creates (in.ID empty) or replaces one of the caller's
@@ -303,6 +307,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.serveHashtags(q, rc)
 	case "reviewers":
 		return a.serveReviewers(q, rc, rest[1:])
+	case "attention":
+		return a.serveAttention(q, rc, rest[1:])
 	case "comments":
 		return a.serveComments(q, rc, nil, rest[1:])
 	case "drafts":

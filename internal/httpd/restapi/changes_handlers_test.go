@@ -471,6 +471,14 @@ func (f *fakeReviews) RemoveReviewer(_ context.Context, _ Actor, _ *change.Chang
 	f.calls = append(f.calls, "remove")
 	return nil
 }
+func (f *fakeReviews) AddToAttentionSet(_ context.Context, _ Actor, _ *change.Change, in AttentionSetInput) (int64, error) {
+	f.calls = append(f.calls, "attention+"+in.User)
+	return 0, nil
+}
+func (f *fakeReviews) RemoveFromAttentionSet(_ context.Context, _ Actor, _ *change.Change, id int64, _ string) error {
+	f.calls = append(f.calls, "attention-")
+	return nil
+}
 func (f *fakeReviews) SetWorkInProgress(_ context.Context, _ Actor, _ *change.Change, wip bool, m string) error {
 	f.calls = append(f.calls, "wip")
 	return nil

@@ -30,6 +30,7 @@ type pageBuilder struct {
 
 	patchSets  map[int64][]*change.PatchSet
 	hashtags   map[int64][]string
+	attention  map[int64][]change.Attention
 	counts     map[int64]commentCounts
 	votes      map[int64][]change.Vote
 	reviewers  map[int64][]change.Reviewer
@@ -126,6 +127,7 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 	reads.Go(func() (err error) { pss, err = a.changes.PatchSetsOf(ctx, cs); return })
 	reads.Go(func() (err error) { b.hashtags, err = a.changes.HashtagsOf(ctx, a.db, numbers...); return })
 	reads.Go(func() (err error) { b.counts, err = commentCountsOf(ctx, a.db, numbers); return })
+	reads.Go(func() (err error) { b.attention, err = a.changes.AttentionSets(ctx, a.db, numbers...); return })
 	if labels || evaluate || o.has(optCommitFooters) && b.wantRevisions() {
 		reads.Go(func() error {
 			votes, err := a.changes.Approvals(ctx, a.db, numbers...)
@@ -212,6 +214,11 @@ func (b *pageBuilder) load(cs []*change.Change) error {
 		for _, ms := range b.messages {
 			for _, m := range ms {
 				ids = append(ids, m.AuthorID, m.RealAuthorID)
+			}
+		}
+		for _, set := range b.attention {
+			for _, at := range set {
+				ids = append(ids, at.AccountID, at.ReasonAccount)
 			}
 		}
 		more.Go(func() (err error) { b.accounts, err = accountsOf(ctx, a.db, ids); return })
@@ -308,6 +315,7 @@ func (b *pageBuilder) build(c *change.Change) (*ChangeInfo, error) {
 		CherryPickOfChange:     c.CherryPickOf,
 		CherryPickOfPatchSet:   c.CherryPickOfPS,
 	}
+	info.AttentionSet, info.RemovedFromAttention = attentionMaps(b.attention[c.Number], b.account)
 	if info.Hashtags == nil {
 		info.Hashtags = []string{}
 	}

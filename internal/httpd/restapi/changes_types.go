@@ -52,6 +52,8 @@ type ChangeInfo struct {
 	WorkInProgress         bool                          `json:"work_in_progress,omitempty"`
 	HasReviewStarted       bool                          `json:"has_review_started,omitempty"`
 	SubmissionID           string                        `json:"submission_id,omitempty"`
+	AttentionSet           map[string]AttentionSetInfo   `json:"attention_set,omitempty"`
+	RemovedFromAttention   map[string]AttentionSetInfo   `json:"removed_from_attention_set,omitempty"`
 	RevertOf               int64                         `json:"revert_of,omitempty"`
 	CherryPickOfChange     int64                         `json:"cherry_pick_of_change,omitempty"`
 	CherryPickOfPatchSet   int                           `json:"cherry_pick_of_patch_set,omitempty"`
@@ -314,6 +316,24 @@ type ReviewInput struct {
 	Ready                            bool                      `json:"ready,omitempty"`
 	WorkInProgress                   bool                      `json:"work_in_progress,omitempty"`
 	IgnoreAutomaticAttentionSetRules bool                      `json:"ignore_automatic_attention_set_rules,omitempty"`
+	AddToAttentionSet                []AttentionSetInput       `json:"add_to_attention_set,omitempty"`
+	RemoveFromAttentionSet           []AttentionSetInput       `json:"remove_from_attention_set,omitempty"`
+}
+
+// AttentionSetInput is Gerrit's AttentionSetInput.
+type AttentionSetInput struct {
+	User   string `json:"user,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Notify string `json:"notify,omitempty"`
+}
+
+// AttentionSetInfo is Gerrit's AttentionSetInfo: one account in (or
+// removed from) a change's attention set.
+type AttentionSetInfo struct {
+	Account       AccountInfo  `json:"account"`
+	LastUpdate    string       `json:"last_update"`
+	Reason        string       `json:"reason"`
+	ReasonAccount *AccountInfo `json:"reason_account,omitempty"`
 }
 
 // ReviewResult is Gerrit's ReviewResult.

@@ -1,0 +1,129 @@
+package restapi
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+
+	"tandem/internal/change"
+)
+
+// serveAttention answers /changes/{id}/attention[/{account}[/delete]]:
+// the attention set, adding to it (AttentionSetInput, answered with the
+// account) and removing from it (with an optional reason).
+func (a *API) serveAttention(q *request, rc *resolvedChange, rest []string) error {
+	ctx := q.r.Context()
+	if len(rest) == 0 || rest[0] == "" {
+		switch q.method() {
+		case http.MethodGet:
+			set, err := a.changes.AttentionSet(ctx, a.db, rc.change.Number)
+			if err != nil {
+				return err
+			}
+			in, _, err := a.attentionInfos(q, set)
+			if err != nil {
+				return err
+			}
+			out := make([]AttentionSetInfo, 0, len(in))
+			for _, id := range sortedKeys(in) {
+				out = append(out, in[id])
+			}
+			return writeJSON(q, http.StatusOK, out)
+		case http.MethodPost:
+			if err := a.requireSignedIn(q); err != nil {
+				return err
+			}
+			if err := needs(a.reviews); err != nil {
+				return err
+			}
+			var in AttentionSetInput
+			if err := readJSON(q, &in); err != nil {
+				return err
+			}
+			id, err := a.reviews.AddToAttentionSet(ctx, actorOf(q), rc.change, in)
+			if err != nil {
+				return err
+			}
+			accts, err := accountsOf(ctx, a.db, []int64{id})
+			if err != nil {
+				return err
+			}
+			return writeJSON(q, http.StatusOK, detailedAccount(accts)(id))
+		}
+		return methodNotAllowed()
+	}
+	if len(rest) > 2 || len(rest) == 2 && rest[1] != "delete" {
+		return notFound(q.r.URL.Path)
+	}
+	if !(len(rest) == 1 && q.method() == http.MethodDelete || len(rest) == 2 && q.method() == http.MethodPost) {
+		return methodNotAllowed()
+	}
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	if err := needs(a.reviews); err != nil {
+		return err
+	}
+	acct, err := a.reviewerAccount(q, rest[0])
+	if err != nil {
+		return err
+	}
+	var in AttentionSetInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	if err := a.reviews.RemoveFromAttentionSet(ctx, actorOf(q), rc.change, acct.ID, in.Reason); err != nil {
+		return err
+	}
+	return noContent(q)
+}
+
+// attentionInfos renders an attention set, by account id: those in it and
+// those removed from it.
+func (a *API) attentionInfos(q *request, set []change.Attention) (in, removed map[string]AttentionSetInfo, err error) {
+	var ids []int64
+	for _, at := range set {
+		ids = append(ids, at.AccountID, at.ReasonAccount)
+	}
+	accts, err := accountsOf(q.r.Context(), a.db, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, removed = attentionMaps(set, detailedAccount(accts))
+	return in, removed, nil
+}
+
+// attentionMaps renders an attention set with account as the way to show
+// an account.
+func attentionMaps(set []change.Attention, account func(int64) AccountInfo) (in, removed map[string]AttentionSetInfo) {
+	for _, at := range set {
+		info := AttentionSetInfo{Account: account(at.AccountID), LastUpdate: timestamp(at.Updated), Reason: at.Reason}
+		if at.ReasonAccount != 0 {
+			ra := account(at.ReasonAccount)
+			info.ReasonAccount = &ra
+		}
+		m := &removed
+		if at.InSet {
+			m = &in
+		}
+		if *m == nil {
+			*m = map[string]AttentionSetInfo{}
+		}
+		(*m)[strconv.FormatInt(at.AccountID, 10)] = info
+	}
+	return in, removed
+}
+
+// sortedKeys returns account-id keys in numeric order.
+func sortedKeys(m map[string]AttentionSetInfo) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, _ := strconv.ParseInt(keys[i], 10, 64)
+		b, _ := strconv.ParseInt(keys[j], 10, 64)
+		return a < b
+	})
+	return keys
+}
