@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -559,4 +560,43 @@ func TestSystemGroups(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWatches stores, replaces and deletes project watches, one account's
+// apart from another's.
+func TestWatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(t, d, 0)
+		alice := mustCreate(t, s, account.Input{Username: "alice"})
+		bob := mustCreate(t, s, account.Input{Username: "bob"})
+		if err := s.SetWatches(ctx, alice.ID, []account.Watch{{Project: " tools ", Filter: "*", NewChanges: true},
+			{Project: "core", Filter: "branch:main", AllComments: true}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetWatches(ctx, bob.ID, []account.Watch{{Project: "core"}}); err != nil {
+			t.Fatal(err)
+		}
+		// The same project and filter again replaces the flags.
+		if err := s.SetWatches(ctx, alice.ID, []account.Watch{{Project: "tools", SubmittedChanges: true}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Watches(ctx, alice.ID)
+		want := []account.Watch{{Project: "core", Filter: "branch:main", AllComments: true}, {Project: "tools", SubmittedChanges: true}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Watches = %+v, %v; want %+v", got, err, want)
+		}
+		if err := s.SetWatches(ctx, alice.ID, []account.Watch{{Project: " "}}); !fail.Is(err, fail.Invalid) {
+			t.Fatalf("a watch without project: %v", err)
+		}
+		if err := s.DeleteWatches(ctx, alice.ID, []account.Watch{{Project: "core", Filter: "branch:main"}, {Project: "gone"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Watches(ctx, alice.ID); err != nil || len(got) != 1 || got[0].Project != "tools" {
+			t.Fatalf("after delete: %+v, %v", got, err)
+		}
+		if got, err := s.Watches(ctx, bob.ID); err != nil || len(got) != 1 || got[0].Project != "core" {
+			t.Fatalf("bob's watches: %+v, %v", got, err)
+		}
+	})
 }

@@ -63,6 +63,18 @@ func (r queryResolver) ChildProjects(ctx context.Context, projectName string) ([
 	return r.c.projects.Children(ctx, projectName)
 }
 
+func (r queryResolver) Watches(ctx context.Context, accountID int64) ([]query.Watch, error) {
+	ws, err := r.c.accounts.Watches(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]query.Watch, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, query.Watch{Project: w.Project, Filter: w.Filter})
+	}
+	return out, nil
+}
+
 func queryLabels(ls []project.LabelType) []query.LabelType {
 	out := make([]query.LabelType, 0, len(ls))
 	for _, l := range ls {

@@ -28,6 +28,14 @@ type Resolver interface {
 	Labels(ctx context.Context, project string) ([]LabelType, error)
 	// ChildProjects returns the projects whose parent is project.
 	ChildProjects(ctx context.Context, project string) ([]string, error)
+	// Watches returns the projects an account watches.
+	Watches(ctx context.Context, account int64) ([]Watch, error)
+}
+
+// Watch is a project an account watches, with the query (possibly empty)
+// that narrows which of its changes.
+type Watch struct {
+	Project, Filter string
 }
 
 // Evaluator answers what SQL cannot, for one change at a time; the caller
@@ -291,6 +299,7 @@ type compiler struct {
 	now     time.Time
 	project string // the one project the query is restricted to, if any
 	limit   int
+	watched bool // compiling is:watched, whose filters may not nest it
 }
 
 // fixedProject returns the project a query is restricted to by a

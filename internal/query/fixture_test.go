@@ -256,6 +256,19 @@ func (r dbResolver) ChildProjects(_ context.Context, project string) ([]string, 
 	return nil, nil
 }
 
+// Watches: bob watches alpha's changes on main and all of gamma; carol
+// watches beta with a filter that does not parse and one that nests
+// is:watched.
+func (r dbResolver) Watches(_ context.Context, account int64) ([]Watch, error) {
+	switch account {
+	case bob:
+		return []Watch{{Project: "alpha", Filter: "branch:main"}, {Project: "gamma"}}, nil
+	case carol:
+		return []Watch{{Project: "beta", Filter: "(("}, {Project: "beta", Filter: "is:watched OR is:closed"}}, nil
+	}
+	return nil, nil
+}
+
 // fakeEvaluator stands for submit rules and mergeability: change 1 is
 // submittable, 1 and 5 are mergeable, label statuses are a table, and
 // alice has edits of changes 1, 2 and 4.

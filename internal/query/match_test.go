@@ -33,6 +33,7 @@ func (r mapResolver) GroupMembers(_ context.Context, group string) ([]int64, err
 }
 
 func (r mapResolver) Labels(context.Context, string) ([]LabelType, error)     { return nil, nil }
+func (r mapResolver) Watches(context.Context, int64) ([]Watch, error)         { return nil, nil }
 func (r mapResolver) ChildProjects(context.Context, string) ([]string, error) { return nil, nil }
 
 var names = mapResolver{

@@ -516,6 +516,8 @@ func (c *compiler) is(v string) (*pred, error) {
 		return c.accountPred("starredby", "self", starredBy)
 	case "attention":
 		return c.accountPred("attention", "self", attentionOf)
+	case "watched":
+		return c.isWatched()
 	case "merge":
 		return sqlPred(curPS(`ps.parents LIKE '% %'`)), nil
 	case "cherrypick":
@@ -586,6 +588,41 @@ func uploaderIn(ids []int64) frag { return curPS(in("ps.uploader_id", ids)) }
 func commentBy(ids []int64) frag {
 	return sq("c.id IN (SELECT x.change_id FROM comments x WHERE NOT x.draft AND ", in("x.author_id", ids),
 		") OR c.id IN (SELECT m.change_id FROM change_messages m WHERE ", in("m.author_id", ids), ")")
+}
+
+// isWatched compiles is:watched: the changes of the projects the caller
+// watches that match each watch's filter. A filter that does not compile
+// (or names is:watched itself) matches nothing.
+func (c *compiler) isWatched() (*pred, error) {
+	if c.opts.Caller == 0 {
+		return nil, errSignIn()
+	}
+	if c.watched {
+		return predFalse, nil
+	}
+	ws, err := c.opts.Resolver.Watches(c.ctx, c.opts.Caller)
+	if err != nil {
+		return nil, err
+	}
+	c.watched = true
+	defer func() { c.watched = false }()
+	var kids []*pred
+	for _, w := range ws {
+		p := sqlPred(sq("c.project = ", param{w.Project}))
+		if w.Filter != "" {
+			n, err := Parse(w.Filter)
+			if err != nil {
+				continue
+			}
+			f, err := c.compile(n, false)
+			if err != nil {
+				continue
+			}
+			p = andPred(p, f)
+		}
+		kids = append(kids, p)
+	}
+	return orPred(kids...), nil
 }
 
 func attentionOf(ids []int64) frag {

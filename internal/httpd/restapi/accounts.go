@@ -64,6 +64,11 @@ func (a *API) serveAccounts(q *request) error {
 			return err
 		}
 		return a.serveSSHKeys(q, acct, rest[1:])
+	case "watched.projects", "watched.projects:delete":
+		if len(rest) > 1 {
+			return notFound(q.r.URL.Path)
+		}
+		return a.serveWatchedProjects(q, acct, rest[0] == "watched.projects:delete")
 	case "starred.changes":
 		return a.serveStarredChanges(q, acct, rest[1:])
 	case "password.http":
