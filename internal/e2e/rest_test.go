@@ -860,3 +860,49 @@ func TestServerCapabilitiesAndPlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateOnly sends If-None-Match: * with PUTs that create: what
+// exists answers 412, what does not is created.
+func TestCreateOnly(t *testing.T) {
+	s := startServer(t, "sqlite")
+	put := func(path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("PUT", strings.TrimSuffix(s.web, "/")+path, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("admin", adminPassword)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("If-None-Match", "*")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	expect(t, s.admin(t, "PUT", "/a/projects/only", map[string]any{"create_empty_commit": true}), 201, "create project only")
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{"/a/projects/fresh", 201},
+		{"/a/projects/fresh", 412},
+		{"/a/projects/only", 412},
+		{"/a/projects/only/branches/side", 201},
+		{"/a/projects/only/branches/side", 412},
+		{"/a/groups/only-group", 201},
+		{"/a/groups/only-group", 412},
+		{"/a/accounts/only-user", 201},
+		{"/a/accounts/only-user", 412},
+	} {
+		if status, body := put(c.path); status != c.status {
+			t.Errorf("PUT %s with If-None-Match: *: %d %q, want %d", c.path, status, body, c.status)
+		}
+	}
+	// Without the header an existing project is a conflict, as before.
+	if r := s.admin(t, "PUT", "/a/projects/only", map[string]any{}); r.status != 409 {
+		t.Errorf("PUT of an existing project: %d %q", r.status, r.body)
+	}
+}

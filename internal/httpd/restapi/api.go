@@ -14,6 +14,7 @@ package restapi
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"tandem/internal/access"
 	"tandem/internal/account"
@@ -154,6 +156,26 @@ func (q *request) method() string {
 
 // ServeHTTP authenticates, routes and answers.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if trace, ok := traceOf(r); ok {
+		w.Header().Set("X-Gerrit-Trace", trace)
+		rec := &statusRecorder{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			a.log.Info("traced request", "trace", trace, "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration", time.Since(start))
+		}()
+		w = rec
+	}
+	r, cancel, err := withDeadline(r)
+	defer cancel()
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.serve(w, r)
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	authed := false
 	if path == "/a" || strings.HasPrefix(path, "/a/") {
@@ -236,9 +258,19 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		textError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
+	if errors.Is(context.Cause(r.Context()), errDeadline) {
+		textError(w, http.StatusRequestTimeout, "Client Provided Deadline Exceeded")
+		return
+	}
 	status := http.StatusInternalServerError
 	msg := "Internal server error"
-	switch fail.KindOf(err) {
+	kind := fail.KindOf(err)
+	if kind == fail.Conflict && r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" {
+		// Create only, and it exists.
+		textError(w, http.StatusPreconditionFailed, "Precondition Failed")
+		return
+	}
+	switch kind {
 	case fail.Invalid:
 		status = http.StatusBadRequest
 	case fail.Unauthorized:

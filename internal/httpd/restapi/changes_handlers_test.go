@@ -514,7 +514,12 @@ type fakeQuery struct {
 	pages *[]QueryPage
 }
 
-func (f fakeQuery) Run(ctx context.Context, _ access.Subject, _ string, page QueryPage) ([]*change.Change, bool, error) {
+func (f fakeQuery) Run(ctx context.Context, _ access.Subject, q string, page QueryPage) ([]*change.Change, bool, error) {
+	if q == "slow" {
+		// A query that takes until the caller gives up.
+		<-ctx.Done()
+		return nil, false, ctx.Err()
+	}
 	*f.pages = append(*f.pages, page)
 	cs, err := f.store.List(ctx, f.db, "", "id DESC")
 	return cs, false, err
