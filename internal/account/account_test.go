@@ -600,3 +600,36 @@ func TestWatches(t *testing.T) {
 		}
 	})
 }
+
+// TestPreferences fills in Gerrit's defaults, keeps what an account sets
+// across updates that name other fields, and refuses unknown values.
+func TestPreferences(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(t, d, 0)
+		alice := mustCreate(t, s, account.Input{Username: "alice"})
+		p, err := s.Preferences(ctx, alice.ID)
+		if err != nil || *p.ChangesPerPage != 25 || *p.DateFormat != "STD" || p.WorkInProgressByDefault != nil || len(p.My) != 6 {
+			t.Fatalf("defaults: %+v, %v", p, err)
+		}
+		fifty, yes := 50, true
+		if _, err := s.SetPreferences(ctx, alice.ID, account.Preferences{ChangesPerPage: &fifty}); err != nil {
+			t.Fatal(err)
+		}
+		p, err = s.SetPreferences(ctx, alice.ID, account.Preferences{WorkInProgressByDefault: &yes, My: []account.MenuItem{}})
+		if err != nil || *p.ChangesPerPage != 50 || !*p.WorkInProgressByDefault || len(p.My) != 0 || *p.TimeFormat != "HHMM_12" {
+			t.Fatalf("after two updates: %+v, %v", p, err)
+		}
+		if again, err := s.Preferences(ctx, alice.ID); err != nil || !reflect.DeepEqual(again, p) {
+			t.Fatalf("read back %+v, %v; want %+v", again, err, p)
+		}
+		bad := "PURPLE"
+		if _, err := s.SetPreferences(ctx, alice.ID, account.Preferences{Theme: &bad}); !fail.Is(err, fail.Invalid) {
+			t.Fatalf("theme PURPLE: %v", err)
+		}
+		zero := 0
+		if _, err := s.SetPreferences(ctx, alice.ID, account.Preferences{ChangesPerPage: &zero}); !fail.Is(err, fail.Invalid) {
+			t.Fatalf("changes_per_page 0: %v", err)
+		}
+	})
+}

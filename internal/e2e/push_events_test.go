@@ -284,3 +284,79 @@ func TestPushPublishComments(t *testing.T) {
 		t.Fatalf("drafts left: %v", drafts)
 	}
 }
+
+// TestPushPreferences: the pusher's preferences make new changes work in
+// progress and publish drafts on push, unless the push says otherwise
+// (ready, no-publish-comments).
+func TestPushPreferences(t *testing.T) {
+	s := startServer(t, "sqlite")
+	expect(t, s.admin(t, "PUT", "/a/projects/pp", map[string]any{"create_empty_commit": true}), 201, "create project")
+	s.createUser(t, "alice")
+	s.createUser(t, "bob")
+	prefs := func(user, method string, body any) (int, map[string]any) {
+		t.Helper()
+		r := s.call(t, method, "/a/accounts/alice/preferences", user, user+"-pw", body, "")
+		var out map[string]any
+		if r.status == 200 {
+			r.json(t, &out)
+		}
+		return r.status, out
+	}
+	if status, p := prefs("alice", "GET", nil); status != 200 || p["changes_per_page"] != 25.0 || p["work_in_progress_by_default"] != nil {
+		t.Fatalf("default preferences: %d %v", status, p)
+	}
+	status, p := prefs("alice", "PUT", map[string]any{"work_in_progress_by_default": true, "publish_comments_on_push": true, "diff_view": "UNIFIED_DIFF"})
+	if status != 200 || p["work_in_progress_by_default"] != true || p["diff_view"] != "UNIFIED_DIFF" || p["changes_per_page"] != 25.0 {
+		t.Fatalf("PUT preferences: %d %v", status, p)
+	}
+	if status, _ := prefs("alice", "PUT", map[string]any{"diff_view": "SIDEWAYS"}); status != 400 {
+		t.Fatalf("a bad diff_view: %d", status)
+	}
+	if status, _ := prefs("bob", "GET", nil); status != 403 {
+		t.Fatalf("bob reads alice's preferences: %d", status)
+	}
+
+	dir := filepath.Join(t.TempDir(), "pp")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "pp"), dir)
+	alice := s.httpURL("alice", "alice-pw", "pp")
+	wip := func(n string) bool {
+		t.Helper()
+		var info struct {
+			WIP bool `json:"work_in_progress"`
+		}
+		s.admin(t, "GET", "/a/changes/"+n, nil).json(t, &info)
+		return info.WIP
+	}
+	withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(1))
+	out := s.mustGit(t, dir, "", "push", alice, "HEAD:refs/for/main")
+	n := regexp.MustCompile(`c/pp/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	if !wip(n) {
+		t.Fatal("a new change of alice's is not work in progress")
+	}
+	withChangeIDAs(t, s, dir, "b.txt", "b\n", "Add b", changeID(2))
+	out = s.mustGit(t, dir, "", "push", alice, "HEAD:refs/for/main%ready")
+	if m := regexp.MustCompile(`c/pp/\+/(\d+) Add b`).FindStringSubmatch(out); m == nil || wip(m[1]) {
+		t.Fatalf("%%ready: %s", out)
+	}
+
+	drafts := func() int {
+		t.Helper()
+		var d map[string][]any
+		s.call(t, "GET", "/a/changes/"+n+"/drafts", "alice", "alice-pw", nil, "").json(t, &d)
+		return len(d["a.txt"])
+	}
+	expect(t, s.call(t, "PUT", "/a/changes/"+n+"/revisions/1/drafts", "alice", "alice-pw",
+		map[string]any{"path": "a.txt", "line": 1, "message": "Note to self"}, ""), 201, "draft")
+	s.mustGit(t, dir, "", "checkout", "-q", "HEAD~1")
+	for i, ref := range []string{"HEAD:refs/for/main%no-publish-comments", "HEAD:refs/for/main"} {
+		if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte(fmt.Sprintf("a%d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitAs(t, s, dir, "alice", "add", ".")
+		amendAs(t, s, dir)
+		s.mustGit(t, dir, "", "push", alice, ref)
+		if want := 1 - i; drafts() != want {
+			t.Fatalf("after push %s: %d drafts, want %d", ref, drafts(), want)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type uploadOptions struct {
 	edit          bool // the commits become the pusher's change edits
 	// ignoreAttention leaves the attention set as it is (ias).
 	ignoreAttention bool
+	// noPublish keeps drafts despite the pusher's preference to publish
+	// them; wipByDefault is the pusher's preference for new changes.
+	noPublish, wipByDefault bool
 }
 
 // parseUploadOptions merges the magic ref's options and the push options.
@@ -94,7 +97,9 @@ func parseUploadOptions(fromRef string, pushOptions []string) (*uploadOptions, e
 			}
 		case "ias", "ignore-attention-set", "ignore-automatic-attention-set-rules":
 			o.ignoreAttention = true
-		case "notify-to", "notify-cc", "notify-bcc", "trace", "deadline", "skip-validation", "no-publish-comments", "np":
+		case "no-publish-comments", "np":
+			o.noPublish = true
+		case "notify-to", "notify-cc", "notify-bcc", "trace", "deadline", "skip-validation":
 			// Accepted; mail and tracing are not Tandem's business yet.
 		case "publish-comments":
 			o.publish = true

@@ -24,9 +24,12 @@ import (
 	"tandem/internal/project"
 )
 
-// Accounts resolves reviewer names given with r= and cc=.
+// Accounts resolves reviewer names given with r= and cc=, and tells the
+// pusher's preferences (work in progress by default, publishing comments
+// on push).
 type Accounts interface {
 	Resolve(ctx context.Context, id string) (*account.Account, error)
+	Preferences(ctx context.Context, id int64) (account.Preferences, error)
 }
 
 // Uploads are the parts a push for review needs beyond direct pushes.
@@ -178,6 +181,14 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	if err != nil {
 		c.reject = err.Error()
 		return nil, nil
+	}
+	if rc.uploads.Accounts != nil {
+		prefs, err := rc.uploads.Accounts.Preferences(ctx, push.Caller.ID)
+		if err != nil {
+			return nil, err
+		}
+		opts.wipByDefault = prefs.WorkInProgressByDefault != nil && *prefs.WorkInProgressByDefault
+		opts.publish = opts.publish || prefs.PublishCommentsOnPush != nil && *prefs.PublishCommentsOnPush && !opts.noPublish
 	}
 	if dest == "" || !git.ValidRefName(branch) {
 		c.reject = "not valid ref"
@@ -408,7 +419,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				ch = &change.Change{
 					Number: n, Project: push.Project, Branch: branch, Key: p.key, OwnerID: push.Caller.ID,
 					Status: change.StatusNew, Subject: p.commit.Subject(), Topic: opts.topic, CurrentPS: 1,
-					WIP:     opts.wip || project.SettingWorkInProgressByDefault.Effective(state.Chain) && !opts.ready,
+					WIP:     opts.wip || (opts.wipByDefault || project.SettingWorkInProgressByDefault.Effective(state.Chain)) && !opts.ready,
 					Private: opts.private || project.SettingPrivateByDefault.Effective(state.Chain) && !opts.removePrivate,
 					Created: now, Updated: now,
 				}

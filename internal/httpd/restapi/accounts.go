@@ -64,6 +64,11 @@ func (a *API) serveAccounts(q *request) error {
 			return err
 		}
 		return a.serveSSHKeys(q, acct, rest[1:])
+	case "preferences":
+		if err := a.requireSelfOrAdmin(q, acct); err != nil {
+			return err
+		}
+		return a.servePreferences(q, acct)
 	case "watched.projects", "watched.projects:delete":
 		if len(rest) > 1 {
 			return notFound(q.r.URL.Path)
@@ -352,4 +357,28 @@ func (a *API) setHTTPPassword(q *request, acct *account.Account) error {
 		return noContent(q)
 	}
 	return writeJSON(q, http.StatusOK, pw)
+}
+
+// servePreferences answers GET and PUT /accounts/{id}/preferences: the
+// account's GeneralPreferencesInfo, defaults filled in; a PUT changes the
+// fields it names.
+func (a *API) servePreferences(q *request, acct *account.Account) error {
+	var prefs account.Preferences
+	var err error
+	switch q.method() {
+	case http.MethodGet:
+		prefs, err = a.accounts.Preferences(q.r.Context(), acct.ID)
+	case http.MethodPut:
+		var in account.Preferences
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		prefs, err = a.accounts.SetPreferences(q.r.Context(), acct.ID, in)
+	default:
+		return methodNotAllowed()
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, prefs)
 }
