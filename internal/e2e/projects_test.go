@@ -238,3 +238,71 @@ func TestProjectConfigInfo(t *testing.T) {
 		t.Fatalf("submit of an empty pick: %d %q", r.status, r.body)
 	}
 }
+
+// TestSSHProjectAdmin drives `gerrit set-project-parent` and
+// `gerrit set-head` and checks their effect over REST.
+func TestSSHProjectAdmin(t *testing.T) {
+	s := startServer(t, "sqlite")
+	aliceKey := s.createUser(t, "alice")
+	for _, p := range []string{"sp-parent", "sp-a", "sp-b"} {
+		expect(t, s.admin(t, "PUT", "/a/projects/"+p, map[string]any{"create_empty_commit": true}), 201, "create "+p)
+	}
+	parentOf := func(p string) string {
+		t.Helper()
+		var parent string
+		s.admin(t, "GET", "/a/projects/"+p+"/parent", nil).json(t, &parent)
+		return parent
+	}
+	run := func(key, user string, args ...string) (string, int) {
+		t.Helper()
+		_, stderr, code := s.ssh(t, user, key, "", args...)
+		return stderr, code
+	}
+	if stderr, code := run(aliceKey, "alice", "gerrit", "set-project-parent", "--parent", "sp-parent", "sp-a"); code != 1 ||
+		stderr != "fatal: not permitted: administrate server\n" {
+		t.Fatalf("alice reparents: %d %q", code, stderr)
+	}
+	if stderr, code := run(s.adminKey, "admin", "gerrit", "set-project-parent", "--parent", "sp-parent", "sp-a", "sp-b"); code != 0 {
+		t.Fatalf("set-project-parent: %d %q", code, stderr)
+	}
+	if parentOf("sp-a") != "sp-parent" || parentOf("sp-b") != "sp-parent" {
+		t.Fatalf("parents %s, %s", parentOf("sp-a"), parentOf("sp-b"))
+	}
+	stderr, code := run(s.adminKey, "admin", "gerrit", "set-project-parent", "--parent", "sp-a", "sp-parent", "sp-b")
+	if code != 1 || !strings.Contains(stderr, "error: Cannot change parent of project sp-parent: cycle exists between sp-parent and sp-a") ||
+		parentOf("sp-b") != "sp-a" {
+		t.Fatalf("a cycle among others: %d %q, sp-b's parent %s", code, stderr, parentOf("sp-b"))
+	}
+	if stderr, code := run(s.adminKey, "admin", "gerrit", "set-project-parent", "--children-of", "sp-parent", "--exclude", "sp-b"); code != 0 {
+		t.Fatalf("--children-of: %d %q", code, stderr)
+	}
+	if parentOf("sp-a") != "All-Projects" || parentOf("sp-b") != "sp-a" {
+		t.Fatalf("after --children-of: %s, %s", parentOf("sp-a"), parentOf("sp-b"))
+	}
+	if stderr, code := run(s.adminKey, "admin", "gerrit", "set-project-parent", "--parent", "nope", "sp-a"); code != 1 || !strings.Contains(stderr, "parent project nope not found") {
+		t.Fatalf("an unknown parent: %d %q", code, stderr)
+	}
+
+	expect(t, s.admin(t, "PUT", "/a/projects/sp-a/branches/dev", map[string]any{}), 201, "create dev")
+	if stderr, code := run(s.adminKey, "admin", "gerrit", "set-head", "sp-a", "--new-head", "dev"); code != 0 {
+		t.Fatalf("set-head: %d %q", code, stderr)
+	}
+	var head string
+	s.admin(t, "GET", "/a/projects/sp-a/HEAD", nil).json(t, &head)
+	if head != "refs/heads/dev" {
+		t.Fatalf("HEAD %s", head)
+	}
+	for _, c := range []struct {
+		key, user string
+		args      []string
+		want      string
+	}{
+		{s.adminKey, "admin", []string{"gerrit", "set-head", "sp-a", "--new-head", "gone"}, "fatal: Ref Not Found: refs/heads/gone\n"},
+		{s.adminKey, "admin", []string{"gerrit", "set-head", "sp-a"}, "fatal: option \"--new-head\" is required\n"},
+		{aliceKey, "alice", []string{"gerrit", "set-head", "sp-a", "--new-head", "main"}, "fatal: not project owner\n"},
+	} {
+		if stderr, code := run(c.key, c.user, c.args...); code != 1 || stderr != c.want {
+			t.Errorf("%v: %d %q, want %q", c.args, code, stderr, c.want)
+		}
+	}
+}

@@ -529,6 +529,73 @@ func (s *Service) Update(ctx context.Context, name string, author Ident, message
 	return err
 }
 
+// ValidateParent checks that project name may inherit from parent: it
+// must exist and not close a cycle, All-Projects has no parent and
+// All-Users inherits from All-Projects alone.
+func (s *Service) ValidateParent(ctx context.Context, name, parent string) error {
+	switch {
+	case name == AllProjects:
+		return fail.Errorf(fail.Conflict, "cannot set parent of %s", AllProjects)
+	case name == AllUsers && parent != AllProjects:
+		return fail.Errorf(fail.Conflict, "%s must inherit from %s", AllUsers, AllProjects)
+	}
+	if !s.Exists(ctx, parent) {
+		return fail.Errorf(fail.Unprocessable, "parent project %s not found", parent)
+	}
+	for cur, seen := parent, map[string]bool{}; cur != "" && !seen[cur]; {
+		if cur == name {
+			return fail.Errorf(fail.Conflict, "cycle exists between %s and %s", name, parent)
+		}
+		seen[cur] = true
+		st, err := s.Load(ctx, cur)
+		if err != nil {
+			return err
+		}
+		cur = st.ParentName
+	}
+	return nil
+}
+
+// SetParent makes parent ("" for All-Projects) the project name inherits
+// from, with message ("" for a default) as the commit message, and
+// returns the parent.
+func (s *Service) SetParent(ctx context.Context, name, parent string, author Ident, message string) (string, error) {
+	if parent == "" {
+		parent = AllProjects
+	}
+	if err := s.ValidateParent(ctx, name, parent); err != nil {
+		return "", err
+	}
+	if message == "" {
+		message = "Changed parent to " + parent + ".\n"
+	}
+	return parent, s.Update(ctx, name, author, message, func(cfg *Config) error {
+		if cfg.ParentName(name) != parent {
+			cfg.InheritFrom = parent
+		}
+		return nil
+	})
+}
+
+// SetHead points project name's HEAD at branch (short or full name),
+// which must exist, and returns the full name.
+func (s *Service) SetHead(ctx context.Context, name, branch string) (string, error) {
+	if branch == "" {
+		return "", fail.Errorf(fail.Invalid, "ref required")
+	}
+	if !strings.HasPrefix(branch, "refs/") {
+		branch = "refs/heads/" + branch
+	}
+	r, err := s.Open(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.Resolve(ctx, branch); err != nil {
+		return "", fail.Errorf(fail.Unprocessable, "Ref Not Found: %s", branch)
+	}
+	return branch, r.SetHead(ctx, branch)
+}
+
 // Cache returns the cache of parsed configurations.
 func (s *Service) Cache() cache.Cache { return s.cache }
 

@@ -154,7 +154,7 @@ func (a *API) editAccess(q *request, cfg *project.Config, in ProjectAccessInput,
 		if !a.isAdmin(q) {
 			return notPermitted("administrate server")
 		}
-		if err := a.validateParent(q, st.Name, in.Parent); err != nil {
+		if err := a.projects.ValidateParent(q.r.Context(), st.Name, in.Parent); err != nil {
 			return err
 		}
 		cfg.InheritFrom = in.Parent

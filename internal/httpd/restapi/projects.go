@@ -252,17 +252,8 @@ func (a *API) serveHead(q *request, chk *access.Checker, st *project.State) erro
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		ref := in.Ref
-		if ref == "" {
-			return fail.Errorf(fail.Invalid, "ref required")
-		}
-		if !strings.HasPrefix(ref, "refs/") {
-			ref = "refs/heads/" + ref
-		}
-		if _, err := r.Resolve(q.r.Context(), ref); err != nil {
-			return fail.Errorf(fail.Unprocessable, "Ref Not Found: %s", ref)
-		}
-		if err := r.SetHead(q.r.Context(), ref); err != nil {
+		ref, err := a.projects.SetHead(q.r.Context(), st.Name, in.Ref)
+		if err != nil {
 			return err
 		}
 		return writeJSON(q, http.StatusOK, ref)
@@ -432,57 +423,13 @@ func (a *API) serveParent(q *request, st *project.State) error {
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		parent := in.Parent
-		if parent == "" {
-			parent = project.AllProjects
-		}
-		if err := a.validateParent(q, st.Name, parent); err != nil {
+		parent, err := a.projects.SetParent(q.r.Context(), st.Name, in.Parent, a.ident(q), in.CommitMessage)
+		if err != nil {
 			return err
-		}
-		if parent != st.ParentName {
-			cfg, err := project.Parse(st.Config.Files())
-			if err != nil {
-				return err
-			}
-			cfg.InheritFrom = parent
-			msg := in.CommitMessage
-			if msg == "" {
-				msg = "Changed parent to " + parent + ".\n"
-			}
-			if _, err := a.projects.Save(q.r.Context(), st.Name, st.Revision, cfg, msg, a.ident(q)); err != nil {
-				return err
-			}
 		}
 		return writeJSON(q, http.StatusOK, parent)
 	}
 	return methodNotAllowed()
-}
-
-// validateParent checks that name may inherit from parent, with Gerrit's
-// texts: All-Projects has no parent, All-Users stays under All-Projects,
-// the parent must exist and must not descend from name.
-func (a *API) validateParent(q *request, name, parent string) error {
-	switch {
-	case name == project.AllProjects:
-		return fail.Errorf(fail.Conflict, "cannot set parent of %s", project.AllProjects)
-	case name == project.AllUsers && parent != project.AllProjects:
-		return fail.Errorf(fail.Conflict, "%s must inherit from %s", project.AllUsers, project.AllProjects)
-	}
-	if !a.projects.Exists(q.r.Context(), parent) {
-		return fail.Errorf(fail.Unprocessable, "parent project %s not found", parent)
-	}
-	for cur, seen := parent, map[string]bool{}; cur != "" && !seen[cur]; {
-		if cur == name {
-			return fail.Errorf(fail.Conflict, "cycle exists between %s and %s", name, parent)
-		}
-		seen[cur] = true
-		st, err := a.projects.Load(q.r.Context(), cur)
-		if err != nil {
-			return err
-		}
-		cur = st.ParentName
-	}
-	return nil
 }
 
 // listChildren answers GET /projects/NAME/children/: the projects whose
