@@ -382,25 +382,38 @@ func (s *Service) Update(ctx context.Context, id int64, fullName, email *string)
 			}
 		}
 		if email != nil && *email != "" {
-			if !validEmail(*email) {
-				return fail.Errorf(fail.Invalid, "invalid email address")
-			}
-			// ON CONFLICT rather than catching the error: on PostgreSQL a
-			// failed statement aborts the whole transaction.
-			if _, err := tx.Exec(ctx, `INSERT INTO account_emails (email, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, *email, id); err != nil {
-				return err
-			}
-			var owner int64
-			if err := tx.QueryRow(ctx, `SELECT account_id FROM account_emails WHERE email = $1`, *email).Scan(&owner); err != nil {
-				return err
-			}
-			if owner != id {
-				return fail.Errorf(fail.Conflict, "email '%s' already exists", *email)
-			}
-			if _, err := tx.Exec(ctx, `UPDATE accounts SET preferred_email = $1 WHERE id = $2`, *email, id); err != nil {
-				return err
-			}
+			return addEmail(ctx, tx, id, *email, true)
 		}
 		return nil
 	})
+}
+
+// AddEmail gives account id the address email, made preferred if asked.
+func (s *Service) AddEmail(ctx context.Context, id int64, email string, preferred bool) error {
+	return s.db.Tx(ctx, func(tx *db.Tx) error { return addEmail(ctx, tx, id, strings.TrimSpace(email), preferred) })
+}
+
+// addEmail adds email to account id; an address of another account is a
+// conflict.
+func addEmail(ctx context.Context, tx *db.Tx, id int64, email string, preferred bool) error {
+	if !validEmail(email) {
+		return fail.Errorf(fail.Invalid, "invalid email address")
+	}
+	// ON CONFLICT rather than catching the error: on PostgreSQL a failed
+	// statement aborts the whole transaction.
+	if _, err := tx.Exec(ctx, `INSERT INTO account_emails (email, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, email, id); err != nil {
+		return err
+	}
+	var owner int64
+	if err := tx.QueryRow(ctx, `SELECT account_id FROM account_emails WHERE email = $1`, email).Scan(&owner); err != nil {
+		return err
+	}
+	if owner != id {
+		return fail.Errorf(fail.Conflict, "email '%s' already exists", email)
+	}
+	if !preferred {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `UPDATE accounts SET preferred_email = $1 WHERE id = $2`, email, id)
+	return err
 }

@@ -633,3 +633,47 @@ func TestPreferences(t *testing.T) {
 		}
 	})
 }
+
+// TestActiveAndEmails deactivates and reactivates an account and adds and
+// deletes its addresses.
+func TestActiveAndEmails(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(t, d, 0)
+		alice := mustCreate(t, s, account.Input{Username: "alice", Email: "alice@example.com"})
+		bob := mustCreate(t, s, account.Input{Username: "bob", Email: "bob@example.com"})
+		for i, want := range []bool{true, false} {
+			if changed, err := s.SetActive(ctx, alice.ID, false); err != nil || changed != want {
+				t.Fatalf("deactivation %d: %v, %v", i, changed, err)
+			}
+		}
+		if a, err := s.Get(ctx, alice.ID); err != nil || !a.Inactive {
+			t.Fatalf("alice after deactivation: %+v, %v", a, err)
+		}
+		if changed, err := s.SetActive(ctx, alice.ID, true); err != nil || !changed {
+			t.Fatalf("activation: %v, %v", changed, err)
+		}
+		if _, err := s.SetActive(ctx, 999, true); !fail.Is(err, fail.NotFound) {
+			t.Fatalf("an unknown account: %v", err)
+		}
+		if err := s.AddEmail(ctx, alice.ID, "a2@example.com", false); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddEmail(ctx, alice.ID, "bob@example.com", false); !fail.Is(err, fail.Conflict) {
+			t.Fatalf("bob's address for alice: %v", err)
+		}
+		if err := s.DeleteEmail(ctx, alice.ID, "ALICE@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteEmail(ctx, alice.ID, "bob@example.com"); !fail.Is(err, fail.NotFound) {
+			t.Fatalf("deleting bob's address from alice: %v", err)
+		}
+		a, err := s.Get(ctx, alice.ID)
+		if err != nil || a.PreferredEmail != "" || !slices.Equal(a.Emails, []string{"a2@example.com"}) {
+			t.Fatalf("alice's addresses: %+v, %v", a, err)
+		}
+		if b, err := s.Get(ctx, bob.ID); err != nil || b.PreferredEmail != "bob@example.com" {
+			t.Fatalf("bob: %+v, %v", b, err)
+		}
+	})
+}

@@ -33,12 +33,20 @@ func (a *API) serveAccounts(q *request) error {
 	case "detail":
 		return writeJSON(q, http.StatusOK, AccountDetailInfo{AccountInfo: accountInfo(acct, true), RegisteredOn: timestamp(acct.CreatedOn)})
 	case "name":
+		if q.method() != http.MethodGet {
+			return a.setAccountName(q, acct)
+		}
 		return writeJSON(q, http.StatusOK, acct.FullName)
+	case "active":
+		return a.serveActive(q, acct)
 	case "username":
 		return writeJSON(q, http.StatusOK, acct.Username)
 	case "emails":
 		if err := a.requireSelfOrAdmin(q, acct); err != nil {
 			return err
+		}
+		if len(rest) > 1 {
+			return a.serveEmail(q, acct, rest[1:])
 		}
 		type emailInfo struct {
 			Email     string `json:"email"`
@@ -381,4 +389,138 @@ func (a *API) servePreferences(q *request, acct *account.Account) error {
 		return err
 	}
 	return writeJSON(q, http.StatusOK, prefs)
+}
+
+// setAccountName answers PUT and DELETE /accounts/{id}/name.
+func (a *API) setAccountName(q *request, acct *account.Account) error {
+	if err := a.requireSelfOrAdmin(q, acct); err != nil {
+		return err
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	switch q.method() {
+	case http.MethodPut:
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+	case http.MethodDelete:
+	default:
+		return methodNotAllowed()
+	}
+	name := strings.TrimSpace(in.Name)
+	if err := a.accounts.Update(q.r.Context(), acct.ID, &name, nil); err != nil {
+		return err
+	}
+	if name == "" {
+		return noContent(q)
+	}
+	return writeJSON(q, http.StatusOK, name)
+}
+
+// serveActive answers /accounts/{id}/active: GET says "ok" for an active
+// account and nothing for an inactive one; PUT activates and DELETE
+// deactivates, for account administrators, never their own account.
+func (a *API) serveActive(q *request, acct *account.Account) error {
+	ctx := q.r.Context()
+	if q.method() == http.MethodGet {
+		if acct.Inactive {
+			return noContent(q)
+		}
+		return writeJSON(q, http.StatusOK, "ok")
+	}
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	caps, err := a.capabilities(q)
+	if err != nil {
+		return err
+	}
+	if !caps.Has("administrateServer") && !caps.Has("modifyAccount") {
+		return notPermitted("modify account")
+	}
+	switch q.method() {
+	case http.MethodPut:
+		changed, err := a.accounts.SetActive(ctx, acct.ID, true)
+		if err != nil {
+			return err
+		}
+		if changed {
+			return writeJSON(q, http.StatusCreated, "ok")
+		}
+		return writeJSON(q, http.StatusOK, "ok")
+	case http.MethodDelete:
+		if acct.ID == q.caller.ID() {
+			return fail.Errorf(fail.Conflict, "cannot deactivate own account")
+		}
+		changed, err := a.accounts.SetActive(ctx, acct.ID, false)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			return fail.Errorf(fail.Conflict, "account not active")
+		}
+		return noContent(q)
+	}
+	return methodNotAllowed()
+}
+
+// serveEmail answers /accounts/{id}/emails/{email}[/preferred]: adding
+// an address (only account administrators, as Tandem sends no
+// confirmation mail), deleting one and making one preferred.
+func (a *API) serveEmail(q *request, acct *account.Account, rest []string) error {
+	ctx := q.r.Context()
+	email := rest[0]
+	if email == "preferred" && acct.PreferredEmail != "" {
+		email = acct.PreferredEmail
+	}
+	type emailInfo struct {
+		Email     string `json:"email"`
+		Preferred bool   `json:"preferred,omitempty"`
+	}
+	has := false
+	for _, e := range acct.Emails {
+		has = has || strings.EqualFold(e, email)
+	}
+	switch {
+	case len(rest) == 2 && rest[1] == "preferred" && q.method() == http.MethodPut:
+		if !has {
+			return notFound(email)
+		}
+		if err := a.accounts.AddEmail(ctx, acct.ID, email, true); err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, "")
+	case len(rest) > 1:
+		return notFound(q.r.URL.Path)
+	case q.method() == http.MethodGet:
+		if !has {
+			return notFound(email)
+		}
+		return writeJSON(q, http.StatusOK, emailInfo{Email: email, Preferred: strings.EqualFold(email, acct.PreferredEmail)})
+	case q.method() == http.MethodPut:
+		caps, err := a.capabilities(q)
+		if err != nil {
+			return err
+		}
+		if !caps.Has("administrateServer") && !caps.Has("modifyAccount") {
+			return notPermitted("modify account")
+		}
+		var in struct {
+			Preferred bool `json:"preferred"`
+		}
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		if err := a.accounts.AddEmail(ctx, acct.ID, email, in.Preferred); err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusCreated, emailInfo{Email: email, Preferred: in.Preferred})
+	case q.method() == http.MethodDelete:
+		if err := a.accounts.DeleteEmail(ctx, acct.ID, email); err != nil {
+			return err
+		}
+		return noContent(q)
+	}
+	return methodNotAllowed()
 }
