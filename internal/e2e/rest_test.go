@@ -906,3 +906,56 @@ func TestCreateOnly(t *testing.T) {
 		t.Errorf("PUT of an existing project: %d %q", r.status, r.body)
 	}
 }
+
+// TestRESTSmallEndpoints covers /access/, /config/server/top-menus,
+// robotcomments and statistics.git.
+func TestRESTSmallEndpoints(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	for _, p := range []string{"sm-one", "sm-two"} {
+		expect(t, s.admin(t, "PUT", "/a/projects/"+p, map[string]any{"create_empty_commit": true}), 201, "create "+p)
+	}
+	var access map[string]struct {
+		Revision string `json:"revision"`
+		IsOwner  bool   `json:"is_owner"`
+	}
+	wantJSON(t, s.admin(t, "GET", "/a/access/?project=sm-one&project=sm-two", nil), 200, &access)
+	if len(access) != 2 || access["sm-one"].Revision == "" || !access["sm-two"].IsOwner {
+		t.Fatalf("access: %+v", access)
+	}
+	if r := s.admin(t, "GET", "/a/access/?project=sm-none", nil); r.status != 404 {
+		t.Errorf("access of an unknown project: %d %q", r.status, r.body)
+	}
+	access = nil
+	wantJSON(t, s.call(t, "GET", "/access/?project=sm-one", "", "", nil, ""), 200, &access)
+	if len(access) != 1 || access["sm-one"].IsOwner {
+		t.Errorf("anonymous access: %+v", access)
+	}
+
+	var menus []any
+	wantJSON(t, s.call(t, "GET", "/config/server/top-menus", "", "", nil, ""), 200, &menus)
+	if len(menus) != 0 {
+		t.Errorf("top menus: %v", menus)
+	}
+
+	n := pushChange(t, s, "sm-one", "a.txt", "Robots welcome", 951)
+	for _, path := range []string{"/a/changes/" + n + "/robotcomments", "/a/changes/" + n + "/revisions/current/robotcomments"} {
+		var got map[string]any
+		wantJSON(t, s.admin(t, "GET", path, nil), 200, &got)
+		if len(got) != 0 {
+			t.Errorf("%s: %v", path, got)
+		}
+	}
+	if r := s.admin(t, "GET", "/a/changes/"+n+"/revisions/current/robotcomments/x", nil); r.status != 404 {
+		t.Errorf("one robot comment: %d", r.status)
+	}
+
+	var stats map[string]int64
+	wantJSON(t, s.admin(t, "GET", "/a/projects/sm-one/statistics.git", nil), 200, &stats)
+	if stats["number_of_loose_objects"]+stats["number_of_packed_objects"] < 3 || stats["number_of_loose_refs"]+stats["number_of_packed_refs"] < 3 {
+		t.Errorf("statistics: %v", stats)
+	}
+	if r := s.call(t, "GET", "/a/projects/sm-one/statistics.git", "alice", "alice-pw", nil, ""); r.status != 403 {
+		t.Errorf("alice reads statistics: %d %q", r.status, r.body)
+	}
+}

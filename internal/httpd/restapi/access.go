@@ -8,6 +8,7 @@ import (
 
 	"tandem/internal/access"
 	"tandem/internal/fail"
+	"tandem/internal/git/repo"
 	"tandem/internal/project"
 )
 
@@ -92,6 +93,27 @@ func (a *API) serveAccess(q *request, chk *access.Checker, st *project.State) er
 		return writeJSON(q, http.StatusOK, a.accessInfo(q, chk2, st2))
 	}
 	return methodNotAllowed()
+}
+
+// listAccess answers GET /access/?project=A&project=B: the access rights
+// of each project, by name, as GET /projects/NAME/access shows them.
+func (a *API) listAccess(q *request) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if len(q.segs) > 2 || len(q.segs) == 2 && q.segs[1] != "" {
+		return notFound(q.r.URL.Path)
+	}
+	out := map[string]ProjectAccessInfo{}
+	for _, name := range q.query["project"] {
+		name = repo.NormalizeName(name)
+		chk, st, err := a.visibleProject(q, name)
+		if err != nil {
+			return err
+		}
+		out[name] = a.accessInfo(q, chk, st)
+	}
+	return writeJSON(q, http.StatusOK, out)
 }
 
 func (a *API) accessInfo(q *request, chk *access.Checker, st *project.State) ProjectAccessInfo {

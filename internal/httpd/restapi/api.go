@@ -236,6 +236,8 @@ func (a *API) route(q *request) error {
 		return a.serveChanges(q)
 	case "plugins":
 		return a.servePlugins(q)
+	case "access":
+		return a.listAccess(q)
 	case "ssh_info":
 		if a.info.SSHAddress == "" {
 			return writeText(q, "NOT_AVAILABLE")

@@ -311,6 +311,8 @@ func (a *API) serveChanges(q *request) error {
 		return a.serveAttention(q, rc, rest[1:])
 	case "comments":
 		return a.serveComments(q, rc, nil, rest[1:])
+	case "robotcomments":
+		return noRobotComments(q, rest[1:])
 	case "drafts":
 		return a.serveDrafts(q, rc, nil, rest[1:])
 	case "abandon", "restore", "wip", "ready", "private", "private.delete":

@@ -81,6 +81,8 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 		return a.cherryPick(q, rc, ps)
 	case "comments":
 		return a.serveComments(q, rc, ps, rest[1:])
+	case "robotcomments":
+		return noRobotComments(q, rest[1:])
 	case "drafts":
 		return a.serveDrafts(q, rc, ps, rest[1:])
 	}
@@ -705,4 +707,17 @@ func relatedInfo(c *change.Change, ps *change.PatchSet) RelatedChangeAndCommitIn
 		CurrentRevisionNumber: c.CurrentPS,
 		Status:                string(c.Status),
 	}
+}
+
+// noRobotComments answers .../robotcomments[/ID]. Robot comments are a
+// deprecated Gerrit feature Tandem does not store (analyzers post
+// ordinary comments); the list is empty and no single one exists.
+func noRobotComments(q *request, rest []string) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if len(rest) > 0 && rest[0] != "" {
+		return notFound(rest[0])
+	}
+	return writeJSON(q, http.StatusOK, map[string]any{})
 }

@@ -36,6 +36,9 @@ func (a *API) serveConfig(q *request) error {
 		return writeJSON(q, http.StatusOK, a.serverInfo())
 	case "capabilities":
 		return writeJSON(q, http.StatusOK, capabilityInfos())
+	case "top-menus":
+		// Menus come from plugins, and Tandem has none.
+		return writeJSON(q, http.StatusOK, []any{})
 	case "healthcheck~status":
 		checks, ok := map[string]any{}, true
 		if a.health != nil {

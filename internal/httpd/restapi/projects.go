@@ -45,6 +45,8 @@ func (a *API) serveProjects(q *request) error {
 		return a.serveDescription(q, chk, st)
 	case "parent":
 		return a.serveParent(q, st)
+	case "statistics.git":
+		return a.repositoryStatistics(q, st)
 	case "children":
 		return a.listChildren(q, st)
 	case "HEAD":
@@ -464,4 +466,32 @@ func (a *API) listChildren(q *request, st *project.State) error {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return writeJSON(q, http.StatusOK, out)
+}
+
+// repositoryStatistics answers GET /projects/NAME/statistics.git for
+// holders of runGC or administrateServer.
+func (a *API) repositoryStatistics(q *request, st *project.State) error {
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if err := a.requireCapability(q, "runGC", "run garbage collection"); err != nil {
+		return err
+	}
+	r, err := a.projects.Open(q.r.Context(), st.Name)
+	if err != nil {
+		return err
+	}
+	stats, err := r.Statistics(q.r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, map[string]int64{
+		"number_of_loose_objects":  stats.LooseObjects,
+		"number_of_loose_refs":     stats.LooseRefs,
+		"number_of_pack_files":     stats.PackFiles,
+		"number_of_packed_objects": stats.PackedObjects,
+		"number_of_packed_refs":    stats.PackedRefs,
+		"size_of_loose_objects":    stats.LooseSize,
+		"size_of_packed_objects":   stats.PackedSize,
+	})
 }
