@@ -56,30 +56,18 @@ func (w *Watch) normalize() error {
 // SetWatches adds watches to an account, replacing those of the same
 // project and filter, in one transaction.
 func (s *Service) SetWatches(ctx context.Context, id int64, ws []Watch) error {
-	for i := range ws {
-		if err := ws[i].normalize(); err != nil {
-			return err
-		}
-	}
-	return s.db.Tx(ctx, func(tx *db.Tx) error {
-		for _, w := range ws {
-			if _, err := tx.Exec(ctx, `DELETE FROM project_watches WHERE account_id = $1 AND project = $2 AND filter = $3`,
-				id, w.Project, w.Filter); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO project_watches (account_id, project, filter, new_changes, new_patch_sets,
-				all_comments, submitted_changes, abandoned_changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				id, w.Project, w.Filter, w.NewChanges, w.NewPatchSets, w.AllComments, w.SubmittedChanges, w.AbandonedChanges); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.changeWatches(ctx, id, ws, true)
 }
 
 // DeleteWatches removes the account's watches of the given projects and
 // filters, in one transaction; watches it does not have are ignored.
 func (s *Service) DeleteWatches(ctx context.Context, id int64, ws []Watch) error {
+	return s.changeWatches(ctx, id, ws, false)
+}
+
+// changeWatches deletes the account's watches of the projects and filters
+// of ws and, with insert, stores ws in their place.
+func (s *Service) changeWatches(ctx context.Context, id int64, ws []Watch, insert bool) error {
 	for i := range ws {
 		if err := ws[i].normalize(); err != nil {
 			return err
@@ -89,6 +77,14 @@ func (s *Service) DeleteWatches(ctx context.Context, id int64, ws []Watch) error
 		for _, w := range ws {
 			if _, err := tx.Exec(ctx, `DELETE FROM project_watches WHERE account_id = $1 AND project = $2 AND filter = $3`,
 				id, w.Project, w.Filter); err != nil {
+				return err
+			}
+			if !insert {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO project_watches (account_id, project, filter, new_changes, new_patch_sets,
+				all_comments, submitted_changes, abandoned_changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				id, w.Project, w.Filter, w.NewChanges, w.NewPatchSets, w.AllComments, w.SubmittedChanges, w.AbandonedChanges); err != nil {
 				return err
 			}
 		}

@@ -123,6 +123,15 @@ func (a *API) requireSelfOrAdmin(q *request, acct *account.Account) error {
 	if q.caller.ID() == acct.ID {
 		return nil
 	}
+	return a.requireAccountAdmin(q)
+}
+
+// requireAccountAdmin refuses callers who may not modify others' accounts
+// (administrateServer or modifyAccount).
+func (a *API) requireAccountAdmin(q *request) error {
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
 	caps, err := a.capabilities(q)
 	if err != nil {
 		return err
@@ -429,15 +438,8 @@ func (a *API) serveActive(q *request, acct *account.Account) error {
 		}
 		return writeJSON(q, http.StatusOK, "ok")
 	}
-	if err := a.requireSignedIn(q); err != nil {
+	if err := a.requireAccountAdmin(q); err != nil {
 		return err
-	}
-	caps, err := a.capabilities(q)
-	if err != nil {
-		return err
-	}
-	if !caps.Has("administrateServer") && !caps.Has("modifyAccount") {
-		return notPermitted("modify account")
 	}
 	switch q.method() {
 	case http.MethodPut:
@@ -499,12 +501,8 @@ func (a *API) serveEmail(q *request, acct *account.Account, rest []string) error
 		}
 		return writeJSON(q, http.StatusOK, emailInfo{Email: email, Preferred: strings.EqualFold(email, acct.PreferredEmail)})
 	case q.method() == http.MethodPut:
-		caps, err := a.capabilities(q)
-		if err != nil {
+		if err := a.requireAccountAdmin(q); err != nil {
 			return err
-		}
-		if !caps.Has("administrateServer") && !caps.Has("modifyAccount") {
-			return notPermitted("modify account")
 		}
 		var in struct {
 			Preferred bool `json:"preferred"`
