@@ -99,6 +99,7 @@ type Input struct {
 	SSHKeys      []string
 	HTTPPassword string
 	Groups       []string // group ids in any accepted form
+	By           int64    // the creating account, for the groups' audit logs; 0: the new account itself
 }
 
 var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]*$`)
@@ -176,8 +177,12 @@ func (s *Service) Create(ctx context.Context, in Input) (*Account, error) {
 				return err
 			}
 		}
+		by := in.By
+		if by == 0 {
+			by = id
+		}
 		for _, g := range groups {
-			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES ($1, $2)`, g.ID, id); err != nil {
+			if _, err := s.addMember(ctx, tx, g, id, by); err != nil {
 				return err
 			}
 		}

@@ -429,13 +429,13 @@ func TestGroups(t *testing.T) {
 			{"existing member", devs, bob.ID, false},
 			{"second member", devs, carol.ID, true},
 		} {
-			added, err := s.AddMember(ctx, tc.g, tc.id)
+			added, err := s.AddMember(ctx, tc.g, tc.id, alice.ID)
 			if err != nil || added != tc.wantNew {
 				t.Fatalf("%s: AddMember = %v, %v; want %v", tc.desc, added, err, tc.wantNew)
 			}
 		}
 		reg, _ := s.ResolveGroup(ctx, account.RegisteredUsers)
-		if _, err := s.AddMember(ctx, reg, bob.ID); !fail.Is(err, fail.Invalid) {
+		if _, err := s.AddMember(ctx, reg, bob.ID, alice.ID); !fail.Is(err, fail.Invalid) {
 			t.Fatalf("AddMember(Registered Users) = %v", err)
 		}
 		ids := func(as []*account.Account, err error) []int64 {
@@ -464,14 +464,14 @@ func TestGroups(t *testing.T) {
 		}
 
 		// Includes: admins ⊃ leads ⊃ devs makes devs' members members of all three.
-		if err := s.AddInclude(ctx, admins, leads.UUID); err != nil {
+		if _, err := s.AddInclude(ctx, admins, leads.UUID, alice.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddInclude(ctx, leads, devs.UUID); err != nil {
-			t.Fatal(err)
+		if added, err := s.AddInclude(ctx, leads, devs.UUID, alice.ID); err != nil || !added {
+			t.Fatalf("including = %v, %v", added, err)
 		}
-		if err := s.AddInclude(ctx, leads, devs.UUID); err != nil {
-			t.Fatalf("including twice: %v", err)
+		if added, err := s.AddInclude(ctx, leads, devs.UUID, alice.ID); err != nil || added {
+			t.Fatalf("including twice = %v, %v", added, err)
 		}
 		if inc, err := s.Includes(ctx, leads); err != nil || !slices.Equal(inc, []string{devs.UUID}) {
 			t.Fatalf("Includes(leads) = %v, %v", inc, err)
@@ -499,14 +499,14 @@ func TestGroups(t *testing.T) {
 		}
 
 		// Removal takes effect for the next lookup.
-		if err := s.RemoveInclude(ctx, leads, devs.UUID); err != nil {
+		if _, err := s.RemoveInclude(ctx, leads, devs.UUID, bob.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RemoveMember(ctx, devs, carol.ID); err != nil {
-			t.Fatal(err)
+		if removed, err := s.RemoveMember(ctx, devs, carol.ID, bob.ID); err != nil || !removed {
+			t.Fatalf("removing a member = %v, %v", removed, err)
 		}
-		if err := s.RemoveMember(ctx, devs, carol.ID); err != nil {
-			t.Fatalf("removing a non-member: %v", err)
+		if removed, err := s.RemoveMember(ctx, devs, carol.ID, bob.ID); err != nil || removed {
+			t.Fatalf("removing a non-member = %v, %v", removed, err)
 		}
 		if gs := groupsOf(carol.ID); len(gs) != 2 {
 			t.Fatalf("GroupsOf(carol) after removal = %v", gs)
@@ -516,6 +516,74 @@ func TestGroups(t *testing.T) {
 		}
 		if got := ids(s.Members(ctx, devs)); !slices.Equal(got, []int64{bob.ID}) {
 			t.Fatalf("devs members after removal = %v", got)
+		}
+
+		// The audit log has each real change, newest first, with who
+		// made it; no-op additions and removals are not in it.
+		type event struct {
+			typ     string
+			account int64
+			include string
+			by      int64
+		}
+		audit := func(g *account.Group) []event {
+			t.Helper()
+			log, err := s.AuditLog(ctx, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []event
+			for _, e := range log {
+				if e.When.IsZero() {
+					t.Fatalf("audit event %+v has no time", e)
+				}
+				out = append(out, event{e.Type, e.AccountID, e.IncludeUUID, e.By})
+			}
+			return out
+		}
+		if got, want := audit(devs), []event{
+			{account.AuditRemoveUser, carol.ID, "", bob.ID},
+			{account.AuditAddUser, carol.ID, "", alice.ID},
+			{account.AuditAddUser, bob.ID, "", alice.ID},
+		}; !slices.Equal(got, want) {
+			t.Fatalf("devs audit log = %+v, want %+v", got, want)
+		}
+		if got, want := audit(leads), []event{
+			{account.AuditRemoveGroup, 0, devs.UUID, bob.ID},
+			{account.AuditAddGroup, 0, devs.UUID, alice.ID},
+			{account.AuditAddUser, bob.ID, "", bob.ID},
+		}; !slices.Equal(got, want) {
+			t.Fatalf("leads audit log = %+v, want %+v", got, want)
+		}
+
+		// Renames keep the UUID; a taken name, stored or system, is a
+		// conflict; system groups cannot change.
+		newName, desc, visible := "developers", "the developers", true
+		renamed, err := s.UpdateGroup(ctx, devs, account.GroupUpdate{Name: &newName, Description: &desc, VisibleToAll: &visible, Owner: &admins.Name})
+		if err != nil || renamed.UUID != devs.UUID || renamed.Name != newName || renamed.Description != desc ||
+			!renamed.VisibleToAll || renamed.OwnerUUID != admins.UUID {
+			t.Fatalf("UpdateGroup = %+v, %v", renamed, err)
+		}
+		if g, err := s.ResolveGroup(ctx, newName); err != nil || g.UUID != devs.UUID {
+			t.Fatalf("ResolveGroup(new name) = %+v, %v", g, err)
+		}
+		if _, err := s.ResolveGroup(ctx, "devs"); !fail.Is(err, fail.NotFound) {
+			t.Fatalf("ResolveGroup(old name) = %v, want NotFound", err)
+		}
+		for _, taken := range []string{"leads", "Registered Users"} {
+			if _, err := s.UpdateGroup(ctx, renamed, account.GroupUpdate{Name: &taken}); !fail.Is(err, fail.Conflict) {
+				t.Fatalf("rename to %q = %v, want Conflict", taken, err)
+			}
+		}
+		missing := "no such group"
+		if _, err := s.UpdateGroup(ctx, renamed, account.GroupUpdate{Owner: &missing}); !fail.Is(err, fail.Unprocessable) {
+			t.Fatalf("unknown owner = %v, want Unprocessable", err)
+		}
+		if _, err := s.UpdateGroup(ctx, reg, account.GroupUpdate{Name: &missing}); !fail.Is(err, fail.NotAllowed) {
+			t.Fatalf("renaming Registered Users = %v, want NotAllowed", err)
+		}
+		if g, _ := s.ResolveGroup(ctx, renamed.UUID); g.Name != newName {
+			t.Fatalf("failed updates changed the group: %+v", g)
 		}
 	})
 }

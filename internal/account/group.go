@@ -78,18 +78,36 @@ type GroupInput struct {
 	Owner        string // group id in any form; empty = the group owns itself
 	VisibleToAll bool
 	Members      []int64
+	By           int64 // the creating account, recorded in the audit log
+}
+
+// checkGroupName refuses names that cannot be written on one line of a
+// groups file.
+func checkGroupName(name string) error {
+	if name == "" || strings.ContainsAny(name, "\n\r\t\x00") || len(name) > 255 {
+		return fail.Errorf(fail.Invalid, "invalid group name")
+	}
+	return nil
+}
+
+// systemGroupName reports whether name is taken by a system group.
+func systemGroupName(name string) bool {
+	for _, g := range systemGroups {
+		if strings.EqualFold(g.Name, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // CreateGroup makes a group. Creating a group whose name exists is a Conflict.
 func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error) {
 	name := strings.TrimSpace(in.Name)
-	if name == "" || strings.ContainsAny(name, "\n\r\t\x00") || len(name) > 255 {
-		return nil, fail.Errorf(fail.Invalid, "invalid group name")
+	if err := checkGroupName(name); err != nil {
+		return nil, err
 	}
-	for _, g := range systemGroups {
-		if strings.EqualFold(g.Name, name) {
-			return nil, fail.Errorf(fail.Conflict, "group '%s' already exists", name)
-		}
+	if systemGroupName(name) {
+		return nil, fail.Errorf(fail.Conflict, "group '%s' already exists", name)
 	}
 	uuid := in.UUID
 	if uuid == "" {
@@ -119,8 +137,13 @@ func (s *Service) CreateGroup(ctx context.Context, in GroupInput) (*Group, error
 		if err != nil {
 			return err
 		}
+		g := &Group{ID: id, UUID: uuid, Name: name}
 		for _, m := range in.Members {
-			if _, err := tx.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, m); err != nil {
+			by := in.By
+			if by == 0 {
+				by = m
+			}
+			if _, err := s.addMember(ctx, tx, g, m, by); err != nil {
 				return err
 			}
 		}
@@ -275,43 +298,6 @@ func (s *Service) Includes(ctx context.Context, g *Group) ([]string, error) {
 	return out, rows.Err()
 }
 
-// AddMember puts account into group g; it reports whether it was new.
-func (s *Service) AddMember(ctx context.Context, g *Group, accountID int64) (bool, error) {
-	if g.System() {
-		return false, fail.Errorf(fail.Invalid, "group %s cannot have members", g.Name)
-	}
-	res, err := s.db.Exec(ctx, `INSERT INTO group_members (group_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, g.ID, accountID)
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
-}
-
-// RemoveMember takes account out of group g.
-func (s *Service) RemoveMember(ctx context.Context, g *Group, accountID int64) error {
-	if g.System() {
-		return fail.Errorf(fail.Invalid, "group %s cannot have members", g.Name)
-	}
-	_, err := s.db.Exec(ctx, `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2`, g.ID, accountID)
-	return err
-}
-
-// AddInclude makes group g include the group with UUID include.
-func (s *Service) AddInclude(ctx context.Context, g *Group, include string) error {
-	if g.System() {
-		return fail.Errorf(fail.Invalid, "group %s cannot include groups", g.Name)
-	}
-	_, err := s.db.Exec(ctx, `INSERT INTO group_includes (group_id, include_uuid) VALUES ($1, $2) ON CONFLICT DO NOTHING`, g.ID, include)
-	return err
-}
-
-// RemoveInclude removes an included group.
-func (s *Service) RemoveInclude(ctx context.Context, g *Group, include string) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM group_includes WHERE group_id = $1 AND include_uuid = $2`, g.ID, include)
-	return err
-}
-
 // GroupsOf returns the UUIDs of every group the account belongs to, directly
 // or through included groups, plus the system groups that apply: Anonymous
 // Users always, Registered Users for a signed-in account (id > 0).
@@ -341,6 +327,31 @@ func (s *Service) GroupsOf(ctx context.Context, accountID int64) (map[string]boo
 		set[u] = true
 	}
 	return set, rows.Err()
+}
+
+// ServiceUsers returns which of the accounts belong to Service Users,
+// directly or through included groups: bots, which Gerrit's attention set
+// rules leave out. Without that group nobody is one.
+func (s *Service) ServiceUsers(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	g, err := s.ResolveGroup(ctx, ServiceUsers)
+	if fail.Is(err, fail.NotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if _, done := out[id]; done || id <= 0 {
+			continue
+		}
+		groups, err := s.GroupsOf(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = groups[g.UUID]
+	}
+	return out, nil
 }
 
 // OwnsGroup reports whether the holder of groups (from GroupsOf) owns g.

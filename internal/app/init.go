@@ -204,7 +204,7 @@ func (c *components) ensureAdmin(ctx context.Context, user, password, key string
 	if err != nil {
 		return fmt.Errorf("administrator %q: %w", user, err)
 	}
-	_, err = c.accounts.AddMember(ctx, admins, acct.ID)
+	_, err = c.accounts.AddMember(ctx, admins, acct.ID, acct.ID)
 	return err
 }
 

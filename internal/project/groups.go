@@ -99,3 +99,17 @@ func formatGroups(groups []GroupRef) []byte {
 	}
 	return []byte(sb.String())
 }
+
+// RenameGroup gives the group with the given UUID a new name in c's groups
+// file, and so in the rules that name it; it reports whether c refers to
+// the group at all.
+func (c *Config) RenameGroup(uuid, name string) bool {
+	found := false
+	for i := range c.Groups {
+		if c.Groups[i].UUID == uuid {
+			c.Groups[i].Name = name
+			found = true
+		}
+	}
+	return found
+}

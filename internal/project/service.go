@@ -522,11 +522,45 @@ func (s *Service) Update(ctx context.Context, name string, author Ident, message
 	if err := edit(cfg); err != nil {
 		return err
 	}
-	if after, _ := cfg.Files(); bytes.Equal(after, before) {
+	if after, afterGroups := cfg.Files(); bytes.Equal(after, before) && bytes.Equal(afterGroups, groups) {
 		return nil
 	}
 	_, err = s.Save(ctx, name, st.Revision, cfg, message, author)
 	return err
+}
+
+// RenameGroup writes a group's new name into the configuration of every
+// project that refers to it, a commit by author in each, as Gerrit does
+// after a rename. Access follows the group's UUID, so a project left
+// behind (a failure, or a master stopped half way) keeps working and only
+// shows the old name; such failures are logged, not returned. It returns
+// the projects it rewrote.
+func (s *Service) RenameGroup(ctx context.Context, uuid, oldName, newName string, author Ident) ([]string, error) {
+	names, err := s.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	message := fmt.Sprintf("Rename group %s to %s\n", oldName, newName)
+	var renamed []string
+	for _, name := range names {
+		found := false
+		edit := func(cfg *Config) error {
+			found = cfg.RenameGroup(uuid, newName)
+			return nil
+		}
+		err := s.Update(ctx, name, author, message, edit)
+		if fail.Is(err, fail.Conflict) {
+			// refs/meta/config moved under us: edit the new version.
+			err = s.Update(ctx, name, author, message, edit)
+		}
+		switch {
+		case err != nil:
+			s.log.Warn("group rename not written to project", "project", name, "group", uuid, "err", err)
+		case found:
+			renamed = append(renamed, name)
+		}
+	}
+	return renamed, nil
 }
 
 // ValidateParent checks that project name may inherit from parent: it

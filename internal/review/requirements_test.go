@@ -102,7 +102,7 @@ func TestRequirements(t *testing.T) {
 			users[a.name] = a
 		}
 		// ci may veto.
-		if _, err := e.accounts.AddMember(e.ctx, e.admins, e.ci.ID); err != nil {
+		if _, err := e.accounts.AddMember(e.ctx, e.admins, e.ci.ID, e.ci.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range tests {

@@ -16,7 +16,7 @@ func TestAddReviewer(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		if _, err := e.accounts.AddMember(e.ctx, e.blocked, e.carol.ID); err != nil {
+		if _, err := e.accounts.AddMember(e.ctx, e.blocked, e.carol.ID, e.carol.ID); err != nil {
 			t.Fatal(err)
 		}
 		dave := e.account("dave", "Dave Doe")

@@ -168,6 +168,7 @@ func (a *API) createAccount(q *request, username string) error {
 		SSHKeys:      keys,
 		HTTPPassword: in.HTTPPassword,
 		Groups:       in.Groups,
+		By:           q.caller.ID(),
 	})
 	if err != nil {
 		if fail.Is(err, fail.Conflict) && strings.HasPrefix(fail.Message(err, ""), "email") {

@@ -2,7 +2,6 @@ package restapi
 
 import (
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 
@@ -48,33 +47,14 @@ func (a *API) serveGroups(q *request) error {
 		return writeJSON(q, http.StatusOK, info)
 	}
 	switch rest[0] {
-	case "name":
-		return writeJSON(q, http.StatusOK, g.Name)
-	case "description":
-		return writeJSON(q, http.StatusOK, g.Description)
-	case "owner":
-		owner, err := a.accounts.ResolveGroup(ctx, g.OwnerUUID)
-		if err != nil {
-			return err
-		}
-		return writeJSON(q, http.StatusOK, a.groupInfo(q, owner))
+	case "name", "description", "options", "owner":
+		return a.serveGroupProperty(q, g, rest[0])
 	case "members", "members.add", "members.delete":
 		return a.serveMembers(q, g, rest)
-	case "groups":
-		if q.method() != http.MethodGet {
-			return methodNotAllowed()
-		}
-		includes, err := a.accounts.Includes(ctx, g)
-		if err != nil {
-			return err
-		}
-		out := []GroupInfo{}
-		for _, u := range includes {
-			if ig, err := a.accounts.ResolveGroup(ctx, u); err == nil {
-				out = append(out, a.groupInfo(q, ig))
-			}
-		}
-		return writeJSON(q, http.StatusOK, out)
+	case "groups", "groups.add", "groups.delete":
+		return a.serveIncludes(q, g, rest)
+	case "log.audit":
+		return a.auditLog(q, g)
 	}
 	return notFound(q.r.URL.Path)
 }
@@ -209,6 +189,7 @@ func (a *API) createGroup(q *request, name string) error {
 		Owner:        in.OwnerID,
 		VisibleToAll: in.VisibleToAll,
 		Members:      members,
+		By:           q.caller.ID(),
 	})
 	if err != nil {
 		return err
@@ -267,7 +248,7 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 		if !a.canManageGroup(q, g) {
 			return fail.Errorf(fail.Forbidden, "Cannot add members to group %s", g.Name)
 		}
-		added, err := a.accounts.AddMember(ctx, g, acct.ID)
+		added, err := a.accounts.AddMember(ctx, g, acct.ID, q.caller.ID())
 		if err != nil {
 			return err
 		}
@@ -280,15 +261,12 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 		if !a.canManageGroup(q, g) {
 			return fail.Errorf(fail.Forbidden, "Cannot delete members from group %s", g.Name)
 		}
-		members, err := a.accounts.Members(ctx, g)
+		removed, err := a.accounts.RemoveMember(ctx, g, acct.ID, q.caller.ID())
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(members, func(m *account.Account) bool { return m.ID == acct.ID }) {
+		if !removed {
 			return notFound(rest[1])
-		}
-		if err := a.accounts.RemoveMember(ctx, g, acct.ID); err != nil {
-			return err
 		}
 		return noContent(q)
 	}
@@ -319,9 +297,9 @@ func (a *API) bulkMembers(q *request, g *account.Group, add bool) error {
 	for _, acct := range accts {
 		var err error
 		if add {
-			_, err = a.accounts.AddMember(q.r.Context(), g, acct.ID)
+			_, err = a.accounts.AddMember(q.r.Context(), g, acct.ID, q.caller.ID())
 		} else {
-			err = a.accounts.RemoveMember(q.r.Context(), g, acct.ID)
+			_, err = a.accounts.RemoveMember(q.r.Context(), g, acct.ID, q.caller.ID())
 		}
 		if err != nil {
 			return err

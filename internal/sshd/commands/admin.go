@@ -107,6 +107,7 @@ func (c *Commands) createAccount(ctx context.Context, s *sshd.Session) error {
 		SSHKeys:      keys,
 		HTTPPassword: httpPassword,
 		Groups:       uuids,
+		By:           cl.account.ID,
 	})
 	return userError(err)
 }
@@ -164,13 +165,13 @@ func (c *Commands) createGroup(ctx context.Context, s *sshd.Session) error {
 		inc = append(inc, g)
 	}
 	g, err := c.accounts.CreateGroup(ctx, account.GroupInput{
-		Name: args[0], Description: description, Owner: ownerUUID, VisibleToAll: visible, Members: ids,
+		Name: args[0], Description: description, Owner: ownerUUID, VisibleToAll: visible, Members: ids, By: cl.account.ID,
 	})
 	if err != nil {
 		return userError(err)
 	}
 	for _, ig := range inc {
-		if err := c.accounts.AddInclude(ctx, g, ig.UUID); err != nil {
+		if _, err := c.accounts.AddInclude(ctx, g, ig.UUID, cl.account.ID); err != nil {
 			return err
 		}
 	}
@@ -525,7 +526,7 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 	for _, g := range groups {
 		if len(toRemove) > 0 {
 			for _, a := range toRemove {
-				if err := c.accounts.RemoveMember(ctx, g, a.ID); err != nil {
+				if _, err := c.accounts.RemoveMember(ctx, g, a.ID, cl.account.ID); err != nil {
 					return userError(err)
 				}
 			}
@@ -533,7 +534,7 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 		}
 		if len(toExclude) > 0 {
 			for _, ig := range toExclude {
-				if err := c.accounts.RemoveInclude(ctx, g, ig.UUID); err != nil {
+				if _, err := c.accounts.RemoveInclude(ctx, g, ig.UUID, cl.account.ID); err != nil {
 					return userError(err)
 				}
 			}
@@ -541,7 +542,7 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 		}
 		if len(toAdd) > 0 {
 			for _, a := range toAdd {
-				if _, err := c.accounts.AddMember(ctx, g, a.ID); err != nil {
+				if _, err := c.accounts.AddMember(ctx, g, a.ID, cl.account.ID); err != nil {
 					return userError(err)
 				}
 			}
@@ -549,7 +550,7 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 		}
 		if len(toInclude) > 0 {
 			for _, ig := range toInclude {
-				if err := c.accounts.AddInclude(ctx, g, ig.UUID); err != nil {
+				if _, err := c.accounts.AddInclude(ctx, g, ig.UUID, cl.account.ID); err != nil {
 					return userError(err)
 				}
 			}
@@ -557,6 +558,46 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 		}
 	}
 	return nil
+}
+
+// renameGroup is gerrit rename-group GROUP NEWNAME, for the group's
+// owners. Like the REST rename it also writes the new name into the
+// project configurations that refer to the group.
+func (c *Commands) renameGroup(ctx context.Context, s *sshd.Session) error {
+	fs := cmdflag.New("gerrit rename-group")
+	fs.Args("GROUP NEWNAME", 2, 2)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	admin, err := c.isAdmin(ctx, cl.groups)
+	if err != nil {
+		return err
+	}
+	g, err := c.groupArg(ctx, args[0], true)
+	if err != nil {
+		return err
+	}
+	if !canSee(cl.groups, admin, g) {
+		return die(`Group "%s" does not exist`, args[0])
+	}
+	if !admin && !account.OwnsGroup(cl.groups, g) {
+		return die("Changing group name not permitted")
+	}
+	name := strings.TrimSpace(args[1])
+	if name == g.Name {
+		return nil
+	}
+	renamed, err := c.accounts.UpdateGroup(ctx, g, account.GroupUpdate{Name: &name})
+	if err != nil {
+		return userError(err)
+	}
+	_, err = c.projects.RenameGroup(ctx, g.UUID, g.Name, renamed.Name, cl.author())
+	return err
 }
 
 // inheritable are the values of Gerrit's inheritable boolean options.
@@ -686,7 +727,7 @@ func (c *Commands) createProject(ctx context.Context, s *sshd.Session) error {
 		RejectEmptyCommit:                rejectEmpty.get(),
 		CreateNewChangeForAllNotInTarget: newChangeForAll.get(),
 		MaxObjectSizeLimit:               maxBytes,
-		Author:                           project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail},
+		Author:                           cl.author(),
 	})
 	return userError(err)
 }
@@ -733,7 +774,7 @@ func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
 			return err
 		}
 	}
-	author := project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail}
+	author := cl.author()
 	err = c.projects.Update(ctx, name, author, "Updated project config\n", func(cfg *project.Config) error {
 		if describe {
 			cfg.Description = description

@@ -116,6 +116,7 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit ls-groups":          c.lsGroups,
 		"gerrit ls-members":         c.lsMembers,
 		"gerrit set-members":        c.setMembers,
+		"gerrit rename-group":       c.renameGroup,
 		"gerrit create-project":     c.createProject,
 		"gerrit ls-projects":        c.lsProjects,
 		"gerrit create-branch":      c.createBranch,
@@ -192,6 +193,11 @@ type caller struct {
 
 func (cl *caller) subject() access.Subject {
 	return access.Subject{AccountID: cl.account.ID, Username: cl.account.Username, Groups: cl.groups}
+}
+
+// author names the caller in the commits its commands write.
+func (cl *caller) author() project.Ident {
+	return project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail}
 }
 
 func (c *Commands) caller(ctx context.Context, s *sshd.Session) (*caller, error) {

@@ -78,7 +78,7 @@ func newEnv(t *testing.T) *env {
 		Logger: log})
 	e := &env{t: t, db: d, accounts: accounts, projects: projects, changes: changes, reviews: reviews, access: ctl}
 	e.admin = e.user("admin")
-	if _, err := accounts.AddMember(ctx, admins, e.admin.ID); err != nil {
+	if _, err := accounts.AddMember(ctx, admins, e.admin.ID, e.admin.ID); err != nil {
 		t.Fatal(err)
 	}
 	caches := cache.NewRegistry()

@@ -65,7 +65,7 @@ func (c *Commands) setProjectParent(ctx context.Context, s *sshd.Session) error 
 	if len(names) == 0 {
 		return die("no projects to reparent")
 	}
-	author := project.Ident{Name: cl.account.DisplayName(), Email: cl.account.PreferredEmail}
+	author := cl.author()
 	var failed []string
 	for _, name := range slices.Compact(names) {
 		_, err := c.projects.SetParent(ctx, name, parent, author, "")

@@ -1,0 +1,337 @@
+package restapi
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"tandem/internal/account"
+	"tandem/internal/fail"
+)
+
+// NameInput is Gerrit's NameInput, for renaming a group.
+type NameInput struct {
+	Name string `json:"name"`
+}
+
+// DescriptionInput is Gerrit's DescriptionInput.
+type DescriptionInput struct {
+	Description string `json:"description"`
+}
+
+// OwnerInput is Gerrit's OwnerInput, for a group's new owner.
+type OwnerInput struct {
+	Owner string `json:"owner"`
+}
+
+// GroupsInput is Gerrit's GroupsInput: groups to include or exclude.
+type GroupsInput struct {
+	OneGroup string   `json:"_one_group"`
+	Groups   []string `json:"groups"`
+}
+
+// GroupAuditEventInfo is Gerrit's GroupAuditEventInfo. Member is an
+// AccountInfo for the *_USER types and a GroupInfo for the *_GROUP ones.
+type GroupAuditEventInfo struct {
+	Member any         `json:"member"`
+	Type   string      `json:"type"`
+	User   AccountInfo `json:"user"`
+	Date   string      `json:"date"`
+}
+
+// serveGroupProperty answers /groups/ID/{name,description,options,owner}:
+// GET reads the property, PUT (and DELETE for the description) sets it.
+func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) error {
+	ctx := q.r.Context()
+	if q.method() == http.MethodGet {
+		switch prop {
+		case "name":
+			return writeJSON(q, http.StatusOK, g.Name)
+		case "description":
+			return writeJSON(q, http.StatusOK, g.Description)
+		case "options":
+			return writeJSON(q, http.StatusOK, GroupOptions{VisibleToAll: g.VisibleToAll})
+		}
+		owner, err := a.accounts.ResolveGroup(ctx, g.OwnerUUID)
+		if err != nil {
+			return err
+		}
+		return writeJSON(q, http.StatusOK, a.groupInfo(q, owner))
+	}
+	if q.method() != http.MethodPut && !(q.method() == http.MethodDelete && prop == "description") {
+		return methodNotAllowed()
+	}
+	if g.System() {
+		return methodNotAllowed()
+	}
+	if !a.canManageGroup(q, g) {
+		return fail.Errorf(fail.Forbidden, "Changing group %s not permitted", prop)
+	}
+	var u account.GroupUpdate
+	switch prop {
+	case "name":
+		name, err := readStringInput(q, func(in *NameInput) string { return in.Name })
+		if err != nil {
+			return err
+		}
+		if name = strings.TrimSpace(name); name == "" {
+			return fail.Errorf(fail.Invalid, "name is required")
+		}
+		u.Name = &name
+	case "description":
+		var desc string
+		if q.method() == http.MethodPut {
+			var err error
+			if desc, err = readStringInput(q, func(in *DescriptionInput) string { return in.Description }); err != nil {
+				return err
+			}
+			desc = strings.TrimSpace(desc)
+		}
+		u.Description = &desc
+	case "options":
+		var in GroupOptions
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+		u.VisibleToAll = &in.VisibleToAll
+	case "owner":
+		owner, err := readStringInput(q, func(in *OwnerInput) string { return in.Owner })
+		if err != nil {
+			return err
+		}
+		if owner = strings.TrimSpace(owner); owner == "" {
+			return fail.Errorf(fail.Invalid, "owner is required")
+		}
+		u.Owner = &owner
+	}
+	updated, err := a.accounts.UpdateGroup(ctx, g, u)
+	if err != nil {
+		return err
+	}
+	switch prop {
+	case "name":
+		if updated.Name != g.Name {
+			if _, err := a.projects.RenameGroup(ctx, g.UUID, g.Name, updated.Name, a.ident(q)); err != nil {
+				return err
+			}
+		}
+		return writeJSON(q, http.StatusOK, updated.Name)
+	case "description":
+		if updated.Description == "" {
+			return noContent(q)
+		}
+		return writeJSON(q, http.StatusOK, updated.Description)
+	case "options":
+		return writeJSON(q, http.StatusOK, GroupOptions{VisibleToAll: updated.VisibleToAll})
+	}
+	owner, err := a.accounts.ResolveGroup(ctx, updated.OwnerUUID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, a.groupInfo(q, owner))
+}
+
+// serveIncludes answers /groups/ID/groups[/SUB], groups.add and
+// groups.delete: the groups g includes.
+func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
+	ctx := q.r.Context()
+	one := len(rest) > 1 && rest[1] != ""
+	switch {
+	case rest[0] == "groups" && !one && q.method() == http.MethodGet:
+		includes, err := a.includedGroups(q, g)
+		if err != nil {
+			return err
+		}
+		out := []GroupInfo{}
+		for _, ig := range includes {
+			out = append(out, a.groupInfo(q, ig))
+		}
+		return writeJSON(q, http.StatusOK, out)
+	case !one:
+		add := rest[0] != "groups.delete"
+		if q.method() != http.MethodPost && !(rest[0] == "groups" && q.method() == http.MethodPut) {
+			return methodNotAllowed()
+		}
+		return a.bulkIncludes(q, g, add)
+	}
+	sub, err := a.accounts.ResolveGroup(ctx, rest[1])
+	if err != nil && !fail.Is(err, fail.NotFound) {
+		return err
+	}
+	visible := err == nil && a.canSeeGroup(q, sub)
+	switch q.method() {
+	case http.MethodGet, http.MethodDelete:
+		if !visible {
+			return notFound(rest[1])
+		}
+		includes, err := a.accounts.Includes(ctx, g)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(includes, sub.UUID) {
+			return notFound(rest[1])
+		}
+		if q.method() == http.MethodGet {
+			return writeJSON(q, http.StatusOK, a.groupInfo(q, sub))
+		}
+		if !a.canManageGroup(q, g) {
+			return fail.Errorf(fail.Forbidden, "Cannot delete groups from group %s", g.Name)
+		}
+		if _, err := a.accounts.RemoveInclude(ctx, g, sub.UUID, q.caller.ID()); err != nil {
+			return err
+		}
+		return noContent(q)
+	case http.MethodPut, http.MethodPost:
+		if !visible {
+			return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", rest[1])
+		}
+		if g.System() {
+			return methodNotAllowed()
+		}
+		if !a.canManageGroup(q, g) {
+			return fail.Errorf(fail.Forbidden, "Cannot add groups to group %s", g.Name)
+		}
+		added, err := a.accounts.AddInclude(ctx, g, sub.UUID, q.caller.ID())
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if added {
+			status = http.StatusCreated
+		}
+		return writeJSON(q, status, a.groupInfo(q, sub))
+	}
+	return methodNotAllowed()
+}
+
+// bulkIncludes includes (add) or excludes the groups of a GroupsInput;
+// every id is resolved before anything changes.
+func (a *API) bulkIncludes(q *request, g *account.Group, add bool) error {
+	ctx := q.r.Context()
+	if g.System() {
+		return methodNotAllowed()
+	}
+	if !a.canManageGroup(q, g) {
+		if add {
+			return fail.Errorf(fail.Forbidden, "Cannot add groups to group %s", g.Name)
+		}
+		return fail.Errorf(fail.Forbidden, "Cannot delete groups from group %s", g.Name)
+	}
+	var in GroupsInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	ids := in.Groups
+	if in.OneGroup != "" {
+		ids = append(ids, in.OneGroup)
+	}
+	var subs []*account.Group
+	for _, id := range ids {
+		sub, err := a.accounts.ResolveGroup(ctx, id)
+		if err != nil && !fail.Is(err, fail.NotFound) {
+			return err
+		}
+		if err != nil || !a.canSeeGroup(q, sub) {
+			return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", id)
+		}
+		subs = append(subs, sub)
+	}
+	out := []GroupInfo{}
+	for _, sub := range subs {
+		var err error
+		if add {
+			_, err = a.accounts.AddInclude(ctx, g, sub.UUID, q.caller.ID())
+		} else {
+			_, err = a.accounts.RemoveInclude(ctx, g, sub.UUID, q.caller.ID())
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, a.groupInfo(q, sub))
+	}
+	if !add {
+		return noContent(q)
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
+
+// includedGroups returns the groups g includes that still exist, sorted
+// by name and UUID as Gerrit lists them.
+func (a *API) includedGroups(q *request, g *account.Group) ([]*account.Group, error) {
+	uuids, err := a.accounts.Includes(q.r.Context(), g)
+	if err != nil {
+		return nil, err
+	}
+	var out []*account.Group
+	for _, u := range uuids {
+		ig, err := a.accounts.ResolveGroup(q.r.Context(), u)
+		if fail.Is(err, fail.NotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ig)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].UUID < out[j].UUID
+	})
+	return out, nil
+}
+
+// auditLog answers GET /groups/ID/log.audit for the group's owners.
+func (a *API) auditLog(q *request, g *account.Group) error {
+	ctx := q.r.Context()
+	if q.method() != http.MethodGet {
+		return methodNotAllowed()
+	}
+	if g.System() {
+		return methodNotAllowed()
+	}
+	if !a.canManageGroup(q, g) {
+		return fail.Errorf(fail.Forbidden, "Not group owner")
+	}
+	events, err := a.accounts.AuditLog(ctx, g)
+	if err != nil {
+		return err
+	}
+	accounts := map[int64]AccountInfo{}
+	accountOf := func(id int64) (AccountInfo, error) {
+		if info, ok := accounts[id]; ok {
+			return info, nil
+		}
+		acct, err := a.accounts.Get(ctx, id)
+		if err != nil {
+			return AccountInfo{}, err
+		}
+		accounts[id] = accountInfo(acct, false)
+		return accounts[id], nil
+	}
+	out := []GroupAuditEventInfo{}
+	for _, e := range events {
+		by, err := accountOf(e.By)
+		if err != nil {
+			return err
+		}
+		info := GroupAuditEventInfo{Type: e.Type, User: by, Date: timestamp(e.When)}
+		if e.IncludeUUID != "" {
+			member := GroupInfo{ID: escapeID(e.IncludeUUID)}
+			if ig, err := a.accounts.ResolveGroup(ctx, e.IncludeUUID); err == nil {
+				member = a.groupInfo(q, ig)
+			} else if !fail.Is(err, fail.NotFound) {
+				return err
+			}
+			info.Member = member
+		} else {
+			if info.Member, err = accountOf(e.AccountID); err != nil {
+				return err
+			}
+		}
+		out = append(out, info)
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
