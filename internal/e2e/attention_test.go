@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -175,5 +177,32 @@ func TestAttentionSet(t *testing.T) {
 	}
 	if got := query("alice", "has:attention+project:att"); len(got) != 0 {
 		t.Fatalf("has:attention after abandoning: %v", got)
+	}
+
+	// Reviewers added on push (r=) join the set, except Service Users.
+	s.createUser(t, "robot")
+	var robot struct {
+		ID int `json:"_account_id"`
+	}
+	wantJSON(t, s.admin(t, "PUT", "/a/groups/Service%20Users/members/robot", nil), 201, &robot)
+	ids["robot"] = fmt.Sprint(robot.ID)
+	dir := filepath.Join(t.TempDir(), "push")
+	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "att"), dir)
+	withChangeIDAs(t, s, dir, "b.txt", "b\n", "Reviewed by a bot too", changeID(802))
+	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "att"), "HEAD:refs/for/main%r=bob,r=robot")
+	m := regexp.MustCompile(`/\+/(\d+) `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push output:\n%s", out)
+	}
+	n = m[1]
+	if got := set(); fmt.Sprint(got) != "[bob]" {
+		t.Fatalf("after a push with r=bob,r=robot: %v", got)
+	}
+	var reviewers []struct {
+		Username string `json:"username"`
+	}
+	wantJSON(t, as("alice", "GET", n+"/reviewers/", nil), 200, &reviewers)
+	if len(reviewers) != 2 {
+		t.Fatalf("reviewers after the push: %+v", reviewers)
 	}
 }

@@ -24,11 +24,13 @@ import (
 	"tandem/internal/project"
 )
 
-// Accounts resolves reviewer names given with r= and cc=, and tells the
-// pusher's preferences (work in progress by default, publishing comments
-// on push).
+// Accounts resolves reviewer names given with r= and cc=, tells which
+// of them are Service Users (left out of the attention set), and tells
+// the pusher's preferences (work in progress by default, publishing
+// comments on push).
 type Accounts interface {
 	Resolve(ctx context.Context, id string) (*account.Account, error)
+	ServiceUsers(ctx context.Context, ids []int64) (map[int64]bool, error)
 	Preferences(ctx context.Context, id int64) (account.Preferences, error)
 }
 
@@ -359,6 +361,16 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = err.Error()
 		return nil, nil
 	}
+	bots := map[int64]bool{} // Service Users among the reviewers
+	if len(reviewers) > 0 {
+		var ids []int64
+		for _, a := range reviewers {
+			ids = append(ids, a.ID)
+		}
+		if bots, err = rc.uploads.Accounts.ServiceUsers(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	labels := project.EffectiveLabels(state.Chain)
 	for name, v := range opts.labels {
 		if reason := checkVote(chk, branch, labels, name, v); reason != "" {
@@ -525,7 +537,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			if !opts.ignoreAttention && !ch.WIP {
 				var attention []change.AttentionUpdate
 				for _, id := range added {
-					if id != push.Caller.ID {
+					if id != push.Caller.ID && !bots[id] {
 						attention = append(attention, change.AttentionUpdate{AccountID: id, Add: true,
 							Reason: change.AttentionReviewerAdded, ReasonAccount: push.Caller.ID})
 					}

@@ -105,30 +105,6 @@ func (s *Service) attentionUser(ctx context.Context, pol *policy, c *change.Chan
 	return acc, nil
 }
 
-// serviceAccounts returns which of the accounts are members of Service
-// Users; none are when the group does not exist.
-func (s *Service) serviceAccounts(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	out := map[int64]bool{}
-	g, err := s.accounts.ResolveGroup(ctx, account.ServiceUsers)
-	if fail.Is(err, fail.NotFound) {
-		return out, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range ids {
-		if _, done := out[id]; done || id == 0 {
-			continue
-		}
-		groups, err := s.accounts.GroupsOf(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = groups[g.UUID]
-	}
-	return out, nil
-}
-
 // attentionPlan is what a review needs for its attention set updates,
 // resolved before its transaction.
 type attentionPlan struct {
@@ -190,7 +166,7 @@ func (s *Service) planAttention(ctx context.Context, pol *policy, c *change.Chan
 			ids = append(ids, acc.ID)
 		}
 	}
-	p.service, err = s.serviceAccounts(ctx, ids)
+	p.service, err = s.accounts.ServiceUsers(ctx, ids)
 	return p, err
 }
 

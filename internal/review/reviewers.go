@@ -82,7 +82,7 @@ func (s *Service) AddReviewer(ctx context.Context, subj access.Subject, n int64,
 	for _, a := range add.accounts {
 		ids = append(ids, a.ID)
 	}
-	service, err := s.serviceAccounts(ctx, ids)
+	service, err := s.accounts.ServiceUsers(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type Accounts interface {
 	ResolveGroup(ctx context.Context, id string) (*account.Group, error)
 	MembersRecursive(ctx context.Context, g *account.Group) ([]*account.Account, error)
 	GroupsOf(ctx context.Context, accountID int64) (map[string]bool, error)
+	ServiceUsers(ctx context.Context, ids []int64) (map[int64]bool, error)
 }
 
 // Matcher evaluates a change query expression (a submit requirement's
