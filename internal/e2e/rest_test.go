@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -673,11 +674,15 @@ func testBadInputREST(t *testing.T, s *server) {
 	wantText(t, s.call(t, "PUT", "/a/accounts/mal", "admin", adminPassword, `{"name": 7}`, "application/json"), 400,
 		"Invalid application/json in request")
 	gone("mal")
-	for _, ct := range []string{"application/xml", "text/plain", "application/x-www-form-urlencoded"} {
+	for _, ct := range []string{"application/xml", "application/x-www-form-urlencoded"} {
 		wantText(t, s.call(t, "PUT", "/a/accounts/mal", "admin", adminPassword, `{"name": "Mal"}`, ct), 400,
 			"Expected Content-Type: application/json")
 		gone("mal")
 	}
+	// Plain text is the username, as in Gerrit, so it must match the URL.
+	wantText(t, s.call(t, "PUT", "/a/accounts/mal", "admin", adminPassword, `{"name": "Mal"}`, "text/plain"), 400,
+		"username must match URL")
+	gone("mal")
 	// JSON without any Content-Type (Debian's pygerrit2) is accepted, and
 	// so is a charset parameter.
 	var a accountInfo
@@ -957,5 +962,59 @@ func TestRESTSmallEndpoints(t *testing.T) {
 	}
 	if r := s.call(t, "GET", "/a/projects/sm-one/statistics.git", "alice", "alice-pw", nil, ""); r.status != 403 {
 		t.Errorf("alice reads statistics: %d %q", r.status, r.body)
+	}
+}
+
+// TestRESTRequestBodies sends request bodies in each form Gerrit reads,
+// as curl scripts written for Gerrit do: a form, plain text, a bare JSON
+// string and lenient JSON; anything else is refused and changes nothing.
+func TestRESTRequestBodies(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	s.createUser(t, "bob")
+	expect(t, s.admin(t, "PUT", "/a/projects/bodies", map[string]any{"create_empty_commit": true}), 201, "create project")
+	n := pushChange(t, s, "bodies", "a.txt", "Bodies of all kinds", 961)
+	as := func(method, path, body, contentType string) response {
+		t.Helper()
+		return s.call(t, method, "/a/changes/"+n+path, "admin", adminPassword, body, contentType)
+	}
+	expect(t, as("POST", "/revisions/current/review", "message=Form+reply&labels.Code-Review=%2B1",
+		"application/x-www-form-urlencoded"), 200, "review as a form")
+	var topic string
+	wantJSON(t, as("PUT", "/topic", "from-text\n", "text/plain"), 200, &topic)
+	if topic != "from-text" {
+		t.Fatalf("topic from text: %q", topic)
+	}
+	expect(t, as("POST", "/reviewers", `"bob"`, "application/json"), 200, "add a reviewer by a JSON string")
+	expect(t, as("POST", "/hashtags", "{add: ['lenient', \"json\"]} // why not", "application/json"), 200, "hashtags in lenient JSON")
+	wantText(t, as("POST", "/revisions/current/review", "<review/>", "application/xml"), 400, "Expected Content-Type: application/json")
+	wantText(t, as("POST", "/revisions/current/review", "{labels: {Code-Review: 'maybe'}}", "application/json"), 400,
+		"Invalid application/json in request")
+
+	var info struct {
+		Topic    string   `json:"topic"`
+		Hashtags []string `json:"hashtags"`
+		Labels   map[string]struct {
+			All []struct {
+				Value int `json:"value"`
+			} `json:"all"`
+		} `json:"labels"`
+		Reviewers map[string][]accountInfo `json:"reviewers"`
+		Messages  []struct {
+			Message string `json:"message"`
+		} `json:"messages"`
+	}
+	wantJSON(t, s.admin(t, "GET", "/a/changes/"+n+"/detail", nil), 200, &info)
+	var votes, messages []string
+	for _, v := range info.Labels["Code-Review"].All {
+		votes = append(votes, fmt.Sprint(v.Value))
+	}
+	for _, m := range info.Messages {
+		messages = append(messages, m.Message)
+	}
+	reviewers := fmt.Sprint(info.Reviewers["REVIEWER"])
+	if info.Topic != "from-text" || fmt.Sprint(info.Hashtags) != "[json lenient]" || !slices.Contains(votes, "1") ||
+		!strings.Contains(reviewers, "bob") || !strings.Contains(strings.Join(messages, "|"), "Form reply") {
+		t.Fatalf("change after the requests: %+v", info)
 	}
 }

@@ -361,33 +361,6 @@ func noContent(q *request) error {
 	return nil
 }
 
-// readJSON decodes the request body into v. An empty body leaves v as is.
-// JSON is accepted with Content-Type application/json, and also without any
-// Content-Type when the body looks like JSON (Debian's pygerrit2 sends its
-// reviews that way).
-func readJSON(q *request, v any) error {
-	body, err := readBody(q)
-	if err != nil {
-		return err
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return nil
-	}
-	ct := q.r.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	switch {
-	case mt == "application/json":
-	case ct == "" && (trimmed[0] == '{' || trimmed[0] == '['):
-	default:
-		return fail.Errorf(fail.Invalid, "Expected Content-Type: application/json")
-	}
-	if err := json.Unmarshal(trimmed, v); err != nil {
-		return fail.Wrap(fail.Invalid, err, "Invalid application/json in request")
-	}
-	return nil
-}
-
 func readBody(q *request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(q.r.Body, MaxBody+1))
 	if err != nil {

@@ -41,7 +41,7 @@ type CherryPickInput struct {
 
 // RevertInput is Gerrit's RevertInput (the fields Tandem acts on).
 type RevertInput struct {
-	Message        string `json:"message"`
+	Message        string `json:"message" rest:"default"`
 	Topic          string `json:"topic"`
 	WorkInProgress bool   `json:"work_in_progress"`
 }

@@ -42,7 +42,7 @@ type EditInfo struct {
 
 // editMessageInput is Gerrit's ChangeEditMessageInput.
 type editMessageInput struct {
-	Message string `json:"message"`
+	Message string `json:"message" rest:"default"`
 }
 
 // fileContentInput is Gerrit's FileContentInput: a data URL, for clients

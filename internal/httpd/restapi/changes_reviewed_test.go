@@ -75,7 +75,7 @@ func TestReviewedFiles(t *testing.T) {
 					}
 					return
 				}
-				decodeJSON(t, w, tc.status, nil)
+				decodeResponse(t, w, tc.status, nil)
 				if got := strings.TrimSpace(strings.TrimPrefix(w.Body.String(), ")]}'\n")); got != tc.body {
 					t.Fatalf("body %s, want %s", got, tc.body)
 				}

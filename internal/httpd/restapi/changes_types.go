@@ -303,7 +303,7 @@ func (v *LabelVote) UnmarshalJSON(b []byte) error {
 
 // ReviewInput is Gerrit's ReviewInput (POST …/review).
 type ReviewInput struct {
-	Message                          string                    `json:"message,omitempty"`
+	Message                          string                    `json:"message,omitempty" rest:"default"`
 	Tag                              string                    `json:"tag,omitempty"`
 	Labels                           map[string]LabelVote      `json:"labels,omitempty"`
 	Comments                         map[string][]CommentInput `json:"comments,omitempty"`
@@ -322,7 +322,7 @@ type ReviewInput struct {
 
 // AttentionSetInput is Gerrit's AttentionSetInput.
 type AttentionSetInput struct {
-	User   string `json:"user,omitempty"`
+	User   string `json:"user,omitempty" rest:"default"`
 	Reason string `json:"reason,omitempty"`
 	Notify string `json:"notify,omitempty"`
 }
@@ -346,7 +346,7 @@ type ReviewResult struct {
 
 // ReviewerInput is Gerrit's ReviewerInput.
 type ReviewerInput struct {
-	Reviewer  string `json:"reviewer"`
+	Reviewer  string `json:"reviewer" rest:"default"`
 	State     string `json:"state,omitempty"` // REVIEWER (default), CC, REMOVED
 	Confirmed bool   `json:"confirmed,omitempty"`
 	Notify    string `json:"notify,omitempty"`
@@ -374,20 +374,20 @@ type ReviewerAdded struct {
 // MessageInput is the body of abandon, restore, wip, ready and private
 // requests.
 type MessageInput struct {
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" rest:"default"`
 	Notify  string `json:"notify,omitempty"`
 }
 
 // MoveInput is Gerrit's MoveInput.
 type MoveInput struct {
-	DestinationBranch string `json:"destination_branch"`
+	DestinationBranch string `json:"destination_branch" rest:"default"`
 	Message           string `json:"message,omitempty"`
 	KeepAllVotes      bool   `json:"keep_all_votes,omitempty"`
 }
 
 // TopicInput is Gerrit's TopicInput.
 type TopicInput struct {
-	Topic string `json:"topic"`
+	Topic string `json:"topic" rest:"default"`
 }
 
 // HashtagsInput is Gerrit's HashtagsInput.

@@ -1,9 +1,7 @@
 package restapi
 
 import (
-	"bytes"
 	"context"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -260,11 +258,11 @@ func (a *API) serveTopic(q *request, rc *resolvedChange) error {
 	}
 	topic := ""
 	if q.method() == http.MethodPut {
-		t, err := readStringInput(q, func(in *TopicInput) string { return in.Topic })
-		if err != nil {
+		var in TopicInput
+		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		topic = strings.TrimSpace(t)
+		topic = strings.TrimSpace(in.Topic)
 	}
 	if err := a.reviews.SetTopic(q.r.Context(), actorOf(q), rc.change, topic); err != nil {
 		return err
@@ -273,24 +271,6 @@ func (a *API) serveTopic(q *request, rc *resolvedChange) error {
 		return noContent(q)
 	}
 	return writeJSON(q, http.StatusOK, topic)
-}
-
-// readStringInput reads a JSON input object or, with Content-Type
-// text/plain, the bare string.
-func readStringInput[T any](q *request, field func(*T) string) (string, error) {
-	mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
-	if mt == "text/plain" {
-		body, err := readBody(q)
-		if err != nil {
-			return "", err
-		}
-		return string(bytes.TrimSpace(body)), nil
-	}
-	var in T
-	if err := readJSON(q, &in); err != nil {
-		return "", err
-	}
-	return field(&in), nil
 }
 
 // serveHashtags answers GET/POST /changes/{id}/hashtags.

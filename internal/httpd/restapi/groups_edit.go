@@ -12,17 +12,17 @@ import (
 
 // NameInput is Gerrit's NameInput, for renaming a group.
 type NameInput struct {
-	Name string `json:"name"`
+	Name string `json:"name" rest:"default"`
 }
 
 // DescriptionInput is Gerrit's DescriptionInput.
 type DescriptionInput struct {
-	Description string `json:"description"`
+	Description string `json:"description" rest:"default"`
 }
 
 // OwnerInput is Gerrit's OwnerInput, for a group's new owner.
 type OwnerInput struct {
-	Owner string `json:"owner"`
+	Owner string `json:"owner" rest:"default"`
 }
 
 // GroupsInput is Gerrit's GroupsInput: groups to include or exclude.
@@ -71,23 +71,23 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 	var u account.GroupUpdate
 	switch prop {
 	case "name":
-		name, err := readStringInput(q, func(in *NameInput) string { return in.Name })
-		if err != nil {
+		var in NameInput
+		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		if name = strings.TrimSpace(name); name == "" {
+		name := strings.TrimSpace(in.Name)
+		if name == "" {
 			return fail.Errorf(fail.Invalid, "name is required")
 		}
 		u.Name = &name
 	case "description":
-		var desc string
+		var in DescriptionInput
 		if q.method() == http.MethodPut {
-			var err error
-			if desc, err = readStringInput(q, func(in *DescriptionInput) string { return in.Description }); err != nil {
+			if err := readJSON(q, &in); err != nil {
 				return err
 			}
-			desc = strings.TrimSpace(desc)
 		}
+		desc := strings.TrimSpace(in.Description)
 		u.Description = &desc
 	case "options":
 		var in GroupOptions
@@ -96,11 +96,12 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 		}
 		u.VisibleToAll = &in.VisibleToAll
 	case "owner":
-		owner, err := readStringInput(q, func(in *OwnerInput) string { return in.Owner })
-		if err != nil {
+		var in OwnerInput
+		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		if owner = strings.TrimSpace(owner); owner == "" {
+		owner := strings.TrimSpace(in.Owner)
+		if owner == "" {
 			return fail.Errorf(fail.Invalid, "owner is required")
 		}
 		u.Owner = &owner

@@ -199,7 +199,7 @@ func (a *API) serveDescription(q *request, chk *access.Checker, st *project.Stat
 			return fail.Errorf(fail.Forbidden, "not project owner")
 		}
 		var in struct {
-			Description   string `json:"description"`
+			Description   string `json:"description" rest:"default"`
 			CommitMessage string `json:"commit_message"`
 		}
 		if q.method() == http.MethodPut {
@@ -419,7 +419,7 @@ func (a *API) serveParent(q *request, st *project.State) error {
 			return notPermitted("administrate server")
 		}
 		var in struct {
-			Parent        string `json:"parent"`
+			Parent        string `json:"parent" rest:"default"`
 			CommitMessage string `json:"commit_message"`
 		}
 		if err := readJSON(q, &in); err != nil {

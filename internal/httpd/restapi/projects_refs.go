@@ -30,7 +30,7 @@ type TagInfo struct {
 // TagInput is Gerrit's TagInput.
 type TagInput struct {
 	Ref      string `json:"ref"`
-	Revision string `json:"revision"`
+	Revision string `json:"revision" rest:"default"`
 	Message  string `json:"message"`
 }
 

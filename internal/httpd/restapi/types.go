@@ -46,7 +46,7 @@ func accountInfo(a *account.Account, secondary bool) AccountInfo {
 
 // AccountInput is Gerrit's AccountInput.
 type AccountInput struct {
-	Username     string   `json:"username"`
+	Username     string   `json:"username" rest:"default"`
 	Name         string   `json:"name"`
 	DisplayName  string   `json:"display_name"`
 	Email        string   `json:"email"`
@@ -98,7 +98,7 @@ type GroupOptions struct {
 
 // GroupInput is Gerrit's GroupInput.
 type GroupInput struct {
-	Name         string   `json:"name"`
+	Name         string   `json:"name" rest:"default"`
 	UUID         string   `json:"uuid"`
 	Description  string   `json:"description"`
 	VisibleToAll bool     `json:"visible_to_all"`
@@ -177,7 +177,7 @@ type LabelTypeInfo struct {
 
 // ProjectInput is Gerrit's ProjectInput.
 type ProjectInput struct {
-	Name              string   `json:"name"`
+	Name              string   `json:"name" rest:"default"`
 	Parent            string   `json:"parent"`
 	Description       string   `json:"description"`
 	PermissionsOnly   bool     `json:"permissions_only"`
@@ -198,12 +198,12 @@ type BranchInfo struct {
 // BranchInput is Gerrit's BranchInput.
 type BranchInput struct {
 	Ref      string `json:"ref"`
-	Revision string `json:"revision"`
+	Revision string `json:"revision" rest:"default"`
 }
 
 // HeadInput is Gerrit's HeadInput.
 type HeadInput struct {
-	Ref string `json:"ref"`
+	Ref string `json:"ref" rest:"default"`
 }
 
 // escapeID encodes an id the way Gerrit does (Java's URLEncoder): "a/b" is
