@@ -510,6 +510,9 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 	if typ != "commit" {
 		return "", nil
 	}
+	if reason, err := d.checkBanned(oid); err != nil || reason != "" {
+		return reason, err
+	}
 	forgeAuthor := d.chk.Can(ref, project.PermForgeAuthor)
 	forgeCommitter := d.chk.Can(ref, project.PermForgeCommitter)
 	signOff := d.requiresSignOff(ref)
@@ -541,6 +544,39 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 			if reason := d.checkSignOff(abbrev, author, committer, message); reason != "" {
 				return reason, nil
 			}
+		}
+	}
+	return "", nil
+}
+
+// checkBanned refuses a commit that brings a banned commit into the
+// repository. Projects that never banned anything pay one ref lookup.
+func (d *decider) checkBanned(oid string) (string, error) {
+	r := d.push.Repo
+	banned, err := project.BannedCommits(d.ctx, r)
+	if err != nil || len(banned) == 0 {
+		return "", err
+	}
+	fresh, err := r.RevList(d.ctx, oid, "refs/*")
+	if err != nil {
+		return "", fmt.Errorf("new commits of %s: %w", oid, err)
+	}
+	return bannedAmong(d.ctx, r, fresh)
+}
+
+// bannedAmong returns Gerrit's rejection for the first of commits that is
+// banned from r, or "".
+func bannedAmong(ctx context.Context, r *repo.Repo, commits []string) (string, error) {
+	if len(commits) == 0 {
+		return "", nil
+	}
+	banned, err := project.BannedCommits(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range commits {
+		if banned[c] != "" {
+			return "contains banned commit " + c, nil
 		}
 	}
 	return "", nil

@@ -239,6 +239,10 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	} else if shas, err = r.RevList(ctx, c.new, "refs/heads/*"); err != nil {
 		return nil, fmt.Errorf("list new commits: %w", err)
 	}
+	if banned, err := bannedAmong(ctx, r, shas); err != nil || banned != "" {
+		c.reject = banned
+		return nil, err
+	}
 	known, err := rc.uploads.Changes.PatchSetsByCommit(ctx, rc.uploads.DB, shas)
 	if err != nil {
 		return nil, err

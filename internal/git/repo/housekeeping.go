@@ -2,7 +2,10 @@ package repo
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"tandem/internal/git"
@@ -78,3 +81,24 @@ func (h *Housekeeper) next() (string, bool) {
 	delete(h.queued, path)
 	return path, true
 }
+
+// GC runs a full `git gc` on the repository, aggressive when asked, and
+// copies git's messages to out (nil discards them). It is what an
+// administrator asks for; the Housekeeper's runs after pushes are the
+// cheap --auto kind. git's gc.pid lock refuses a second gc of the same
+// repository, from this master or another, while one runs.
+func (r *Repo) GC(ctx context.Context, aggressive bool, out io.Writer) error {
+	flags := []string{"--quiet"}
+	if aggressive {
+		flags = append(flags, "--aggressive")
+	}
+	err := r.runner.Run(ctx, git.Cmd{Dir: r.Path, Name: "gc", Flags: flags, Stderr: out})
+	var ge *git.Error
+	if errors.As(err, &ge) && strings.Contains(ge.Stderr, "gc is already running") {
+		return ErrGCRunning
+	}
+	return err
+}
+
+// ErrGCRunning reports a gc refused because another is running.
+var ErrGCRunning = errors.New("garbage collection is already running")

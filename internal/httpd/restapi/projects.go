@@ -1,7 +1,11 @@
 package restapi
 
 import (
+	"bytes"
 	"cmp"
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -47,6 +51,10 @@ func (a *API) serveProjects(q *request) error {
 		return a.serveParent(q, st)
 	case "statistics.git":
 		return a.repositoryStatistics(q, st)
+	case "gc":
+		return a.runGC(q, st)
+	case "ban":
+		return a.banCommits(q, chk, st)
 	case "children":
 		return a.listChildren(q, st)
 	case "HEAD":
@@ -466,6 +474,95 @@ func (a *API) listChildren(q *request, st *project.State) error {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return writeJSON(q, http.StatusOK, out)
+}
+
+// BanInput is Gerrit's BanInput.
+type BanInput struct {
+	Commits []string `json:"commits"`
+	Reason  string   `json:"reason"`
+}
+
+// BanResultInfo is Gerrit's BanResultInfo.
+type BanResultInfo struct {
+	NewlyBanned   []string `json:"newly_banned,omitempty"`
+	AlreadyBanned []string `json:"already_banned,omitempty"`
+	Ignored       []string `json:"ignored,omitempty"`
+}
+
+// banCommits answers PUT /projects/NAME/ban for the project's owners:
+// pushes that bring one of the commits are refused from then on.
+func (a *API) banCommits(q *request, chk *access.Checker, st *project.State) error {
+	if q.method() != http.MethodPut && q.method() != http.MethodPost {
+		return methodNotAllowed()
+	}
+	if err := a.requireSignedIn(q); err != nil {
+		return err
+	}
+	if !chk.IsOwner() {
+		return fail.Errorf(fail.Forbidden, "ban commit not permitted")
+	}
+	var in BanInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	if len(in.Commits) == 0 {
+		return fail.Errorf(fail.Invalid, "commits are required")
+	}
+	res, err := a.projects.BanCommits(q.r.Context(), st.Name, in.Commits, in.Reason, a.ident(q))
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, BanResultInfo{NewlyBanned: res.NewlyBanned, AlreadyBanned: res.AlreadyBanned, Ignored: res.Ignored})
+}
+
+// GCInput is Gerrit's GCInput.
+type GCInput struct {
+	ShowProgress bool `json:"show_progress"`
+	Aggressive   bool `json:"aggressive"`
+	Async        bool `json:"async"`
+}
+
+// runGC answers POST /projects/NAME/gc for holders of runGC: git gc on
+// the project's repository, reported as text the way Gerrit reports it,
+// or started in the background (202) when async.
+func (a *API) runGC(q *request, st *project.State) error {
+	if q.method() != http.MethodPost {
+		return methodNotAllowed()
+	}
+	if err := a.requireCapability(q, "runGC", "run garbage collection"); err != nil {
+		return err
+	}
+	var in GCInput
+	if err := readJSON(q, &in); err != nil {
+		return err
+	}
+	r, err := a.projects.Open(q.r.Context(), st.Name)
+	if err != nil {
+		return err
+	}
+	if in.Async {
+		// A gc is housekeeping, not state: a master that stops before it
+		// ends leaves the repository as it was.
+		go func() {
+			if err := r.GC(context.WithoutCancel(q.r.Context()), in.Aggressive, nil); err != nil {
+				a.log.Warn("garbage collection failed", "project", st.Name, "err", err)
+			}
+		}()
+		q.w.WriteHeader(http.StatusAccepted)
+		return nil
+	}
+	var out bytes.Buffer
+	if err := r.GC(q.r.Context(), in.Aggressive, &out); err != nil {
+		if errors.Is(err, repo.ErrGCRunning) {
+			return fail.Errorf(fail.Conflict, "garbage collection of \"%s\" is already running", st.Name)
+		}
+		return err
+	}
+	text := fmt.Sprintf("collecting garbage for \"%s\":\n", st.Name)
+	if in.ShowProgress {
+		text += out.String()
+	}
+	return writeText(q, text+"done.\n\n")
 }
 
 // repositoryStatistics answers GET /projects/NAME/statistics.git for

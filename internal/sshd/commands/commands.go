@@ -127,6 +127,8 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit set-project":        c.setProject,
 		"gerrit set-project-parent": c.setProjectParent,
 		"gerrit set-head":           c.setHead,
+		"gerrit gc":                 c.gc,
+		"gerrit ban-commit":         c.banCommit,
 		"gerrit set-account":        c.setAccount,
 		"gerrit set-topic":          c.setTopic,
 		"gerrit ls-user-refs":       c.lsUserRefs,

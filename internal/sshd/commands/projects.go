@@ -2,11 +2,14 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	"tandem/internal/fail"
+	"tandem/internal/git/repo"
 	"tandem/internal/project"
 	"tandem/internal/sshd"
 	"tandem/internal/sshd/cmdflag"
@@ -109,4 +112,116 @@ func (c *Commands) setHead(ctx context.Context, s *sshd.Session) error {
 	}
 	_, err = c.projects.SetHead(ctx, name, branch)
 	return userError(err)
+}
+
+// gc is gerrit gc [--all] [--aggressive] [--show-progress] NAME…: git gc
+// of each project's repository in turn, for holders of runGC, each
+// reported as Gerrit reports it. A failure is reported and the next
+// project still runs; the command then exits 1.
+func (c *Commands) gc(ctx context.Context, s *sshd.Session) error {
+	var all, aggressive, progress bool
+	fs := cmdflag.New("gerrit gc")
+	fs.Bool(&all, "--all", "run the garbage collection of every project")
+	fs.Bool(&aggressive, "--aggressive", "run an aggressive garbage collection")
+	fs.Bool(&progress, "--show-progress", "show what git says")
+	fs.Args("NAME …", 0, -1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, "run garbage collection", project.CapRunGC); err != nil {
+		return err
+	}
+	var names []string
+	switch {
+	case all && len(args) > 0:
+		return die("either specify projects or use --all")
+	case !all && len(args) == 0:
+		return die("needs projects as command arguments or --all option")
+	case all:
+		// The capability covers every repository, as in Gerrit.
+		if names, err = c.projects.Names(ctx); err != nil {
+			return err
+		}
+	}
+	for _, arg := range args {
+		name, _, _, err := c.project(ctx, cl, arg)
+		if err != nil {
+			return err
+		}
+		names = append(names, name)
+	}
+	failed := false
+	for _, name := range names {
+		fmt.Fprintf(s.Stdout, "collecting garbage for \"%s\":\n", name)
+		var out io.Writer
+		if progress {
+			out = s.Stdout
+		}
+		r, err := c.projects.Open(ctx, name)
+		if err == nil {
+			err = r.GC(ctx, aggressive, out)
+		}
+		switch {
+		case errors.Is(err, repo.ErrGCRunning):
+			fmt.Fprintf(s.Stdout, "error: garbage collection for project \"%s\" is already running\n\n", name)
+			failed = true
+		case err != nil:
+			c.log.Error("garbage collection failed", "project", name, "err", err)
+			fmt.Fprintf(s.Stdout, "error: garbage collection for project \"%s\" failed\n\n", name)
+			failed = true
+		default:
+			fmt.Fprint(s.Stdout, "done.\n\n")
+		}
+	}
+	if failed {
+		return &sshd.ExitError{Code: 1}
+	}
+	return nil
+}
+
+// banCommit is gerrit ban-commit [--reason R] PROJECT COMMIT…, for the
+// project's owners. As in Gerrit it says which commits it banned, which
+// were banned already and which ids it ignored as not commits.
+func (c *Commands) banCommit(ctx context.Context, s *sshd.Session) error {
+	var reason string
+	fs := cmdflag.New("gerrit ban-commit")
+	fs.String(&reason, "--reason|-r", "REASON", "why the commits are banned")
+	fs.Args("PROJECT COMMIT …", 2, -1)
+	args, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	name, chk, _, err := c.project(ctx, cl, args[0])
+	if err != nil {
+		return err
+	}
+	if !chk.IsOwner() {
+		return die("ban commit not permitted")
+	}
+	res, err := c.projects.BanCommits(ctx, name, args[1:], reason, cl.author())
+	if err != nil {
+		return userError(err)
+	}
+	for _, group := range []struct {
+		title   string
+		commits []string
+	}{
+		{"The following commits were banned", res.NewlyBanned},
+		{"The following commits were already banned", res.AlreadyBanned},
+		{"The following ids do not represent commits and were ignored", res.Ignored},
+	} {
+		if len(group.commits) > 0 {
+			fmt.Fprintf(s.Stdout, "%s:\n%s\n\n", group.title, strings.Join(group.commits, ",\n"))
+		}
+	}
+	return nil
 }
