@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,6 +143,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			SSHAddress:      cfg.SSHAdvertised,
 			AuthType:        cfg.AuthType,
 			ServerID:        cfg.ServerID,
+			Archives:        archiveFormats(cfg.Archives),
 		},
 	})
 	gitHTTP := githttp.New(githttp.Options{
@@ -311,4 +313,20 @@ func port(hp string) string {
 		return "29418"
 	}
 	return p
+}
+
+// archiveFormats are the download.archive formats the machine can write,
+// in the configured order; all it can write when the key is unset.
+func archiveFormats(configured []string) []string {
+	available := repo.ArchiveFormats()
+	if configured == nil {
+		return available
+	}
+	var out []string
+	for _, f := range configured {
+		if slices.Contains(available, f) && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

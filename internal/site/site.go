@@ -52,6 +52,11 @@ type Config struct {
 
 	AuthType       string // "HTTP_PASSWORD" or "HTTP"
 	AuthHTTPHeader string // auth.httpHeader for auth.type = HTTP
+
+	// Archives are the download.archive formats (tar, tgz, tbz2, txz)
+	// revisions may be downloaded as; nil when unset, which means every
+	// format the machine can write.
+	Archives []string
 }
 
 // Listen is a parsed httpd.listenUrl.
@@ -176,6 +181,26 @@ func fromGitConfig(dir string, raw *gitconfig.Config) (*Config, error) {
 			host = "tandem"
 		}
 		c.NodeID = host
+	}
+
+	if values := raw.GetAll("download", "", "archive"); len(values) > 0 {
+		c.Archives = []string{}
+		off := false
+		for _, v := range values {
+			switch v = strings.ToLower(strings.TrimSpace(v)); v {
+			case "", "off":
+				off = true
+			case "tar", "tgz", "tbz2", "txz":
+				c.Archives = append(c.Archives, v)
+			case "zip":
+				// Gerrit lists zip but refuses it; so does Tandem.
+			default:
+				return nil, fmt.Errorf("download.archive: %q is not tar, tgz, tbz2, txz or zip", v)
+			}
+		}
+		if off {
+			c.Archives = []string{}
+		}
 	}
 
 	for _, name := range raw.Subsections("cache") {

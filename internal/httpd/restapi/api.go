@@ -76,6 +76,7 @@ type ServerInfo struct {
 	SSHAddress      string // advertised HOST:PORT, empty when sshd is off
 	AuthType        string
 	ServerID        string
+	Archives        []string // formats of revision archives, in order of preference
 }
 
 // API is the REST handler.

@@ -171,14 +171,5 @@ func fileContent(q *request) ([]byte, error) {
 
 // editInfo describes an edit.
 func editInfo(e *ChangeEdit) EditInfo {
-	c := e.Commit
-	person := func(s repo.Signature) GitPersonInfo {
-		return GitPersonInfo{Name: s.Name, Email: s.Email, Date: timestamp(s.When), TZ: s.TZ}
-	}
-	ci := CommitInfo{Commit: c.OID, Parents: make([]ParentCommit, len(c.Parents)), Author: person(c.Author),
-		Committer: person(c.Committer), Subject: commitSubject(c.Message), Message: c.Message}
-	for i, p := range c.Parents {
-		ci.Parents[i] = ParentCommit{Commit: p}
-	}
-	return EditInfo{Commit: ci, BasePatchSetNumber: e.Base.Number, BaseRevision: e.Base.Commit, Ref: e.Ref}
+	return EditInfo{Commit: commitInfoOfGit(e.Commit), BasePatchSetNumber: e.Base.Number, BaseRevision: e.Base.Commit, Ref: e.Ref}
 }

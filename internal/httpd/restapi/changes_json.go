@@ -526,6 +526,19 @@ func commitInfoOf(ps *change.PatchSet) *CommitInfo {
 	return ci
 }
 
+// commitInfoOfGit describes a commit read from git.
+func commitInfoOfGit(c *repo.Commit) CommitInfo {
+	person := func(s repo.Signature) GitPersonInfo {
+		return GitPersonInfo{Name: s.Name, Email: s.Email, Date: timestamp(s.When), TZ: s.TZ}
+	}
+	ci := CommitInfo{Commit: c.OID, Parents: make([]ParentCommit, len(c.Parents)), Author: person(c.Author),
+		Committer: person(c.Committer), Subject: commitSubject(c.Message), Message: c.Message}
+	for i, p := range c.Parents {
+		ci.Parents[i] = ParentCommit{Commit: p}
+	}
+	return ci
+}
+
 func gitPerson(p change.Person) GitPersonInfo {
 	return GitPersonInfo{Name: p.Name, Email: p.Email, Date: timestamp(p.When), TZ: p.TZ}
 }

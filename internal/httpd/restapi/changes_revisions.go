@@ -48,6 +48,10 @@ func (a *API) serveRevision(q *request, rc *resolvedChange, ps *change.PatchSet,
 		return a.serveFiles(q, rc, ps, rest[1:])
 	case "patch":
 		return get(func() error { return a.getPatch(q, rc, ps) })
+	case "archive":
+		return get(func() error { return a.getArchive(q, rc, ps) })
+	case "mergelist":
+		return get(func() error { return a.getMergeList(q, rc, ps) })
 	case "mergeable":
 		return get(func() error { return a.getMergeable(q, rc, ps) })
 	case "related":

@@ -95,7 +95,7 @@ func (a *API) serverInfo() map[string]any {
 			"mergeability_computation_behavior": "API_REF_UPDATED_AND_CHANGE_REINDEX",
 			"enable_robot_comments":             false,
 		},
-		"download": map[string]any{"schemes": schemes, "archives": []string{}},
+		"download": map[string]any{"schemes": schemes, "archives": append([]string{}, a.info.Archives...)},
 		"gerrit": map[string]any{
 			"all_projects":         project.AllProjects,
 			"all_users":            project.AllUsers,

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRevisionDownloads fetches a revision as an archive in each format,
+// as CI scripts do, and a merge's merged commits (mergelist).
+func TestRevisionDownloads(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	expect(t, s.admin(t, "PUT", "/a/projects/dl", map[string]any{"create_empty_commit": true}), 201, "create project")
+
+	var info struct {
+		Download struct {
+			Archives []string `json:"archives"`
+		} `json:"download"`
+	}
+	wantJSON(t, s.call(t, "GET", "/config/server/info", "", "", nil, ""), 200, &info)
+	if !slices.Equal(info.Download.Archives, []string{"tgz", "tar", "tbz2", "txz"}) {
+		t.Fatalf("archive formats: %v (bzip2 and xz are installed by .ci/run)", info.Download.Archives)
+	}
+
+	n := pushChange(t, s, "dl", "main.c", "Add main", 981)
+	var commit struct {
+		Commit string `json:"commit"`
+	}
+	wantJSON(t, s.call(t, "GET", "/a/changes/"+n+"/revisions/current/commit", "alice", "alice-pw", nil, ""), 200, &commit)
+	archive := func(format string) response {
+		t.Helper()
+		return s.call(t, "GET", "/a/changes/"+n+"/revisions/current/archive?format="+format, "alice", "alice-pw", nil, "")
+	}
+	files := func(tarball []byte) []string {
+		t.Helper()
+		var names []string
+		tr := tar.NewReader(bytes.NewReader(tarball))
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				return names
+			}
+			if err != nil {
+				t.Fatalf("read the archive: %v", err)
+			}
+			names = append(names, h.Name)
+		}
+	}
+	r := archive("tgz")
+	if r.status != 200 || r.header.Get("Content-Type") != "application/x-gzip" ||
+		r.header.Get("Content-Disposition") != `attachment; filename="`+commit.Commit[:7]+`.tar.gz"` {
+		t.Fatalf("tgz: %d %v", r.status, r.header)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	if got := files(unzipped); !slices.Contains(got, "main.c") {
+		t.Fatalf("files of the tgz: %v", got)
+	}
+	if r := archive("tar"); r.status != 200 || !slices.Contains(files([]byte(r.body)), "main.c") {
+		t.Fatalf("tar: %d", r.status)
+	}
+	for format, magic := range map[string]string{"tbz2": "BZh", "tar.xz": "\xfd7zXZ"} {
+		if r := archive(format); r.status != 200 || !strings.HasPrefix(r.body, magic) {
+			t.Errorf("%s: %d %q", format, r.status, r.body[:min(len(r.body), 8)])
+		}
+	}
+	wantText(t, archive(""), 400, "format is not specified")
+	wantText(t, archive("rar"), 400, "unknown archive format")
+	wantText(t, archive("zip"), 405, "zip format is disabled")
+
+	// mergelist: nothing for an ordinary commit, the side branch's
+	// commits for a merge.
+	var merged []struct {
+		Commit  string `json:"commit"`
+		Subject string `json:"subject"`
+	}
+	wantJSON(t, s.call(t, "GET", "/a/changes/"+n+"/revisions/current/mergelist", "alice", "alice-pw", nil, ""), 200, &merged)
+	if len(merged) != 0 {
+		t.Fatalf("mergelist of a plain commit: %+v", merged)
+	}
+	work := filepath.Join(t.TempDir(), "work")
+	url := s.httpURL("admin", adminPassword, "a/dl")
+	s.mustGit(t, "", "", "clone", "-q", url, work)
+	s.mustGit(t, work, "", "checkout", "-q", "-b", "side")
+	side := s.commit(t, work, "side.txt", "side\n")
+	s.mustGit(t, work, "", "push", "-q", url, "side:refs/heads/side")
+	s.mustGit(t, work, "", "checkout", "-q", "main")
+	s.commit(t, work, "main.txt", "main\n")
+	s.mustGit(t, work, "", "push", "-q", url, "main:refs/heads/main")
+	s.mustGit(t, work, "", "merge", "-q", "--no-ff", "side", "-m", "Merge side\n\nChange-Id: "+changeID(982))
+	out := s.mustGit(t, work, "", "push", url, "HEAD:refs/for/main")
+	m := regexp.MustCompile(`/\+/(\d+) `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("push of the merge:\n%s", out)
+	}
+	wantJSON(t, s.admin(t, "GET", "/a/changes/"+m[1]+"/revisions/current/mergelist", nil), 200, &merged)
+	if len(merged) != 1 || merged[0].Commit != side || merged[0].Subject != "change side.txt" {
+		t.Fatalf("mergelist of the merge: %+v", merged)
+	}
+}

@@ -1,0 +1,79 @@
+package restapi
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"tandem/internal/change"
+	"tandem/internal/fail"
+	"tandem/internal/git/repo"
+)
+
+// archiveTypes are the suffix and media type of each archive format.
+var archiveTypes = map[string]struct{ suffix, mediaType string }{
+	repo.ArchiveTgz:  {".tar.gz", "application/x-gzip"},
+	repo.ArchiveTar:  {".tar", "application/x-tar"},
+	repo.ArchiveTbz2: {".tar.bz2", "application/x-bzip2"},
+	repo.ArchiveTxz:  {".tar.xz", "application/x-xz"},
+}
+
+// archiveAliases are the other names Gerrit accepts for each format.
+var archiveAliases = map[string]string{"tar.gz": repo.ArchiveTgz, "tar.bz2": repo.ArchiveTbz2, "tar.xz": repo.ArchiveTxz}
+
+// getArchive answers GET …/revisions/{rev}/archive?format=F: the files of
+// the revision as an archive named after its abbreviated commit, in one of
+// the download.archive formats.
+func (a *API) getArchive(q *request, rc *resolvedChange, ps *change.PatchSet) error {
+	format := strings.ToLower(strings.TrimPrefix(q.query.Get("format"), "."))
+	if f, ok := archiveAliases[format]; ok {
+		format = f
+	}
+	switch {
+	case format == "":
+		return fail.Errorf(fail.Invalid, "format is not specified")
+	case format == "zip":
+		return fail.Errorf(fail.NotAllowed, "zip format is disabled")
+	case !slices.Contains(a.info.Archives, format):
+		return fail.Errorf(fail.Invalid, "unknown archive format")
+	}
+	r, err := a.projects.Open(q.r.Context(), rc.change.Project)
+	if err != nil {
+		return err
+	}
+	t := archiveTypes[format]
+	q.w.Header().Set("Content-Type", t.mediaType)
+	q.w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"%s%s\"", change.AbbrevCommit(ps.Commit), t.suffix))
+	// Once the first bytes are out an error can only cut the download
+	// short; the client sees a truncated archive.
+	return r.Archive(q.r.Context(), ps.Commit, format, q.w)
+}
+
+// getMergeList answers GET …/revisions/{rev}/mergelist: the commits a
+// merge brings in that its first parent lacks, newest first, as
+// CommitInfos; nothing for a commit that is no merge.
+func (a *API) getMergeList(q *request, rc *resolvedChange, ps *change.PatchSet) error {
+	out := []CommitInfo{}
+	if len(ps.Parents) < 2 {
+		return writeJSON(q, http.StatusOK, out)
+	}
+	r, err := a.projects.Open(q.r.Context(), rc.change.Project)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps.Parents[1:] {
+		shas, err := r.RevListExcluding(q.r.Context(), p, ps.Parents[:1])
+		if err != nil {
+			return err
+		}
+		for i := len(shas) - 1; i >= 0; i-- {
+			c, err := r.ReadCommit(q.r.Context(), shas[i])
+			if err != nil {
+				return err
+			}
+			out = append(out, commitInfoOfGit(c))
+		}
+	}
+	return writeJSON(q, http.StatusOK, out)
+}
