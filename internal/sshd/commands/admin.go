@@ -761,12 +761,9 @@ func (c *Commands) setProject(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	name, chk, _, err := c.project(ctx, cl, args[0])
+	name, err := c.ownedProject(ctx, cl, args[0], "write config not permitted")
 	if err != nil {
 		return err
-	}
-	if !chk.IsOwner() {
-		return die("write config not permitted")
 	}
 	var maxBytes int64
 	if maxSize != "" {

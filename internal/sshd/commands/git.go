@@ -97,6 +97,19 @@ func (c *Commands) project(ctx context.Context, cl *caller, arg string) (string,
 	return name, chk, st, nil
 }
 
+// ownedProject resolves the project argument of a command only the
+// project's owners may run; denial is what everybody else is told.
+func (c *Commands) ownedProject(ctx context.Context, cl *caller, arg, denial string) (string, error) {
+	name, chk, _, err := c.project(ctx, cl, arg)
+	if err != nil {
+		return "", err
+	}
+	if !chk.IsOwner() {
+		return "", die("%s", denial)
+	}
+	return name, nil
+}
+
 // lsUserRefs is `gerrit ls-user-refs`: the refs of a project another user
 // would be shown by a fetch, for administrators checking who sees what.
 // It applies the very rules upload-pack applies. As in Gerrit, a user

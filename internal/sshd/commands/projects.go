@@ -103,12 +103,9 @@ func (c *Commands) setHead(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	name, chk, _, err := c.project(ctx, cl, args[0])
+	name, err := c.ownedProject(ctx, cl, args[0], "not project owner")
 	if err != nil {
 		return err
-	}
-	if !chk.IsOwner() {
-		return die("not project owner")
 	}
 	_, err = c.projects.SetHead(ctx, name, branch)
 	return userError(err)
@@ -200,12 +197,9 @@ func (c *Commands) banCommit(ctx context.Context, s *sshd.Session) error {
 	if err != nil {
 		return err
 	}
-	name, chk, _, err := c.project(ctx, cl, args[0])
+	name, err := c.ownedProject(ctx, cl, args[0], "ban commit not permitted")
 	if err != nil {
 		return err
-	}
-	if !chk.IsOwner() {
-		return die("ban commit not permitted")
 	}
 	res, err := c.projects.BanCommits(ctx, name, args[1:], reason, cl.author())
 	if err != nil {
