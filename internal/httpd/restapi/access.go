@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -328,4 +329,97 @@ func addGroupRef(cfg *project.Config, g project.GroupRef) {
 		}
 	}
 	cfg.Groups = append(cfg.Groups, g)
+}
+
+// AccessCheckInput is Gerrit's AccessCheckInput.
+type AccessCheckInput struct {
+	Account    string `json:"account"`
+	Ref        string `json:"ref"`
+	Permission string `json:"permission"`
+}
+
+// AccessCheckInfo is Gerrit's AccessCheckInfo: the status the account
+// would get (200 or 403) and why.
+type AccessCheckInfo struct {
+	Status  int    `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// checkAccess answers POST /projects/NAME/check.access (and GET with
+// ?account=&ref=&perm=) for holders of viewAccess: whether an account may
+// see the project, read a ref of it, or use a permission on the ref, by
+// the very rules every entry point applies.
+func (a *API) checkAccess(q *request, st *project.State) error {
+	var in AccessCheckInput
+	switch q.method() {
+	case http.MethodGet:
+		in = AccessCheckInput{Account: q.query.Get("account"), Ref: q.query.Get("ref"), Permission: q.query.Get("perm")}
+	case http.MethodPost:
+		if err := readJSON(q, &in); err != nil {
+			return err
+		}
+	default:
+		return methodNotAllowed()
+	}
+	if err := a.requireCapability(q, project.CapViewAccess, "view access"); err != nil {
+		return err
+	}
+	if in.Account == "" {
+		return fail.Errorf(fail.Invalid, "input requires 'account'")
+	}
+	perm := project.PermRead
+	if in.Permission != "" {
+		if in.Ref == "" {
+			return fail.Errorf(fail.Invalid, "must set 'ref' when specifying 'permission'")
+		}
+		p, ok := project.CanonicalPermission(in.Permission)
+		if !ok {
+			return fail.Errorf(fail.Invalid, "'%s' is not recognized as ref permission", in.Permission)
+		}
+		perm = p
+	}
+	ctx := q.r.Context()
+	acct, err := a.accounts.Resolve(ctx, in.Account)
+	if err != nil {
+		if fail.KindOf(err) == fail.Internal {
+			return err
+		}
+		return fail.Errorf(fail.Unprocessable, "Account '%s' not found", in.Account)
+	}
+	groups, err := a.accounts.GroupsOf(ctx, acct.ID)
+	if err != nil {
+		return err
+	}
+	chk, _, err := a.access.Check(ctx, st.Name, access.Subject{AccountID: acct.ID, Username: acct.Username, Groups: groups})
+	if err != nil {
+		return err
+	}
+	who := acct.Username
+	if who == "" {
+		who = fmt.Sprintf("account %d", acct.ID)
+	}
+	deny := func(format string, args ...any) error {
+		return writeJSON(q, http.StatusOK, AccessCheckInfo{Status: http.StatusForbidden, Message: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case !chk.Visible():
+		return deny("user %s cannot see project %s", who, st.Name)
+	case in.Ref != "" && !chk.Can(in.Ref, perm):
+		return deny("user %s lacks permission %s for %s in project %s", who, perm, in.Ref, st.Name)
+	case in.Ref != "":
+		return writeJSON(q, http.StatusOK, AccessCheckInfo{Status: http.StatusOK})
+	}
+	// Seeing a project without branches looks like being refused one, so
+	// say which it is.
+	info := AccessCheckInfo{Status: http.StatusOK}
+	r, err := a.projects.Open(ctx, st.Name)
+	if err != nil {
+		return err
+	}
+	if heads, err := r.Refs(ctx, "refs/heads/"); err != nil {
+		return err
+	} else if len(heads) == 0 {
+		info.Message = "access is OK, but repository has no branches under refs/heads/"
+	}
+	return writeJSON(q, http.StatusOK, info)
 }

@@ -55,6 +55,8 @@ func (a *API) serveProjects(q *request) error {
 		return a.runGC(q, st)
 	case "ban":
 		return a.banCommits(q, chk, st)
+	case "check.access":
+		return a.checkAccess(q, st)
 	case "children":
 		return a.listChildren(q, st)
 	case "HEAD":
