@@ -52,6 +52,15 @@ func (s *Session) Connections() []ConnInfo {
 	return s.server.Connections()
 }
 
+// CloseConnection closes a connection of the session's server; see
+// [Server.CloseConnection].
+func (s *Session) CloseConnection(id string) (<-chan struct{}, bool) {
+	if s.server == nil {
+		return nil, false
+	}
+	return s.server.CloseConnection(id)
+}
+
 // HandlerFunc runs one command. Its context is cancelled when the client goes
 // away; see the package doc for how the returned error becomes an exit status.
 type HandlerFunc func(ctx context.Context, s *Session) error

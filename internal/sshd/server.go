@@ -247,6 +247,22 @@ func (s *Server) Connections() []ConnInfo {
 	return out
 }
 
+// CloseConnection closes the authenticated connection with the given id
+// (as Connections lists it), ending whatever its sessions run. It returns
+// a channel closed once the connection is gone, and false when there is
+// no such connection on this server.
+func (s *Server) CloseConnection(id string) (<-chan struct{}, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.authed && c.id == id {
+			c.close()
+			return c.done, true
+		}
+	}
+	return nil, false
+}
+
 // drain stops accepting and closes connections that run nothing.
 func (s *Server) drain() {
 	s.mu.Lock()
@@ -290,6 +306,8 @@ type conn struct {
 	// authUser is the last user name tried; used only during the handshake.
 	authUser string
 
+	done chan struct{} // closed once the connection is gone
+
 	// guarded by Server.mu
 	authed   bool
 	ident    Identity
@@ -317,7 +335,7 @@ func (s *Server) newConn(base context.Context, nc net.Conn) *conn {
 	}
 	tc.last.Store(now.UnixNano())
 	ctx, cancel := context.WithCancel(base)
-	c := &conn{id: newID(), nc: tc, start: now, ctx: ctx, cancel: cancel}
+	c := &conn{id: newID(), nc: tc, start: now, ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	return c
@@ -381,6 +399,7 @@ func (s *Server) serveConn(c *conn) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		close(c.done)
 	}()
 	remote := c.nc.RemoteAddr().String()
 	c.nc.SetDeadline(time.Now().Add(handshakeTimeout))

@@ -137,6 +137,7 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit flush-caches":       c.flushCaches,
 		"gerrit show-caches":        c.showCaches,
 		"gerrit show-connections":   c.showConnections,
+		"gerrit close-connection":   c.closeConnection,
 		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
 		"scp": sshd.SCPSource(hook.File),
 	}

@@ -148,6 +148,54 @@ func (c *Commands) showConnections(ctx context.Context, s *sshd.Session) error {
 	return err
 }
 
+// closeConnection is gerrit close-connection [--wait] ID…, for
+// administrators: it ends connections of this master, as show-connections
+// lists them; with --wait it returns once they are gone. An id that names
+// no connection is reported and makes the command fail at the end.
+func (c *Commands) closeConnection(ctx context.Context, s *sshd.Session) error {
+	var wait bool
+	fs := cmdflag.New("gerrit close-connection")
+	fs.Bool(&wait, "--wait", "wait for the connections to close")
+	fs.Args("SESSION_ID …", 1, -1)
+	ids, err := fs.Parse(s.Args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, "administrate server", project.CapAdministrateServer); err != nil {
+		return err
+	}
+	var closing []<-chan struct{}
+	missing := false
+	for _, id := range ids {
+		done, ok := s.CloseConnection(id)
+		if !ok {
+			fmt.Fprintf(s.Stderr, "close connection error: no connection with id %s\n", id)
+			missing = true
+			continue
+		}
+		c.log.Info("ssh connection closed by an administrator", "conn", id, "by", cl.account.Username)
+		closing = append(closing, done)
+	}
+	for _, done := range closing {
+		if !wait {
+			break
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if missing {
+		return &sshd.ExitError{Code: 1}
+	}
+	return nil
+}
+
 // uptime is Gerrit's "N days M hrs" / "N hrs M min" / "N min S sec".
 func uptime(d time.Duration) string {
 	days, hours := int(d/(24*time.Hour)), int(d/time.Hour)%24

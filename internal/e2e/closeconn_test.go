@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestCloseConnection ends a running SSH session the way an administrator
+// does with a stuck client: find it in gerrit show-connections, close it
+// with gerrit close-connection --wait.
+func TestCloseConnection(t *testing.T) {
+	s := startServer(t, "sqlite")
+	aliceKey := s.createUser(t, "alice")
+	stream := s.streamEvents(t, "admin", s.adminKey, "")
+
+	// The stream's connection is the one listed twice; each listing also
+	// shows the connection that asks, which is new every time.
+	row := regexp.MustCompile(`(?m)^([0-9a-f]{8}) .* admin `)
+	ids := func() []string {
+		t.Helper()
+		out, _, _ := s.ssh(t, "admin", s.adminKey, "", "gerrit", "show-connections")
+		var ids []string
+		for _, m := range row.FindAllStringSubmatch(out, -1) {
+			ids = append(ids, m[1])
+		}
+		return ids
+	}
+	var id string
+	for deadline := time.Now().Add(eventWait); id == ""; time.Sleep(50 * time.Millisecond) {
+		first, second := ids(), ids()
+		for _, x := range first {
+			if slices.Contains(second, x) {
+				id = x
+			}
+		}
+		if id == "" && time.Now().After(deadline) {
+			t.Fatalf("the stream's connection is not listed: %v then %v", first, second)
+		}
+	}
+
+	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "close-connection", id); code != 1 ||
+		stderr != "fatal: not permitted: administrate server\n" {
+		t.Fatalf("alice's close-connection: %d %q", code, stderr)
+	}
+	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "close-connection", "--wait", id); code != 0 || stderr != "" {
+		t.Fatalf("close-connection: %d %q", code, stderr)
+	}
+	for open, deadline := true, time.After(eventWait); open; {
+		select {
+		case _, open = <-stream.lines:
+		case <-deadline:
+			t.Fatal("the closed connection's stream did not end")
+		}
+	}
+	if slices.Contains(ids(), id) {
+		t.Fatal("the closed connection is still listed")
+	}
+	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "close-connection", id); code != 1 ||
+		stderr != "close connection error: no connection with id "+id+"\n" {
+		t.Fatalf("closing it again: %d %q", code, stderr)
+	}
+}
