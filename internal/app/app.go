@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"tandem/internal/logging"
 )
 
 // Version is Tandem's own version; GerritVersion is what Gerrit clients see.
@@ -95,10 +97,12 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
-func newLogger(w io.Writer) *slog.Logger {
+// newLogger returns the logger of a command and the levels that change it
+// at run time; TANDEM_LOG_LEVEL=debug starts it at debug.
+func newLogger(w io.Writer) (*slog.Logger, *logging.Levels) {
 	level := slog.LevelInfo
 	if os.Getenv("TANDEM_LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return logging.New(w, level)
 }

@@ -53,7 +53,8 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr).With("node", cfg.NodeID)
+	logger, levels := newLogger(stderr)
+	log := logger.With("node", cfg.NodeID)
 	c, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -177,7 +178,7 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cmds := commands.New(commands.Options{
 			Runner: c.runner, Accounts: c.accounts, Projects: c.projects, Access: c.access,
 			Pushes: bridge, Logger: log, Metrics: reg, Version: GerritVersion,
-			Events: c.events, Changes: c.changes, Caches: c.caches,
+			Events: c.events, Changes: c.changes, Caches: c.caches, LogLevels: levels,
 			Review: commands.ReviewOptions{Reviews: c.reviews, Submitter: c.submit, Query: c.queryOptions,
 				NewPatchSet: c.serverPatchSet, WebURL: cfg.CanonicalWebURL},
 		})

@@ -63,7 +63,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	log, _ := newLogger(stderr)
 	c, err := build(ctx, cfg, log)
 	if err != nil {
 		return err

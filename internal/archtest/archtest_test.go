@@ -35,7 +35,7 @@ var (
 	domain = []string{"account", "access", "project", "receive", "change", "review", "query",
 		"merge", "submit", "events", "fail", "clock"}
 	// Infrastructure: what the domain runs on.
-	infrastructure = []string{"db", "git", "gitconfig", "site", "metrics", "cache", "cluster",
+	infrastructure = []string{"db", "git", "gitconfig", "site", "metrics", "logging", "cache", "cluster",
 		"replication", "refdb", "clock", "fail"}
 	// The two servers, the composition root, and packages of tests only.
 	servers = []string{"httpd", "sshd"}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +61,52 @@ func TestCloseConnection(t *testing.T) {
 	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "close-connection", id); code != 1 ||
 		stderr != "close connection error: no connection with id "+id+"\n" {
 		t.Fatalf("closing it again: %d %q", code, stderr)
+	}
+}
+
+// TestLoggingLevels turns on debug logging for one component of a running
+// master with gerrit logging set-level, as an operator investigating a
+// problem does, and resets it.
+func TestLoggingLevels(t *testing.T) {
+	s := startServer(t, "sqlite")
+	aliceKey := s.createUser(t, "alice")
+	run := func(args ...string) (string, string, int) {
+		t.Helper()
+		return s.ssh(t, "admin", s.adminKey, "", append([]string{"gerrit", "logging"}, args...)...)
+	}
+	if out, _, code := run("ls-level", "sshd"); code != 0 || out != "sshd: INFO\n" {
+		t.Fatalf("ls-level sshd: %d %q", code, out)
+	}
+	if _, stderr, code := run("set-level", "debug", "sshd"); code != 0 || stderr != "" {
+		t.Fatalf("set-level: %d %q", code, stderr)
+	}
+	if out, _, _ := run("ls"); !strings.Contains(out, "sshd: DEBUG\n") || !strings.Contains(out, "root: INFO\n") {
+		t.Fatalf("ls after set-level:\n%s", out)
+	}
+	s.ssh(t, "alice", aliceKey, "", "gerrit", "version") // logs "ssh login" at debug
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"set-level", "loud"}, "fatal: invalid log level \"loud\": use debug, info, warn, error, off or reset\n"},
+		{[]string{"set-level", "debug", "nope"}, "fatal: no logger matches \"nope\"\n"},
+		{[]string{"fly"}, "fatal: gerrit logging: fly: not found\n"},
+	} {
+		if _, stderr, code := run(c.args...); code != 1 || stderr != c.stderr {
+			t.Errorf("logging %v: %d %q", c.args, code, stderr)
+		}
+	}
+	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "logging", "ls"); code != 1 || stderr != "fatal: not permitted: administrate server\n" {
+		t.Errorf("alice's logging ls: %d %q", code, stderr)
+	}
+	if _, _, code := run("set-level", "reset"); code != 0 {
+		t.Fatal("reset failed")
+	}
+	if out, _, _ := run("ls-level", "sshd"); out != "sshd: INFO\n" {
+		t.Fatalf("after reset: %q", out)
+	}
+	s.stop()
+	if !regexp.MustCompile(`level=DEBUG msg="ssh login" .*component=sshd.* user=alice`).MatchString(s.log.String()) {
+		t.Fatalf("no debug line of sshd in the log:\n%s", s.log.String())
 	}
 }

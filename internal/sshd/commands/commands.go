@@ -30,6 +30,7 @@ import (
 	"tandem/internal/events"
 	"tandem/internal/fail"
 	"tandem/internal/git"
+	"tandem/internal/logging"
 	"tandem/internal/metrics"
 	"tandem/internal/project"
 	"tandem/internal/receive"
@@ -58,6 +59,8 @@ type Options struct {
 	Changes *change.Store
 	// Review holds what query, review and set-reviewers need.
 	Review ReviewOptions
+	// LogLevels are what gerrit logging shows and sets; nil disables it.
+	LogLevels *logging.Levels
 }
 
 // Commands holds the handlers.
@@ -77,6 +80,7 @@ type Commands struct {
 	rv      ReviewOptions
 	caches  *cache.Registry
 	started time.Time // for show-caches' uptime
+	levels  *logging.Levels
 }
 
 // New returns the commands.
@@ -86,6 +90,7 @@ func New(o Options) *Commands {
 	c.events, c.changes = o.Events, o.Changes
 	c.rv = o.Review
 	c.caches, c.started = o.Caches, time.Now()
+	c.levels = o.LogLevels
 	if c.caches == nil {
 		c.caches = cache.NewRegistry()
 	}
@@ -138,6 +143,7 @@ func (c *Commands) handlers() map[string]sshd.HandlerFunc {
 		"gerrit show-caches":        c.showCaches,
 		"gerrit show-connections":   c.showConnections,
 		"gerrit close-connection":   c.closeConnection,
+		"gerrit logging":            c.logging,
 		// Legacy `scp -f hooks/commit-msg` (git review -s, scp -O).
 		"scp": sshd.SCPSource(hook.File),
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tandem/internal/logging"
 	"tandem/internal/project"
 	"tandem/internal/sshd"
 	"tandem/internal/sshd/cmdflag"
@@ -193,6 +194,73 @@ func (c *Commands) closeConnection(ctx context.Context, s *sshd.Session) error {
 	if missing {
 		return &sshd.ExitError{Code: 1}
 	}
+	return nil
+}
+
+// logging is gerrit logging ls-level (ls) [NAME] and gerrit logging
+// set-level (set) LEVEL [LOGGER], for administrators: the log level of
+// each component of this master, and changing it until the next restart.
+// LOGGER is a component, a regular expression after "^", or nothing for
+// all of them; the level "reset" returns every one to its level at start.
+func (c *Commands) logging(ctx context.Context, s *sshd.Session) error {
+	if len(s.Args) == 0 {
+		return die("gerrit logging: a subcommand is required: ls-level, set-level")
+	}
+	sub := s.Args[0]
+	fs := cmdflag.New("gerrit logging " + sub)
+	switch sub {
+	case "ls-level", "ls":
+		fs.Args("NAME", 0, 1)
+	case "set-level", "set":
+		fs.Args("LEVEL [LOGGER]", 1, 2)
+	default:
+		return die("gerrit logging: %s: not found", sub)
+	}
+	args, err := fs.Parse(s.Args[1:])
+	if err != nil {
+		return err
+	}
+	cl, err := c.caller(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := c.requireCapability(ctx, cl, "administrate server", project.CapAdministrateServer); err != nil {
+		return err
+	}
+	if c.levels == nil {
+		return die("log levels cannot be changed on this server")
+	}
+	if sub == "ls-level" || sub == "ls" {
+		filter := ""
+		if len(args) > 0 {
+			filter = args[0]
+		}
+		for _, line := range c.levels.List(filter) {
+			fmt.Fprintln(s.Stdout, line)
+		}
+		return nil
+	}
+	if strings.EqualFold(args[0], "reset") {
+		c.levels.Reset()
+		c.log.Info("log levels reset", "by", cl.account.Username)
+		return nil
+	}
+	level, ok := logging.ParseLevel(args[0])
+	if !ok {
+		return die("invalid log level %q: use debug, info, warn, error, off or reset", args[0])
+	}
+	logger := ""
+	if len(args) > 1 {
+		logger = args[1]
+	}
+	n, err := c.levels.Set(level, logger)
+	switch {
+	case err != nil:
+		return die("%v", err)
+	case n == 0:
+		return die("no logger matches %q", logger)
+	}
+	c.log.Info("log level set", "level", level, "logger", logger, "by", cl.account.Username)
 	return nil
 }
 
