@@ -78,24 +78,45 @@ func (a *API) serveComments(q *request, rc *resolvedChange, ps *change.PatchSet,
 	if err != nil {
 		return err
 	}
+	cc, err := a.newCommentContext(q, rc)
+	if err != nil {
+		return err
+	}
 	if len(rest) > 0 && rest[0] != "" {
 		for _, c := range comments {
 			if c.ID == rest[0] {
-				return writeJSON(q, http.StatusOK, commentInfo(c, ps == nil, true, acct))
+				ci := commentInfo(c, ps == nil, true, acct)
+				if cc != nil {
+					if err := cc.fill(&ci, c); err != nil {
+						return err
+					}
+				}
+				return writeJSON(q, http.StatusOK, ci)
 			}
 		}
 		return notFound(rest[0])
 	}
-	return writeJSON(q, http.StatusOK, commentMap(comments, ps == nil, acct))
+	out, err := commentMap(comments, ps == nil, acct, cc)
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, out)
 }
 
-// commentMap groups comments by path, in the store's order.
-func commentMap(comments []change.Comment, withPatchSet bool, acct func(int64) AccountInfo) map[string][]CommentInfo {
+// commentMap groups comments by path, in the store's order, with their
+// context when cc is not nil.
+func commentMap(comments []change.Comment, withPatchSet bool, acct func(int64) AccountInfo, cc *commentContext) (map[string][]CommentInfo, error) {
 	out := map[string][]CommentInfo{}
 	for _, c := range comments {
-		out[c.Path] = append(out[c.Path], commentInfo(c, withPatchSet, false, acct))
+		ci := commentInfo(c, withPatchSet, false, acct)
+		if cc != nil {
+			if err := cc.fill(&ci, c); err != nil {
+				return nil, err
+			}
+		}
+		out[c.Path] = append(out[c.Path], ci)
 	}
-	return out
+	return out, nil
 }
 
 // serveDrafts answers the caller's draft comments: GET to list or read
@@ -114,7 +135,15 @@ func (a *API) serveDrafts(q *request, rc *resolvedChange, ps *change.PatchSet, r
 	if len(rest) == 0 || rest[0] == "" {
 		switch q.method() {
 		case http.MethodGet:
-			return writeJSON(q, http.StatusOK, commentMap(drafts, ps == nil, acct))
+			cc, err := a.newCommentContext(q, rc)
+			if err != nil {
+				return err
+			}
+			out, err := commentMap(drafts, ps == nil, acct, cc)
+			if err != nil {
+				return err
+			}
+			return writeJSON(q, http.StatusOK, out)
 		case http.MethodPut, http.MethodPost:
 			if ps == nil {
 				return methodNotAllowed()

@@ -254,6 +254,9 @@ type CommentInfo struct {
 	Unresolved      bool          `json:"unresolved"`
 	ChangeMessageID string        `json:"change_message_id,omitempty"`
 	CommitID        string        `json:"commit_id,omitempty"`
+	// With enable-context: the lines commented on, and the file's type.
+	ContextLines      []ContextLineInfo `json:"context_lines,omitempty"`
+	SourceContentType string            `json:"source_content_type,omitempty"`
 }
 
 // CommentRange is the part of a file a comment is about.

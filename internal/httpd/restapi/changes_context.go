@@ -1,0 +1,123 @@
+package restapi
+
+import (
+	"errors"
+	"strconv"
+
+	"tandem/internal/change"
+	"tandem/internal/git/repo"
+)
+
+// Comment lists take Gerrit's enable-context and context-padding options:
+// each comment on lines then carries those lines of the file it is on
+// (context_lines), padding lines around them, and the file's media type.
+
+// maxContextPadding bounds context-padding, as Gerrit does.
+const maxContextPadding = 50
+
+// ContextLineInfo is Gerrit's ContextLineInfo.
+type ContextLineInfo struct {
+	LineNumber  int    `json:"line_number"`
+	ContextLine string `json:"context_line"`
+}
+
+// commentContext fills the context of the comments of one change.
+type commentContext struct {
+	a       *API
+	q       *request
+	rc      *resolvedChange
+	b       *pageBuilder
+	r       *repo.Repo
+	padding int
+	files   map[[3]string][]string // patch set commit, side commit, path → lines; nil: none
+}
+
+// newCommentContext reads the options of q; it returns nil when context
+// was not asked for.
+func (a *API) newCommentContext(q *request, rc *resolvedChange) (*commentContext, error) {
+	if v, ok := q.query["enable-context"]; !ok || len(v) > 0 && v[0] != "" && v[0] != "true" && v[0] != "1" {
+		return nil, nil
+	}
+	padding := 0
+	if s := q.query.Get("context-padding"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > maxContextPadding {
+			return nil, badRequest("context-padding must be a number from 0 to %d", maxContextPadding)
+		}
+		padding = n
+	}
+	r, err := a.projects.Open(q.r.Context(), rc.change.Project)
+	if err != nil {
+		return nil, err
+	}
+	return &commentContext{a: a, q: q, rc: rc, b: a.builderFor(q, rc, 0), r: r, padding: padding, files: map[[3]string][]string{}}, nil
+}
+
+// fill adds the context of c to ci.
+func (cc *commentContext) fill(ci *CommentInfo, c change.Comment) error {
+	if c.Line == 0 && c.Range == nil {
+		return nil // a comment on the whole file
+	}
+	lines, found, err := cc.lines(c)
+	if err != nil || !found {
+		return err
+	}
+	ci.SourceContentType = contentType(c.Path, nil)
+	// A range ending at character 0 of its last line does not include it.
+	start, end := c.Line, c.Line
+	if c.Range != nil {
+		start, end = c.Range.StartLine, c.Range.EndLine
+		if c.Range.EndCharacter == 0 && end > start {
+			end--
+		}
+	}
+	start, end = max(start-cc.padding, 1), min(end+cc.padding, len(lines))
+	for n := start; n <= end; n++ {
+		ci.ContextLines = append(ci.ContextLines, ContextLineInfo{LineNumber: n, ContextLine: lines[n-1]})
+	}
+	return nil
+}
+
+// lines returns the lines of the file c is on, on its side of its patch
+// set; found is false when the file is not there.
+func (cc *commentContext) lines(c change.Comment) ([]string, bool, error) {
+	ctx := cc.q.r.Context()
+	pss, err := cc.a.patchSetsOf(ctx, cc.rc)
+	if err != nil {
+		return nil, false, err
+	}
+	ps := patchSetNumbered(pss, c.PatchSet)
+	if ps == nil {
+		return nil, false, nil
+	}
+	commit := ps.Commit
+	if c.Side > 0 {
+		if c.Side > len(ps.Parents) || c.Path == commitMsgPath || c.Path == mergeListPath {
+			return nil, false, nil
+		}
+		commit = ps.Parents[c.Side-1]
+	}
+	key := [3]string{ps.Commit, commit, c.Path}
+	if lines, ok := cc.files[key]; ok {
+		return lines, lines != nil, nil
+	}
+	text, magic, err := cc.a.magicContent(ctx, cc.b, cc.b.projects[cc.rc.change.Project], ps, c.Path)
+	if !magic {
+		var data []byte
+		data, err = cc.r.ReadFile(ctx, commit, c.Path)
+		if errors.Is(err, repo.ErrNotFound) {
+			cc.files[key] = nil
+			return nil, false, nil
+		}
+		text = string(data)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	lines := splitLines(text)
+	if lines == nil {
+		lines = []string{}
+	}
+	cc.files[key] = lines
+	return lines, true, nil
+}
