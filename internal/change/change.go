@@ -128,6 +128,11 @@ type File struct {
 	Deletions  int
 	Size       int64
 	SizeDelta  int64
+	// Modes (as numbers: 0o100644) and blob ids on each side; zero and ""
+	// on the side without the file, and for rows stored before Tandem
+	// recorded them.
+	OldMode, NewMode int
+	OldSHA, NewSHA   string
 }
 
 // Kinds of patch sets relative to the previous one.

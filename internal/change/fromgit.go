@@ -1,6 +1,10 @@
 package change
 
-import "tandem/internal/git/repo"
+import (
+	"strconv"
+
+	"tandem/internal/git/repo"
+)
 
 // PersonOf is a git signature as a patch set records it.
 func PersonOf(s repo.Signature) Person {
@@ -16,10 +20,23 @@ func FilesOf(fs []repo.FileChange) []File {
 		if status == "T" {
 			status = "M"
 		}
-		out = append(out, File{Path: f.Path, OldPath: f.OldPath, Status: status, Binary: f.Binary,
-			Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize})
+		file := File{Path: f.Path, OldPath: f.OldPath, Status: status, Binary: f.Binary,
+			Insertions: f.Insertions, Deletions: f.Deletions, Size: f.NewSize, SizeDelta: f.NewSize - f.OldSize}
+		file.OldMode, file.OldSHA = side(f.OldMode, f.OldBlob)
+		file.NewMode, file.NewSHA = side(f.NewMode, f.NewBlob)
+		out = append(out, file)
 	}
 	return out
+}
+
+// side is one side of a raw diff record as a File records it: nothing
+// when the file is absent there.
+func side(mode, blob string) (int, string) {
+	m, err := strconv.ParseInt(mode, 8, 32)
+	if err != nil || m == 0 {
+		return 0, ""
+	}
+	return int(m), blob
 }
 
 // PatchSetOf describes commit c, whose files against its first parent

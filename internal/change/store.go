@@ -237,8 +237,10 @@ func (s *Store) InsertPatchSet(ctx context.Context, q db.Querier, ps *PatchSet, 
 	}
 	for _, f := range files {
 		if _, err := q.Exec(ctx, `INSERT INTO patch_set_files (change_id, ps, path, old_path, status, is_binary,
-			insertions, deletions, size, size_delta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			ps.Change, ps.Number, f.Path, f.OldPath, f.Status, f.Binary, f.Insertions, f.Deletions, f.Size, f.SizeDelta); err != nil {
+			insertions, deletions, size, size_delta, old_mode, new_mode, old_sha, new_sha)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			ps.Change, ps.Number, f.Path, f.OldPath, f.Status, f.Binary, f.Insertions, f.Deletions, f.Size, f.SizeDelta,
+			f.OldMode, f.NewMode, f.OldSHA, f.NewSHA); err != nil {
 			return fmt.Errorf("insert file %q: %w", f.Path, err)
 		}
 	}
@@ -333,13 +335,15 @@ func (s *Store) Files(ctx context.Context, q db.Querier, n int64, ps int) ([]Fil
 }
 
 // fileColumns are the columns scanFile reads.
-const fileColumns = `change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta`
+const fileColumns = `change_id, ps, path, old_path, status, is_binary, insertions, deletions, size, size_delta,
+	old_mode, new_mode, old_sha, new_sha`
 
 // scanFile scans a patch_set_files row selected with fileColumns.
 func scanFile(scan func(...any) error) (PatchSetKey, File, error) {
 	var k PatchSetKey
 	var f File
-	err := scan(&k.Change, &k.PatchSet, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions, &f.Size, &f.SizeDelta)
+	err := scan(&k.Change, &k.PatchSet, &f.Path, &f.OldPath, &f.Status, &f.Binary, &f.Insertions, &f.Deletions, &f.Size, &f.SizeDelta,
+		&f.OldMode, &f.NewMode, &f.OldSHA, &f.NewSHA)
 	return k, f, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -106,5 +107,49 @@ func TestRevisionDownloads(t *testing.T) {
 	wantJSON(t, s.admin(t, "GET", "/a/changes/"+m[1]+"/revisions/current/mergelist", nil), 200, &merged)
 	if len(merged) != 1 || merged[0].Commit != side || merged[0].Subject != "change side.txt" {
 		t.Fatalf("mergelist of the merge: %+v", merged)
+	}
+}
+
+// TestFileModes checks the modes and blob ids FileInfo reports for an
+// added file, a deleted one and one made executable.
+func TestFileModes(t *testing.T) {
+	s := startServer(t, "sqlite")
+	s.createUser(t, "alice")
+	expect(t, s.admin(t, "PUT", "/a/projects/modes", map[string]any{"create_empty_commit": true}), 201, "create project")
+	url := s.httpURL("admin", adminPassword, "a/modes")
+	work := filepath.Join(t.TempDir(), "work")
+	s.mustGit(t, "", "", "clone", "-q", url, work)
+	s.commit(t, work, "run.sh", "echo hi\n")
+	s.commit(t, work, "old.txt", "old\n")
+	s.mustGit(t, work, "", "push", "-q", url, "HEAD:refs/heads/main")
+	oldRun := strings.TrimSpace(s.mustGit(t, work, "", "rev-parse", "HEAD:run.sh"))
+	oldOld := strings.TrimSpace(s.mustGit(t, work, "", "rev-parse", "HEAD:old.txt"))
+	if err := os.Chmod(filepath.Join(work, "run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.mustGit(t, work, "", "rm", "-q", "old.txt")
+	n := regexp.MustCompile(`/\+/(\d+) `)
+	sha := withChangeIDAs(t, s, work, "new.txt", "new\n", "Modes", changeID(983))
+	newNew := strings.TrimSpace(s.mustGit(t, work, "", "rev-parse", sha+":new.txt"))
+	m := n.FindStringSubmatch(s.mustGit(t, work, "", "push", url, "HEAD:refs/for/main"))
+	if m == nil {
+		t.Fatal("no change URL")
+	}
+	var files map[string]struct {
+		Status  string `json:"status"`
+		OldMode int    `json:"old_mode"`
+		NewMode int    `json:"new_mode"`
+		OldSHA  string `json:"old_sha"`
+		NewSHA  string `json:"new_sha"`
+	}
+	wantJSON(t, s.admin(t, "GET", "/a/changes/"+m[1]+"/revisions/current/files/", nil), 200, &files)
+	if f := files["run.sh"]; f.OldMode != 0o100644 || f.NewMode != 0o100755 || f.OldSHA != oldRun || f.NewSHA != oldRun {
+		t.Errorf("run.sh: %+v", f)
+	}
+	if f := files["old.txt"]; f.Status != "D" || f.OldMode != 0o100644 || f.NewMode != 0 || f.OldSHA != oldOld || f.NewSHA != "" {
+		t.Errorf("old.txt: %+v", f)
+	}
+	if f := files["new.txt"]; f.Status != "A" || f.OldMode != 0 || f.NewMode != 0o100644 || f.OldSHA != "" || f.NewSHA != newNew {
+		t.Errorf("new.txt: %+v", f)
 	}
 }

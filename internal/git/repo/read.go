@@ -131,9 +131,10 @@ type FileChange struct {
 	Deletions  int
 	OldSize    int64 // bytes of the old blob, 0 when added
 	NewSize    int64 // bytes of the new blob, 0 when deleted
-
-	oldBlob, newBlob string
-	oldMode, newMode string
+	// The blob ids and octal modes ("100644") on each side, as git's raw
+	// diff gives them: all zeros and "000000" on the side without the file.
+	OldBlob, NewBlob string
+	OldMode, NewMode string
 }
 
 // DiffFiles lists the files changed from parent to commit (parent "" means
@@ -223,11 +224,11 @@ func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
 		return mode != gitlinkMode && oid != "" && strings.Trim(oid, "0") != ""
 	}
 	for _, f := range files {
-		if want(f.oldBlob, f.oldMode) {
-			oids = append(oids, f.oldBlob)
+		if want(f.OldBlob, f.OldMode) {
+			oids = append(oids, f.OldBlob)
 		}
-		if want(f.newBlob, f.newMode) {
-			oids = append(oids, f.newBlob)
+		if want(f.NewBlob, f.NewMode) {
+			oids = append(oids, f.NewBlob)
 		}
 	}
 	infos, err := r.objectInfos(ctx, oids)
@@ -243,8 +244,8 @@ func (r *Repo) blobSizes(ctx context.Context, files []FileChange) error {
 	}
 	for i := range files {
 		f := &files[i]
-		f.OldSize = sizes[f.oldBlob]
-		f.NewSize = sizes[f.newBlob]
+		f.OldSize = sizes[f.OldBlob]
+		f.NewSize = sizes[f.NewBlob]
 	}
 	return nil
 }
@@ -262,8 +263,8 @@ func parseRawNumstat(fields []string, i int) ([]FileChange, int, error) {
 		}
 		f := FileChange{
 			Status:  meta[4][:1],
-			oldMode: meta[0], newMode: meta[1],
-			oldBlob: meta[2], newBlob: meta[3],
+			OldMode: meta[0], NewMode: meta[1],
+			OldBlob: meta[2], NewBlob: meta[3],
 		}
 		i++
 		if f.Status == "R" || f.Status == "C" {

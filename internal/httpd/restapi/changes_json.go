@@ -739,5 +739,6 @@ func fileInfo(f change.File) FileInfo {
 		status = ""
 	}
 	return FileInfo{Status: status, Binary: f.Binary, OldPath: f.OldPath, LinesInserted: f.Insertions,
-		LinesDeleted: f.Deletions, SizeDelta: f.SizeDelta, Size: f.Size}
+		LinesDeleted: f.Deletions, SizeDelta: f.SizeDelta, Size: f.Size,
+		OldMode: f.OldMode, NewMode: f.NewMode, OldSHA: f.OldSHA, NewSHA: f.NewSHA}
 }

@@ -129,6 +129,10 @@ type FileInfo struct {
 	LinesDeleted  int    `json:"lines_deleted,omitempty"`
 	SizeDelta     int64  `json:"size_delta"`
 	Size          int64  `json:"size"`
+	OldMode       int    `json:"old_mode,omitempty"`
+	NewMode       int    `json:"new_mode,omitempty"`
+	OldSHA        string `json:"old_sha,omitempty"`
+	NewSHA        string `json:"new_sha,omitempty"`
 }
 
 // ActionInfo describes an action the caller may take.
