@@ -58,6 +58,10 @@ type Options struct {
 	ParseKey  KeyParser
 	HashCost  int // bcrypt cost; 0 = default
 	MemoLimit int // remembered password checks; 0 disables the memo
+	// GroupRenamed, when set, is told of each group rename once it is
+	// stored, with the account that made it, to carry the new name
+	// wherever the group is named (project configurations).
+	GroupRenamed func(ctx context.Context, uuid, oldName, newName string, by *Account)
 }
 
 // Service manages accounts and groups.
@@ -67,6 +71,7 @@ type Service struct {
 	log      *slog.Logger
 	parseKey KeyParser
 	hashCost int
+	renamed  func(ctx context.Context, uuid, oldName, newName string, by *Account)
 	memo     *passwordMemo
 }
 
@@ -84,6 +89,7 @@ func New(o Options) *Service {
 		log:      o.Logger.With("component", "account"),
 		parseKey: o.ParseKey,
 		hashCost: o.HashCost,
+		renamed:  o.GroupRenamed,
 		memo:     newPasswordMemo(o.MemoLimit),
 	}
 }

@@ -745,3 +745,31 @@ func TestActiveAndEmails(t *testing.T) {
 		}
 	})
 }
+
+func TestServiceUsers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(t, d, 0)
+		bot := mustCreate(t, s, account.Input{Username: "bot"})
+		ci := mustCreate(t, s, account.Input{Username: "ci"})
+		human := mustCreate(t, s, account.Input{Username: "human"})
+		if got, err := s.ServiceUsers(ctx, []int64{bot.ID}); err != nil || len(got) != 0 {
+			t.Fatalf("without the group: %v, %v", got, err)
+		}
+		robots := mustGroup(t, s, account.GroupInput{Name: "robots", Members: []int64{ci.ID}})
+		svc := mustGroup(t, s, account.GroupInput{Name: account.ServiceUsers, Members: []int64{bot.ID}})
+		if _, err := s.AddInclude(ctx, svc, robots.UUID, bot.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ServiceUsers(ctx, []int64{bot.ID, ci.ID, human.ID, 0})
+		if err != nil || !got[bot.ID] || !got[ci.ID] || got[human.ID] || len(got) != 3 {
+			t.Fatalf("ServiceUsers = %v, %v; want bot and ci (through robots), not human", got, err)
+		}
+		if _, err := s.AddInclude(ctx, robots, account.RegisteredUsers, bot.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ServiceUsers(ctx, []int64{human.ID}); err != nil || !got[human.ID] {
+			t.Fatalf("with Registered Users included: %v, %v", got, err)
+		}
+	})
+}

@@ -335,21 +335,45 @@ func (s *Service) GroupsOf(ctx context.Context, accountID int64) (map[string]boo
 func (s *Service) ServiceUsers(ctx context.Context, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	g, err := s.ResolveGroup(ctx, ServiceUsers)
-	if fail.Is(err, fail.NotFound) {
+	if fail.Is(err, fail.NotFound) || err == nil && len(ids) == 0 {
 		return out, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
-		if _, done := out[id]; done || id <= 0 {
-			continue
-		}
-		groups, err := s.GroupsOf(ctx, id)
-		if err != nil {
+	// One walk over the group and those it includes, transitively, with
+	// their direct members (none for a system group).
+	rows, err := s.db.Query(ctx, `WITH RECURSIVE inc(uuid) AS (
+			SELECT CAST($1 AS TEXT)
+			UNION
+			SELECT i.include_uuid FROM group_includes i JOIN groups gr ON gr.id = i.group_id JOIN inc ON gr.uuid = inc.uuid
+		)
+		SELECT inc.uuid, m.account_id FROM inc
+		LEFT JOIN groups gr ON gr.uuid = inc.uuid LEFT JOIN group_members m ON m.group_id = gr.id`, g.UUID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	members := map[int64]bool{}
+	everybody := false // Registered or Anonymous Users are included
+	for rows.Next() {
+		var uuid string
+		var member *int64
+		if err := rows.Scan(&uuid, &member); err != nil {
 			return nil, err
 		}
-		out[id] = groups[g.UUID]
+		everybody = everybody || uuid == RegisteredUsers || uuid == AnonymousUsers
+		if member != nil {
+			members[*member] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if id > 0 {
+			out[id] = everybody || members[id]
+		}
 	}
 	return out, nil
 }

@@ -32,6 +32,7 @@ type GroupUpdate struct {
 	Description  *string
 	Owner        *string // group id in any form
 	VisibleToAll *bool
+	By           int64 // the account making the change
 }
 
 // UpdateGroup applies u to group g and returns the group as it is now.
@@ -91,89 +92,75 @@ func (s *Service) UpdateGroup(ctx context.Context, g *Group, u GroupUpdate) (*Gr
 	}
 	if u.Name != nil && name != g.Name {
 		s.log.Info("group renamed", "uuid", g.UUID, "from", g.Name, "to", name)
+		if s.renamed != nil {
+			by, err := s.Get(ctx, u.By)
+			if err != nil {
+				return nil, err
+			}
+			s.renamed(ctx, g.UUID, g.Name, name, by)
+		}
 	}
 	return s.groupBy(ctx, s.db, `id = $1`, g.ID)
+}
+
+// membershipStatements add or remove one member of a group ($1) — an
+// account id or an included group's UUID ($2) — by audit event type.
+var membershipStatements = map[string]string{
+	AuditAddUser:     `INSERT INTO group_members (group_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+	AuditRemoveUser:  `DELETE FROM group_members WHERE group_id = $1 AND account_id = $2`,
+	AuditAddGroup:    `INSERT INTO group_includes (group_id, include_uuid) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+	AuditRemoveGroup: `DELETE FROM group_includes WHERE group_id = $1 AND include_uuid = $2`,
 }
 
 // AddMember puts an account into group g on behalf of account by; it
 // reports whether the account was not a member before. Only a real change
 // is written to the audit log.
 func (s *Service) AddMember(ctx context.Context, g *Group, accountID, by int64) (bool, error) {
-	if g.System() {
-		return false, fail.Errorf(fail.Invalid, "group %s cannot have members", g.Name)
-	}
-	var added bool
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		var err error
-		added, err = s.addMember(ctx, tx, g, accountID, by)
-		return err
-	})
-	return added, err
-}
-
-func (s *Service) addMember(ctx context.Context, tx *db.Tx, g *Group, accountID, by int64) (bool, error) {
-	return s.changeMembership(ctx, tx, g, AuditAddUser,
-		`INSERT INTO group_members (group_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, accountID, "", by)
+	return s.editMembership(ctx, g, AuditAddUser, accountID, by)
 }
 
 // RemoveMember takes an account out of group g on behalf of account by;
 // it reports whether the account was a member.
 func (s *Service) RemoveMember(ctx context.Context, g *Group, accountID, by int64) (bool, error) {
-	if g.System() {
-		return false, fail.Errorf(fail.Invalid, "group %s cannot have members", g.Name)
-	}
-	var removed bool
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		var err error
-		removed, err = s.changeMembership(ctx, tx, g, AuditRemoveUser,
-			`DELETE FROM group_members WHERE group_id = $1 AND account_id = $2`, accountID, "", by)
-		return err
-	})
-	return removed, err
+	return s.editMembership(ctx, g, AuditRemoveUser, accountID, by)
 }
 
 // AddInclude makes group g include the group with UUID include, on behalf
 // of account by; it reports whether it was not included before.
 func (s *Service) AddInclude(ctx context.Context, g *Group, include string, by int64) (bool, error) {
-	if g.System() {
-		return false, fail.Errorf(fail.Invalid, "group %s cannot include groups", g.Name)
-	}
-	var added bool
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		var err error
-		added, err = s.changeMembership(ctx, tx, g, AuditAddGroup,
-			`INSERT INTO group_includes (group_id, include_uuid) VALUES ($1, $2) ON CONFLICT DO NOTHING`, 0, include, by)
-		return err
-	})
-	return added, err
+	return s.editMembership(ctx, g, AuditAddGroup, include, by)
 }
 
 // RemoveInclude stops group g including the group with UUID include, on
 // behalf of account by; it reports whether it was included.
 func (s *Service) RemoveInclude(ctx context.Context, g *Group, include string, by int64) (bool, error) {
-	if g.System() {
-		return false, nil
-	}
-	var removed bool
-	err := s.db.Tx(ctx, func(tx *db.Tx) error {
-		var err error
-		removed, err = s.changeMembership(ctx, tx, g, AuditRemoveGroup,
-			`DELETE FROM group_includes WHERE group_id = $1 AND include_uuid = $2`, 0, include, by)
-		return err
-	})
-	return removed, err
+	return s.editMembership(ctx, g, AuditRemoveGroup, include, by)
 }
 
-// changeMembership runs stmt, which adds or removes the member (an
-// account id or an included group's UUID, whichever the event type is
-// about) and, when it changed a row, records the event.
-func (s *Service) changeMembership(ctx context.Context, tx *db.Tx, g *Group, typ, stmt string, accountID int64, include string, by int64) (bool, error) {
-	var member any = accountID
-	var auditAccount, auditInclude any = accountID, nil
-	if typ == AuditAddGroup || typ == AuditRemoveGroup {
-		member, auditAccount, auditInclude = include, nil, include
+// editMembership makes one membership change of the audit event type typ
+// in a transaction of its own; system groups have no stored members.
+func (s *Service) editMembership(ctx context.Context, g *Group, typ string, member any, by int64) (bool, error) {
+	if g.System() {
+		return false, fail.Errorf(fail.Invalid, "group %s cannot have members", g.Name)
 	}
-	res, err := tx.Exec(ctx, stmt, g.ID, member)
+	var changed bool
+	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		var err error
+		changed, err = s.changeMembership(ctx, tx, g, typ, member, by)
+		return err
+	})
+	return changed, err
+}
+
+// addMember is AddMember inside a transaction of the caller's.
+func (s *Service) addMember(ctx context.Context, tx *db.Tx, g *Group, accountID, by int64) (bool, error) {
+	return s.changeMembership(ctx, tx, g, AuditAddUser, accountID, by)
+}
+
+// changeMembership adds or removes member and, when that changed a row,
+// records the event.
+func (s *Service) changeMembership(ctx context.Context, tx *db.Tx, g *Group, typ string, member any, by int64) (bool, error) {
+	res, err := tx.Exec(ctx, membershipStatements[typ], g.ID, member)
 	if err != nil {
 		return false, err
 	}
@@ -183,6 +170,10 @@ func (s *Service) changeMembership(ctx context.Context, tx *db.Tx, g *Group, typ
 	id, err := s.db.NextID(ctx, tx, "group_audit_ids")
 	if err != nil {
 		return false, err
+	}
+	var auditAccount, auditInclude any = member, nil
+	if typ == AuditAddGroup || typ == AuditRemoveGroup {
+		auditAccount, auditInclude = nil, member
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	_, err = tx.Exec(ctx, `INSERT INTO group_audit (id, group_id, type, account_id, include_uuid, by_account, created_on)

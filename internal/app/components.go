@@ -83,6 +83,10 @@ func build(ctx context.Context, cfg *site.Config, log *slog.Logger) (*components
 		Logger:    log,
 		ParseKey:  commands.ParseKey,
 		MemoLimit: int(cfg.CacheLimit("http_passwords", 4096)),
+		// A renamed group keeps its name in the projects that name it.
+		GroupRenamed: func(ctx context.Context, uuid, oldName, newName string, by *account.Account) {
+			c.projects.RenameGroup(ctx, uuid, oldName, newName, project.Ident{Name: by.DisplayName(), Email: by.PreferredEmail})
+		},
 	})
 	c.projects = project.New(project.Options{
 		DB:         d,

@@ -92,18 +92,27 @@ func (s *Store) UpdateAttention(ctx context.Context, q db.Querier, n int64, upda
 
 // ClearAttention removes everyone from change n's attention set, for
 // reason, caused by the account by.
-func (s *Store) ClearAttention(ctx context.Context, q db.Querier, n int64, reason string, by int64, now time.Time) (bool, error) {
-	current, err := s.AttentionSet(ctx, q, n)
-	if err != nil {
-		return false, err
+func (s *Store) ClearAttention(ctx context.Context, q db.Querier, n int64, reason string, by int64, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE attention_set SET in_set = FALSE, reason = $2, reason_account_id = $3, updated_on = $4
+		WHERE change_id = $1 AND in_set`, n, reason, nullID(by), micros(now))
+	return err
+}
+
+// ReviewerAddedAttention is Gerrit's rule for reviewers the account by
+// added to change c: each joins the attention set, unless it is by
+// themselves, a Service User (in service), or the change is work in
+// progress.
+func ReviewerAddedAttention(c *Change, added []int64, by int64, service map[int64]bool) []AttentionUpdate {
+	if c.WIP {
+		return nil
 	}
 	var out []AttentionUpdate
-	for _, a := range current {
-		if a.InSet {
-			out = append(out, AttentionUpdate{AccountID: a.AccountID, Reason: reason, ReasonAccount: by})
+	for _, id := range added {
+		if id != by && !service[id] {
+			out = append(out, AttentionUpdate{AccountID: id, Add: true, Reason: AttentionReviewerAdded, ReasonAccount: by})
 		}
 	}
-	return s.UpdateAttention(ctx, q, n, out, now)
+	return out
 }
 
 // Reasons Tandem records for the attention set updates it makes itself.

@@ -282,3 +282,60 @@ func TestChangeRoundTrip(t *testing.T) {
 		check("after update")
 	})
 }
+
+// TestAttentionSet updates a change's attention set and clears it: an
+// update that would not move an account is skipped, and clearing keeps
+// everyone as removed, with the reason.
+func TestAttentionSet(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := seedReviewed(t, d) // change 1
+		now := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+		update := func(us ...change.AttentionUpdate) bool {
+			t.Helper()
+			var wrote bool
+			err := d.Tx(ctx, func(tx *db.Tx) error {
+				var err error
+				wrote, err = s.UpdateAttention(ctx, tx, 1, us, now)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wrote
+		}
+		set := func() string {
+			t.Helper()
+			as, err := s.AttentionSet(ctx, d, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range as {
+				out = append(out, fmt.Sprintf("%d:%v:%s:%d", a.AccountID, a.InSet, a.Reason, a.ReasonAccount))
+			}
+			slices.Sort(out)
+			return strings.Join(out, " ")
+		}
+		if !update(change.AttentionUpdate{AccountID: alice, Add: true, Reason: "r1", ReasonAccount: bob},
+			change.AttentionUpdate{AccountID: bob, Add: true, Reason: "r2"}) {
+			t.Fatal("adding wrote nothing")
+		}
+		if update(change.AttentionUpdate{AccountID: alice, Add: true, Reason: "again"}) {
+			t.Fatal("adding alice twice wrote")
+		}
+		want := fmt.Sprintf("%d:true:r1:%d %d:true:r2:0", alice, bob, bob)
+		if got := set(); got != want {
+			t.Fatalf("set = %s, want %s", got, want)
+		}
+		if err := d.Tx(ctx, func(tx *db.Tx) error {
+			return s.ClearAttention(ctx, tx, 1, change.AttentionAbandoned, alice, now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want = fmt.Sprintf("%d:false:%s:%d %d:false:%s:%d", alice, change.AttentionAbandoned, alice, bob, change.AttentionAbandoned, alice)
+		if got := set(); got != want {
+			t.Fatalf("after clearing: %s, want %s", got, want)
+		}
+	})
+}

@@ -533,12 +533,13 @@ func (s *Service) Update(ctx context.Context, name string, author Ident, message
 // project that refers to it, a commit by author in each, as Gerrit does
 // after a rename. Access follows the group's UUID, so a project left
 // behind (a failure, or a master stopped half way) keeps working and only
-// shows the old name; such failures are logged, not returned. It returns
-// the projects it rewrote.
-func (s *Service) RenameGroup(ctx context.Context, uuid, oldName, newName string, author Ident) ([]string, error) {
+// shows the old name; such failures are logged. It returns the projects
+// it rewrote.
+func (s *Service) RenameGroup(ctx context.Context, uuid, oldName, newName string, author Ident) []string {
 	names, err := s.Names(ctx)
 	if err != nil {
-		return nil, err
+		s.log.Warn("group rename not written to projects", "group", uuid, "err", err)
+		return nil
 	}
 	message := fmt.Sprintf("Rename group %s to %s\n", oldName, newName)
 	var renamed []string
@@ -560,7 +561,7 @@ func (s *Service) RenameGroup(ctx context.Context, uuid, oldName, newName string
 			renamed = append(renamed, name)
 		}
 	}
-	return renamed, nil
+	return renamed
 }
 
 // ValidateParent checks that project name may inherit from parent: it

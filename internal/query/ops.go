@@ -615,8 +615,12 @@ func (c *compiler) isWatched() (*pred, error) {
 				continue
 			}
 			f, err := c.compile(n, false)
+			var broken *Error
+			if errors.As(err, &broken) {
+				continue // a filter that is no query matches nothing
+			}
 			if err != nil {
-				continue
+				return nil, err // the resolver failed: not the filter's fault
 			}
 			p = andPred(p, f)
 		}

@@ -202,6 +202,7 @@ type decider struct {
 
 	advice     []string            // in order of first use
 	adviceRefs map[string][]string // advice -> refs it is about
+	banned     map[string]string   // the project's banned commits, once read
 }
 
 // Gerrit's advice, printed once per push under the refs it concerns.
@@ -550,36 +551,35 @@ func (d *decider) validateCommits(ref, oid, typ string) (string, error) {
 }
 
 // checkBanned refuses a commit that brings a banned commit into the
-// repository. Projects that never banned anything pay one ref lookup.
+// repository. The bans are read once per push; projects that never banned
+// anything pay one ref lookup.
 func (d *decider) checkBanned(oid string) (string, error) {
-	r := d.push.Repo
-	banned, err := project.BannedCommits(d.ctx, r)
-	if err != nil || len(banned) == 0 {
-		return "", err
+	if d.banned == nil {
+		banned, err := project.BannedCommits(d.ctx, d.push.Repo)
+		if err != nil {
+			return "", err
+		}
+		d.banned = banned
 	}
-	fresh, err := r.RevList(d.ctx, oid, "refs/*")
+	if len(d.banned) == 0 {
+		return "", nil
+	}
+	fresh, err := d.push.Repo.RevList(d.ctx, oid, "refs/*")
 	if err != nil {
 		return "", fmt.Errorf("new commits of %s: %w", oid, err)
 	}
-	return bannedAmong(d.ctx, r, fresh)
+	return bannedAmong(d.banned, fresh), nil
 }
 
 // bannedAmong returns Gerrit's rejection for the first of commits that is
-// banned from r, or "".
-func bannedAmong(ctx context.Context, r *repo.Repo, commits []string) (string, error) {
-	if len(commits) == 0 {
-		return "", nil
-	}
-	banned, err := project.BannedCommits(ctx, r)
-	if err != nil {
-		return "", err
-	}
+// banned, or "".
+func bannedAmong(banned map[string]string, commits []string) string {
 	for _, c := range commits {
 		if banned[c] != "" {
-			return "contains banned commit " + c, nil
+			return "contains banned commit " + c
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // requiresSignOff reports whether commits pushed to ref need a

@@ -184,14 +184,6 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = err.Error()
 		return nil, nil
 	}
-	if rc.uploads.Accounts != nil {
-		prefs, err := rc.uploads.Accounts.Preferences(ctx, push.Caller.ID)
-		if err != nil {
-			return nil, err
-		}
-		opts.wipByDefault = prefs.WorkInProgressByDefault != nil && *prefs.WorkInProgressByDefault
-		opts.publish = opts.publish || prefs.PublishCommentsOnPush != nil && *prefs.PublishCommentsOnPush && !opts.noPublish
-	}
 	if dest == "" || !git.ValidRefName(branch) {
 		c.reject = "not valid ref"
 		return nil, nil
@@ -229,6 +221,15 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 			return nil, nil
 		}
 	}
+	// The pusher's preferences, read once the push is known to be valid.
+	if rc.uploads.Accounts != nil {
+		prefs, err := rc.uploads.Accounts.Preferences(ctx, push.Caller.ID)
+		if err != nil {
+			return nil, err
+		}
+		opts.wipByDefault = prefs.WorkInProgressByDefault != nil && *prefs.WorkInProgressByDefault
+		opts.publish = opts.publish || prefs.PublishCommentsOnPush != nil && *prefs.PublishCommentsOnPush && !opts.noPublish
+	}
 	var shas []string
 	if len(opts.base) > 0 {
 		shas, err = rc.excludeBases(ctx, r, c.new, opts.base)
@@ -239,9 +240,13 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 	} else if shas, err = r.RevList(ctx, c.new, "refs/heads/*"); err != nil {
 		return nil, fmt.Errorf("list new commits: %w", err)
 	}
-	if banned, err := bannedAmong(ctx, r, shas); err != nil || banned != "" {
-		c.reject = banned
+	banned, err := project.BannedCommits(ctx, r)
+	if err != nil {
 		return nil, err
+	}
+	if reason := bannedAmong(banned, shas); reason != "" {
+		c.reject = reason
+		return nil, nil
 	}
 	known, err := rc.uploads.Changes.PatchSetsByCommit(ctx, rc.uploads.DB, shas)
 	if err != nil {
@@ -365,8 +370,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 		c.reject = err.Error()
 		return nil, nil
 	}
-	bots := map[int64]bool{} // Service Users among the reviewers
-	if len(reviewers) > 0 {
+	bots := map[int64]bool{} // Service Users among the reviewers, who get no attention
+	if len(reviewers) > 0 && !opts.ignoreAttention {
 		var ids []int64
 		for _, a := range reviewers {
 			ids = append(ids, a.ID)
@@ -482,7 +487,7 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 				}
 				if opts.wip && !ch.WIP {
 					ch.WIP = true
-					if _, err := u.Changes.ClearAttention(ctx, tx, ch.Number, change.AttentionMarkedWIP, push.Caller.ID, now); err != nil {
+					if err := u.Changes.ClearAttention(ctx, tx, ch.Number, change.AttentionMarkedWIP, push.Caller.ID, now); err != nil {
 						return err
 					}
 				}
@@ -538,14 +543,8 @@ func (rc *Receiver) upload(ctx context.Context, push *Session, chk *access.Check
 					}
 				}
 			}
-			if !opts.ignoreAttention && !ch.WIP {
-				var attention []change.AttentionUpdate
-				for _, id := range added {
-					if id != push.Caller.ID && !bots[id] {
-						attention = append(attention, change.AttentionUpdate{AccountID: id, Add: true,
-							Reason: change.AttentionReviewerAdded, ReasonAccount: push.Caller.ID})
-					}
-				}
+			if !opts.ignoreAttention {
+				attention := change.ReviewerAddedAttention(ch, added, push.Caller.ID, bots)
 				if _, err := u.Changes.UpdateAttention(ctx, tx, ch.Number, attention, now); err != nil {
 					return err
 				}

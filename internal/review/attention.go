@@ -189,9 +189,7 @@ func (s *Service) attentionUpdates(ctx context.Context, q db.Querier, p *attenti
 		}
 	}
 	if p.auto {
-		for _, id := range f.added {
-			add(id, change.AttentionReviewerAdded)
-		}
+		auto = append(auto, change.ReviewerAddedAttention(c, f.added, me, p.service)...)
 		if f.replied {
 			auto = append(auto, change.AttentionUpdate{AccountID: me, Reason: change.AttentionRemovedOnReply, ReasonAccount: me})
 			if me != c.OwnerID && me != uploader {

@@ -416,7 +416,7 @@ func (w *reviewWrite) run(ctx context.Context, n int64, psNum int, res *ReviewRe
 	}
 	var updates []change.AttentionUpdate
 	if wipChanged && c.WIP {
-		if _, err := s.changes.ClearAttention(ctx, tx, n, change.AttentionMarkedWIP, me, now); err != nil {
+		if err := s.changes.ClearAttention(ctx, tx, n, change.AttentionMarkedWIP, me, now); err != nil {
 			return err
 		}
 	}

@@ -97,13 +97,11 @@ func (s *Service) AddReviewer(ctx context.Context, subj access.Subject, n int64,
 		if err != nil || !add.changed {
 			return err
 		}
-		var attention []change.AttentionUpdate
+		var added []int64
 		for _, ev := range evs {
-			if ev.Reviewer != subj.AccountID && !service[ev.Reviewer] && !c.WIP {
-				attention = append(attention, change.AttentionUpdate{AccountID: ev.Reviewer, Add: true,
-					Reason: change.AttentionReviewerAdded, ReasonAccount: subj.AccountID})
-			}
+			added = append(added, ev.Reviewer)
 		}
+		attention := change.ReviewerAddedAttention(c, added, subj.AccountID, service)
 		if _, err := s.changes.UpdateAttention(ctx, tx, n, attention, now); err != nil {
 			return err
 		}

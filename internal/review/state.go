@@ -110,7 +110,7 @@ func (s *Service) Abandon(ctx context.Context, subj access.Subject, n int64, mes
 			return nil, fail.Errorf(fail.Conflict, "The current patch set of change %d is locked", c.Number)
 		}
 		c.Status = change.StatusAbandoned
-		if _, err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionAbandoned, a.subj.AccountID, s.now()); err != nil {
+		if err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionAbandoned, a.subj.AccountID, s.now()); err != nil {
 			return nil, err
 		}
 		return &changeOp{message: withText("Abandoned", message), tag: TagAbandon,
@@ -269,7 +269,7 @@ func (s *Service) SetWorkInProgress(ctx context.Context, subj access.Subject, n 
 		}
 		c.WIP = wip
 		if wip {
-			if _, err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionMarkedWIP, a.subj.AccountID, s.now()); err != nil {
+			if err := s.changes.ClearAttention(ctx, tx, c.Number, change.AttentionMarkedWIP, a.subj.AccountID, s.now()); err != nil {
 				return nil, err
 			}
 		}

@@ -523,7 +523,7 @@ func (s *Service) land(ctx context.Context, tx *db.Tx, it *intent) error {
 		if err := s.o.Changes.Update(ctx, tx, ch); err != nil {
 			return err
 		}
-		if _, err := s.o.Changes.ClearAttention(ctx, tx, ch.Number, change.AttentionSubmitted, it.Submitter, now); err != nil {
+		if err := s.o.Changes.ClearAttention(ctx, tx, ch.Number, change.AttentionSubmitted, it.Submitter, now); err != nil {
 			return err
 		}
 		msg := l.Message

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"slices"
 
 	"tandem/internal/git"
 )
@@ -56,7 +55,7 @@ func (r *Repo) Archive(ctx context.Context, commit, format string, w io.Writer) 
 		return zw.Close()
 	}
 	filter, ok := archiveFilters[format]
-	if !ok || !slices.Contains(ArchiveFormats(), format) {
+	if _, err := exec.LookPath(filter); !ok || err != nil {
 		return fmt.Errorf("archive in %q: format %q is not available", r.Name, format)
 	}
 	cmd.Config = []git.ConfigPair{{Key: "tar." + format + ".command", Value: filter + " -c"}}

@@ -68,7 +68,7 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 	if !a.canManageGroup(q, g) {
 		return fail.Errorf(fail.Forbidden, "Changing group %s not permitted", prop)
 	}
-	var u account.GroupUpdate
+	u := account.GroupUpdate{By: q.caller.ID()}
 	switch prop {
 	case "name":
 		var in NameInput
@@ -112,11 +112,6 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 	}
 	switch prop {
 	case "name":
-		if updated.Name != g.Name {
-			if _, err := a.projects.RenameGroup(ctx, g.UUID, g.Name, updated.Name, a.ident(q)); err != nil {
-				return err
-			}
-		}
 		return writeJSON(q, http.StatusOK, updated.Name)
 	case "description":
 		if updated.Description == "" {
@@ -162,7 +157,7 @@ func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
 	}
 	visible := err == nil && a.canSeeGroup(q, sub)
 	switch q.method() {
-	case http.MethodGet, http.MethodDelete:
+	case http.MethodGet:
 		if !visible {
 			return notFound(rest[1])
 		}
@@ -173,14 +168,22 @@ func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
 		if !slices.Contains(includes, sub.UUID) {
 			return notFound(rest[1])
 		}
-		if q.method() == http.MethodGet {
-			return writeJSON(q, http.StatusOK, a.groupInfo(q, sub))
-		}
-		if !a.canManageGroup(q, g) {
+		return writeJSON(q, http.StatusOK, a.groupInfo(q, sub))
+	case http.MethodDelete:
+		switch {
+		case !visible:
+			return notFound(rest[1])
+		case g.System():
+			return methodNotAllowed()
+		case !a.canManageGroup(q, g):
 			return fail.Errorf(fail.Forbidden, "Cannot delete groups from group %s", g.Name)
 		}
-		if _, err := a.accounts.RemoveInclude(ctx, g, sub.UUID, q.caller.ID()); err != nil {
+		removed, err := a.accounts.RemoveInclude(ctx, g, sub.UUID, q.caller.ID())
+		if err != nil {
 			return err
+		}
+		if !removed {
+			return notFound(rest[1])
 		}
 		return noContent(q)
 	case http.MethodPut, http.MethodPost:
@@ -300,38 +303,35 @@ func (a *API) auditLog(q *request, g *account.Group) error {
 	if err != nil {
 		return err
 	}
-	accounts := map[int64]AccountInfo{}
-	accountOf := func(id int64) (AccountInfo, error) {
-		if info, ok := accounts[id]; ok {
-			return info, nil
-		}
-		acct, err := a.accounts.Get(ctx, id)
-		if err != nil {
-			return AccountInfo{}, err
-		}
-		accounts[id] = accountInfo(acct, false)
-		return accounts[id], nil
+	var ids []int64
+	for _, e := range events {
+		ids = append(ids, e.By, e.AccountID)
 	}
+	accts, err := accountsOf(ctx, a.db, ids)
+	if err != nil {
+		return err
+	}
+	accountOf := detailedAccount(accts)
+	groups := map[string]GroupInfo{} // included groups by UUID
 	out := []GroupAuditEventInfo{}
 	for _, e := range events {
-		by, err := accountOf(e.By)
-		if err != nil {
-			return err
+		info := GroupAuditEventInfo{Type: e.Type, User: accountOf(e.By), Date: timestamp(e.When)}
+		if e.IncludeUUID == "" {
+			info.Member = accountOf(e.AccountID)
+			out = append(out, info)
+			continue
 		}
-		info := GroupAuditEventInfo{Type: e.Type, User: by, Date: timestamp(e.When)}
-		if e.IncludeUUID != "" {
-			member := GroupInfo{ID: escapeID(e.IncludeUUID)}
+		member, ok := groups[e.IncludeUUID]
+		if !ok {
+			member = GroupInfo{ID: escapeID(e.IncludeUUID)} // a group since deleted
 			if ig, err := a.accounts.ResolveGroup(ctx, e.IncludeUUID); err == nil {
 				member = a.groupInfo(q, ig)
 			} else if !fail.Is(err, fail.NotFound) {
 				return err
 			}
-			info.Member = member
-		} else {
-			if info.Member, err = accountOf(e.AccountID); err != nil {
-				return err
-			}
+			groups[e.IncludeUUID] = member
 		}
+		info.Member = member
 		out = append(out, info)
 	}
 	return writeJSON(q, http.StatusOK, out)

@@ -561,8 +561,8 @@ func (c *Commands) setMembers(ctx context.Context, s *sshd.Session) error {
 }
 
 // renameGroup is gerrit rename-group GROUP NEWNAME, for the group's
-// owners. Like the REST rename it also writes the new name into the
-// project configurations that refer to the group.
+// owners. As with the REST rename, the account service carries the new
+// name into the project configurations that refer to the group.
 func (c *Commands) renameGroup(ctx context.Context, s *sshd.Session) error {
 	fs := cmdflag.New("gerrit rename-group")
 	fs.Args("GROUP NEWNAME", 2, 2)
@@ -592,12 +592,8 @@ func (c *Commands) renameGroup(ctx context.Context, s *sshd.Session) error {
 	if name == g.Name {
 		return nil
 	}
-	renamed, err := c.accounts.UpdateGroup(ctx, g, account.GroupUpdate{Name: &name})
-	if err != nil {
-		return userError(err)
-	}
-	_, err = c.projects.RenameGroup(ctx, g.UUID, g.Name, renamed.Name, cl.author())
-	return err
+	_, err = c.accounts.UpdateGroup(ctx, g, account.GroupUpdate{Name: &name, By: cl.account.ID})
+	return userError(err)
 }
 
 // inheritable are the values of Gerrit's inheritable boolean options.
