@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"tandem/internal/access"
+	"tandem/internal/account"
 	"tandem/internal/fail"
 	"tandem/internal/git/repo"
 	"tandem/internal/project"
@@ -331,6 +333,16 @@ func addGroupRef(cfg *project.Config, g project.GroupRef) {
 	cfg.Groups = append(cfg.Groups, g)
 }
 
+// subjectOf is an account as the access rules see it, for questions
+// about an account other than the caller.
+func (a *API) subjectOf(ctx context.Context, acct *account.Account) (access.Subject, error) {
+	groups, err := a.accounts.GroupsOf(ctx, acct.ID)
+	if err != nil {
+		return access.Subject{}, err
+	}
+	return access.Subject{AccountID: acct.ID, Username: acct.Username, Groups: groups}, nil
+}
+
 // AccessCheckInput is Gerrit's AccessCheckInput.
 type AccessCheckInput struct {
 	Account    string `json:"account"`
@@ -386,11 +398,11 @@ func (a *API) checkAccess(q *request, st *project.State) error {
 		}
 		return fail.Errorf(fail.Unprocessable, "Account '%s' not found", in.Account)
 	}
-	groups, err := a.accounts.GroupsOf(ctx, acct.ID)
+	subj, err := a.subjectOf(ctx, acct)
 	if err != nil {
 		return err
 	}
-	chk, _, err := a.access.Check(ctx, st.Name, access.Subject{AccountID: acct.ID, Username: acct.Username, Groups: groups})
+	chk, _, err := a.access.Check(ctx, st.Name, subj)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"tandem/internal/account"
 	"tandem/internal/fail"
+	"tandem/internal/project"
 )
 
 // serveAccounts handles /accounts/...
@@ -48,13 +49,9 @@ func (a *API) serveAccounts(q *request) error {
 		if len(rest) > 1 {
 			return a.serveEmail(q, acct, rest[1:])
 		}
-		type emailInfo struct {
-			Email     string `json:"email"`
-			Preferred bool   `json:"preferred,omitempty"`
-		}
-		out := []emailInfo{}
+		out := []EmailInfo{}
 		for _, e := range acct.Emails {
-			out = append(out, emailInfo{Email: e, Preferred: e == acct.PreferredEmail})
+			out = append(out, emailInfo(acct, e))
 		}
 		return writeJSON(q, http.StatusOK, out)
 	case "groups":
@@ -129,17 +126,7 @@ func (a *API) requireSelfOrAdmin(q *request, acct *account.Account) error {
 // requireAccountAdmin refuses callers who may not modify others' accounts
 // (administrateServer or modifyAccount).
 func (a *API) requireAccountAdmin(q *request) error {
-	if err := a.requireSignedIn(q); err != nil {
-		return err
-	}
-	caps, err := a.capabilities(q)
-	if err != nil {
-		return err
-	}
-	if caps.Has("administrateServer") || caps.Has("modifyAccount") {
-		return nil
-	}
-	return notPermitted("modify account")
+	return a.requireCapability(q, project.CapModifyAccount, "modify account")
 }
 
 func (a *API) createAccount(q *request, username string) error {
@@ -468,6 +455,18 @@ func (a *API) serveActive(q *request, acct *account.Account) error {
 	return methodNotAllowed()
 }
 
+// EmailInfo is Gerrit's EmailInfo.
+type EmailInfo struct {
+	Email     string `json:"email"`
+	Preferred bool   `json:"preferred,omitempty"`
+}
+
+// emailInfo describes one of the account's addresses; addresses compare
+// without case, as everywhere in accounts.
+func emailInfo(acct *account.Account, email string) EmailInfo {
+	return EmailInfo{Email: email, Preferred: strings.EqualFold(email, acct.PreferredEmail)}
+}
+
 // serveEmail answers /accounts/{id}/emails/{email}[/preferred]: adding
 // an address (only account administrators, as Tandem sends no
 // confirmation mail), deleting one and making one preferred.
@@ -476,10 +475,6 @@ func (a *API) serveEmail(q *request, acct *account.Account, rest []string) error
 	email := rest[0]
 	if email == "preferred" && acct.PreferredEmail != "" {
 		email = acct.PreferredEmail
-	}
-	type emailInfo struct {
-		Email     string `json:"email"`
-		Preferred bool   `json:"preferred,omitempty"`
 	}
 	has := false
 	for _, e := range acct.Emails {
@@ -500,7 +495,7 @@ func (a *API) serveEmail(q *request, acct *account.Account, rest []string) error
 		if !has {
 			return notFound(email)
 		}
-		return writeJSON(q, http.StatusOK, emailInfo{Email: email, Preferred: strings.EqualFold(email, acct.PreferredEmail)})
+		return writeJSON(q, http.StatusOK, emailInfo(acct, email))
 	case q.method() == http.MethodPut:
 		if err := a.requireAccountAdmin(q); err != nil {
 			return err
@@ -514,7 +509,7 @@ func (a *API) serveEmail(q *request, acct *account.Account, rest []string) error
 		if err := a.accounts.AddEmail(ctx, acct.ID, email, in.Preferred); err != nil {
 			return err
 		}
-		return writeJSON(q, http.StatusCreated, emailInfo{Email: email, Preferred: in.Preferred})
+		return writeJSON(q, http.StatusCreated, EmailInfo{Email: email, Preferred: in.Preferred})
 	case q.method() == http.MethodDelete:
 		if err := a.accounts.DeleteEmail(ctx, acct.ID, email); err != nil {
 			return err

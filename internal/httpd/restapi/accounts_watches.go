@@ -48,12 +48,11 @@ func (a *API) serveWatchedProjects(q *request, acct *account.Account, deleting b
 			if w.Project == "" {
 				continue // SetWatches names the problem
 			}
-			chk, _, err := a.access.Check(ctx, w.Project, q.caller.Subject())
-			if fail.Is(err, fail.NotFound) || err == nil && !chk.Visible() {
+			if _, _, err := a.visibleProject(q, w.Project); err != nil {
+				if fail.KindOf(err) == fail.Internal {
+					return err
+				}
 				return fail.Errorf(fail.Unprocessable, "Not found: %s", w.Project)
-			}
-			if err != nil {
-				return err
 			}
 		}
 		if err := a.accounts.SetWatches(ctx, acct.ID, watchesOf(in)); err != nil {

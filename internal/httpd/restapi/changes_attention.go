@@ -20,14 +20,22 @@ func (a *API) serveAttention(q *request, rc *resolvedChange, rest []string) erro
 			if err != nil {
 				return err
 			}
-			in, _, err := a.attentionInfos(q, set)
+			var ids []int64
+			for _, at := range set {
+				ids = append(ids, at.AccountID, at.ReasonAccount)
+			}
+			accts, err := accountsOf(ctx, a.db, ids)
 			if err != nil {
 				return err
 			}
-			out := make([]AttentionSetInfo, 0, len(in))
-			for _, id := range sortedKeys(in) {
-				out = append(out, in[id])
+			account := detailedAccount(accts)
+			out := []AttentionSetInfo{}
+			for _, at := range set {
+				if at.InSet {
+					out = append(out, attentionInfo(at, account))
+				}
 			}
+			sort.Slice(out, func(i, j int) bool { return out[i].Account.ID < out[j].Account.ID })
 			return writeJSON(q, http.StatusOK, out)
 		case http.MethodPost:
 			if err := a.requireSignedIn(q); err != nil {
@@ -78,30 +86,11 @@ func (a *API) serveAttention(q *request, rc *resolvedChange, rest []string) erro
 	return noContent(q)
 }
 
-// attentionInfos renders an attention set, by account id: those in it and
-// those removed from it.
-func (a *API) attentionInfos(q *request, set []change.Attention) (in, removed map[string]AttentionSetInfo, err error) {
-	var ids []int64
-	for _, at := range set {
-		ids = append(ids, at.AccountID, at.ReasonAccount)
-	}
-	accts, err := accountsOf(q.r.Context(), a.db, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	in, removed = attentionMaps(set, detailedAccount(accts))
-	return in, removed, nil
-}
-
 // attentionMaps renders an attention set with account as the way to show
 // an account.
 func attentionMaps(set []change.Attention, account func(int64) AccountInfo) (in, removed map[string]AttentionSetInfo) {
 	for _, at := range set {
-		info := AttentionSetInfo{Account: account(at.AccountID), LastUpdate: timestamp(at.Updated), Reason: at.Reason}
-		if at.ReasonAccount != 0 {
-			ra := account(at.ReasonAccount)
-			info.ReasonAccount = &ra
-		}
+		info := attentionInfo(at, account)
 		m := &removed
 		if at.InSet {
 			m = &in
@@ -114,16 +103,12 @@ func attentionMaps(set []change.Attention, account func(int64) AccountInfo) (in,
 	return in, removed
 }
 
-// sortedKeys returns account-id keys in numeric order.
-func sortedKeys(m map[string]AttentionSetInfo) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// attentionInfo renders one entry of an attention set.
+func attentionInfo(at change.Attention, account func(int64) AccountInfo) AttentionSetInfo {
+	info := AttentionSetInfo{Account: account(at.AccountID), LastUpdate: timestamp(at.Updated), Reason: at.Reason}
+	if at.ReasonAccount != 0 {
+		ra := account(at.ReasonAccount)
+		info.ReasonAccount = &ra
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, _ := strconv.ParseInt(keys[i], 10, 64)
-		b, _ := strconv.ParseInt(keys[j], 10, 64)
-		return a < b
-	})
-	return keys
+	return info
 }

@@ -86,10 +86,8 @@ func (a *API) serveComments(q *request, rc *resolvedChange, ps *change.PatchSet,
 		for _, c := range comments {
 			if c.ID == rest[0] {
 				ci := commentInfo(c, ps == nil, true, acct)
-				if cc != nil {
-					if err := cc.fill(&ci, c); err != nil {
-						return err
-					}
+				if err := cc.fill(&ci, c); err != nil {
+					return err
 				}
 				return writeJSON(q, http.StatusOK, ci)
 			}
@@ -109,10 +107,8 @@ func commentMap(comments []change.Comment, withPatchSet bool, acct func(int64) A
 	out := map[string][]CommentInfo{}
 	for _, c := range comments {
 		ci := commentInfo(c, withPatchSet, false, acct)
-		if cc != nil {
-			if err := cc.fill(&ci, c); err != nil {
-				return nil, err
-			}
+		if err := cc.fill(&ci, c); err != nil {
+			return nil, err
 		}
 		out[c.Path] = append(out[c.Path], ci)
 	}

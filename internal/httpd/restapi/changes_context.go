@@ -21,13 +21,11 @@ type ContextLineInfo struct {
 	ContextLine string `json:"context_line"`
 }
 
-// commentContext fills the context of the comments of one change.
+// commentContext fills the context of the comments of one change; a nil
+// one (context not asked for) fills nothing.
 type commentContext struct {
-	a       *API
-	q       *request
 	rc      *resolvedChange
-	b       *pageBuilder
-	r       *repo.Repo
+	b       *pageBuilder // the change's project and repository, opened when needed
 	padding int
 	files   map[[3]string][]string // patch set commit, side commit, path → lines; nil: none
 }
@@ -46,17 +44,13 @@ func (a *API) newCommentContext(q *request, rc *resolvedChange) (*commentContext
 		}
 		padding = n
 	}
-	r, err := a.projects.Open(q.r.Context(), rc.change.Project)
-	if err != nil {
-		return nil, err
-	}
-	return &commentContext{a: a, q: q, rc: rc, b: a.builderFor(q, rc, 0), r: r, padding: padding, files: map[[3]string][]string{}}, nil
+	return &commentContext{rc: rc, b: a.builderFor(q, rc, 0), padding: padding, files: map[[3]string][]string{}}, nil
 }
 
 // fill adds the context of c to ci.
 func (cc *commentContext) fill(ci *CommentInfo, c change.Comment) error {
-	if c.Line == 0 && c.Range == nil {
-		return nil // a comment on the whole file
+	if cc == nil || c.Line == 0 && c.Range == nil {
+		return nil // no context asked for, or a comment on the whole file
 	}
 	lines, found, err := cc.lines(c)
 	if err != nil || !found {
@@ -81,8 +75,8 @@ func (cc *commentContext) fill(ci *CommentInfo, c change.Comment) error {
 // lines returns the lines of the file c is on, on its side of its patch
 // set; found is false when the file is not there.
 func (cc *commentContext) lines(c change.Comment) ([]string, bool, error) {
-	ctx := cc.q.r.Context()
-	pss, err := cc.a.patchSetsOf(ctx, cc.rc)
+	b := cc.b
+	pss, err := b.a.patchSetsOf(b.ctx, cc.rc)
 	if err != nil {
 		return nil, false, err
 	}
@@ -101,10 +95,15 @@ func (cc *commentContext) lines(c change.Comment) ([]string, bool, error) {
 	if lines, ok := cc.files[key]; ok {
 		return lines, lines != nil, nil
 	}
-	text, magic, err := cc.a.magicContent(ctx, cc.b, cc.b.projects[cc.rc.change.Project], ps, c.Path)
+	pv := b.projects[cc.rc.change.Project]
+	text, magic, err := b.a.magicContent(b.ctx, b, pv, ps, c.Path)
 	if !magic {
+		var r *repo.Repo
+		if r, err = b.repoOf(pv); err != nil {
+			return nil, false, err
+		}
 		var data []byte
-		data, err = cc.r.ReadFile(ctx, commit, c.Path)
+		data, err = r.ReadFile(b.ctx, commit, c.Path)
 		if errors.Is(err, repo.ErrNotFound) {
 			cc.files[key] = nil
 			return nil, false, nil

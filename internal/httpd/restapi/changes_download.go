@@ -43,37 +43,39 @@ func (a *API) getArchive(q *request, rc *resolvedChange, ps *change.PatchSet) er
 		return err
 	}
 	t := archiveTypes[format]
-	q.w.Header().Set("Content-Type", t.mediaType)
-	q.w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"%s%s\"", change.AbbrevCommit(ps.Commit), t.suffix))
-	// Once the first bytes are out an error can only cut the download
-	// short; the client sees a truncated archive.
-	return r.Archive(q.r.Context(), ps.Commit, format, q.w)
+	// The headers go out with the first bytes: a failure before then is
+	// answered as an error, after them it can only cut the download short.
+	w := &attachment{w: q.w, mediaType: t.mediaType, name: change.AbbrevCommit(ps.Commit) + t.suffix}
+	return r.Archive(q.r.Context(), ps.Commit, format, w)
+}
+
+// attachment writes a download, setting its headers at the first write.
+type attachment struct {
+	w               http.ResponseWriter
+	mediaType, name string
+	started         bool
+}
+
+func (a *attachment) Write(p []byte) (int, error) {
+	if !a.started {
+		a.started = true
+		a.w.Header().Set("Content-Type", a.mediaType)
+		a.w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"%s\"", a.name))
+	}
+	return a.w.Write(p)
 }
 
 // getMergeList answers GET …/revisions/{rev}/mergelist: the commits a
 // merge brings in that its first parent lacks, newest first, as
 // CommitInfos; nothing for a commit that is no merge.
 func (a *API) getMergeList(q *request, rc *resolvedChange, ps *change.PatchSet) error {
-	out := []CommitInfo{}
-	if len(ps.Parents) < 2 {
-		return writeJSON(q, http.StatusOK, out)
-	}
-	r, err := a.projects.Open(q.r.Context(), rc.change.Project)
+	commits, err := a.mergedCommits(q.r.Context(), rc.change.Project, ps)
 	if err != nil {
 		return err
 	}
-	for _, p := range ps.Parents[1:] {
-		shas, err := r.RevListExcluding(q.r.Context(), p, ps.Parents[:1])
-		if err != nil {
-			return err
-		}
-		for i := len(shas) - 1; i >= 0; i-- {
-			c, err := r.ReadCommit(q.r.Context(), shas[i])
-			if err != nil {
-				return err
-			}
-			out = append(out, commitInfoOfGit(c))
-		}
+	out := []CommitInfo{}
+	for _, c := range commits {
+		out = append(out, commitInfoOfGit(c))
 	}
 	return writeJSON(q, http.StatusOK, out)
 }

@@ -214,26 +214,49 @@ func (a *API) fileInfos(ctx context.Context, pv *projectView, ps *change.PatchSe
 // mergeListText is the content of /MERGE_LIST: the commits a merge brings
 // in that its first parent lacks.
 func (a *API) mergeListText(ctx context.Context, pv *projectView, ps *change.PatchSet) (string, error) {
-	r, err := a.projects.Open(ctx, pv.name)
+	commits, err := a.mergedCommits(ctx, pv.name, ps)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
 	b.WriteString("Merge List:\n\n")
+	for _, c := range commits {
+		fmt.Fprintf(&b, "* %s %s\n", change.AbbrevCommit(c.OID), c.Subject())
+	}
+	return b.String(), nil
+}
+
+// mergedCommits returns the commits a merge brings in that its first
+// parent lacks, newest first and each once (an octopus merge's other
+// parents may share history); none for a commit that is no merge.
+func (a *API) mergedCommits(ctx context.Context, project string, ps *change.PatchSet) ([]*repo.Commit, error) {
+	if len(ps.Parents) < 2 {
+		return nil, nil
+	}
+	r, err := a.projects.Open(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	var out []*repo.Commit
+	seen := map[string]bool{}
 	for _, p := range ps.Parents[1:] {
 		shas, err := r.RevListExcluding(ctx, p, ps.Parents[:1])
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for i := len(shas) - 1; i >= 0; i-- {
+			if seen[shas[i]] {
+				continue
+			}
+			seen[shas[i]] = true
 			c, err := r.ReadCommit(ctx, shas[i])
 			if err != nil {
-				return "", err
+				return nil, err
 			}
-			fmt.Fprintf(&b, "* %s %s\n", change.AbbrevCommit(c.OID), c.Subject())
+			out = append(out, c)
 		}
 	}
-	return b.String(), nil
+	return out, nil
 }
 
 // serveFiles handles …/files/ and …/files/{file}/{diff,content,download},

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"tandem/internal/access"
 	"tandem/internal/change"
 )
 
@@ -65,11 +64,10 @@ func (a *API) suggestReviewers(q *request, rc *resolvedChange) error {
 		if acct.Inactive || skip[acct.ID] || !accountMatches(acct, query) {
 			continue
 		}
-		groups, err := a.accounts.GroupsOf(ctx, acct.ID)
+		subj, err := a.subjectOf(ctx, acct)
 		if err != nil {
 			return err
 		}
-		subj := access.Subject{AccountID: acct.ID, Username: acct.Username, Groups: groups}
 		v, err := a.newVisibility(subj).change(ctx, rc.change)
 		if err != nil {
 			return err

@@ -87,15 +87,13 @@ func (a *API) addMembersAndIncludes(q *request, g *account.Group, info *GroupInf
 	for _, m := range members {
 		info.Members = append(info.Members, accountInfo(m, false))
 	}
-	includes, err := a.accounts.Includes(q.r.Context(), g)
+	includes, err := a.includedGroups(q, g)
 	if err != nil {
 		return err
 	}
 	info.Includes = []GroupInfo{}
-	for _, u := range includes {
-		if ig, err := a.accounts.ResolveGroup(q.r.Context(), u); err == nil {
-			info.Includes = append(info.Includes, a.groupInfo(q, ig))
-		}
+	for _, ig := range includes {
+		info.Includes = append(info.Includes, a.groupInfo(q, ig))
 	}
 	return nil
 }

@@ -531,7 +531,7 @@ func (a *API) runGC(q *request, st *project.State) error {
 	if q.method() != http.MethodPost {
 		return methodNotAllowed()
 	}
-	if err := a.requireCapability(q, "runGC", "run garbage collection"); err != nil {
+	if err := a.requireCapability(q, project.CapRunGC, "run garbage collection"); err != nil {
 		return err
 	}
 	var in GCInput
@@ -573,7 +573,7 @@ func (a *API) repositoryStatistics(q *request, st *project.State) error {
 	if q.method() != http.MethodGet {
 		return methodNotAllowed()
 	}
-	if err := a.requireCapability(q, "runGC", "run garbage collection"); err != nil {
+	if err := a.requireCapability(q, project.CapRunGC, "run garbage collection"); err != nil {
 		return err
 	}
 	r, err := a.projects.Open(q.r.Context(), st.Name)
