@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -190,11 +189,7 @@ func TestAttentionSet(t *testing.T) {
 	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "att"), dir)
 	withChangeIDAs(t, s, dir, "b.txt", "b\n", "Reviewed by a bot too", changeID(802))
 	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "att"), "HEAD:refs/for/main%r=bob,r=robot")
-	m := regexp.MustCompile(`/\+/(\d+) `).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("push output:\n%s", out)
-	}
-	n = m[1]
+	n = pushedChange(t, "att", out)
 	if got := set(); fmt.Sprint(got) != "[bob]" {
 		t.Fatalf("after a push with r=bob,r=robot: %v", got)
 	}

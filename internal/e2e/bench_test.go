@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -459,7 +458,7 @@ func BenchmarkSubmitFastForward(b *testing.B) {
 		tip := strings.TrimSpace(s.mustGit(b, work, "", "rev-parse", "HEAD"))
 		commit := commitWithID(b, s, work, "submit.txt", fmt.Sprintf("Submit %d", i), fmt.Sprintf("I%040x", 0x5b000+i))
 		out := s.mustGit(b, work, "", "push", s.httpURL("admin", adminPassword, "a/sub"), "HEAD:refs/for/main")
-		n := regexp.MustCompile(`c/sub/\+/(\d+) `).FindStringSubmatch(out)[1]
+		n := pushedChange(b, "sub", out)
 		expect(b, s.admin(b, "POST", "/a/changes/"+n+"/revisions/current/review", map[string]any{"labels": map[string]int{"Code-Review": 2}}), 200, "approve")
 		s.mustGit(b, work, "", "push", "-q", "file://"+disk, "HEAD:refs/heads/staging")
 		b.StartTimer()

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,23 +54,33 @@ func numberedLines(n int, fifteen string) string {
 	return b.String()
 }
 
-var changeNumberRE = regexp.MustCompile(`c/chg/\+/(\d+) `)
-
-// pushForReview pushes HEAD to refs/for/<ref> as user and returns the
-// change numbers the output names.
 func (s *server) pushForReview(t testing.TB, dir, user, password, ref string) []int {
 	t.Helper()
 	out := s.mustGit(t, dir, "", "push", s.httpURL(user, password, "chg"), "HEAD:refs/for/"+ref)
+	return pushedChanges(t, "chg", out)
+}
+
+// pushedChanges returns the numbers of the changes of project that a push
+// for review printed, and fails the test if it printed none.
+func pushedChanges(t testing.TB, project, out string) []int {
+	t.Helper()
 	var ns []int
-	for _, m := range changeNumberRE.FindAllStringSubmatch(out, -1) {
-		var n int
-		fmt.Sscan(m[1], &n)
+	re := regexp.MustCompile(`c/` + regexp.QuoteMeta(project) + `/\+/(\d+) `)
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[1])
 		ns = append(ns, n)
 	}
 	if len(ns) == 0 {
-		t.Fatalf("push printed no change:\n%s", out)
+		t.Fatalf("the push printed no change of %s:\n%s", project, out)
 	}
 	return ns
+}
+
+// pushedChange is the number, as a string for URLs, of the one change of
+// project a push for review printed.
+func pushedChange(t testing.TB, project, out string) string {
+	t.Helper()
+	return strconv.Itoa(pushedChanges(t, project, out)[0])
 }
 
 func setupChanges(t *testing.T, s *server) reviewFixture {

@@ -144,11 +144,7 @@ func pushChange(t testing.TB, s *server, project, file, subject string, id int) 
 	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", project), dir)
 	withChangeIDAs(t, s, dir, file, subject+"\n", subject, changeID(id))
 	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", project), "HEAD:refs/for/main")
-	m := regexp.MustCompile(`c/` + regexp.QuoteMeta(project) + `/\+/(\d+) `).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("push output:\n%s", out)
-	}
-	return m[1]
+	return pushedChange(t, project, out)
 }
 
 // TestPygerrit2 lists, reviews, submits and abandons changes with Debian's

@@ -33,7 +33,8 @@ func TestCloseConnection(t *testing.T) {
 		first, second := ids(), ids()
 		for _, x := range first {
 			if slices.Contains(second, x) {
-				id = x
+				id = x // the oldest: the stream's
+				break
 			}
 		}
 		if id == "" && time.Now().After(deadline) {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -23,7 +22,7 @@ func TestCommentContext(t *testing.T) {
 	}
 	withChangeIDAs(t, s, dir, "main.go", text.String(), "Add main", changeID(991))
 	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "ctx"), "HEAD:refs/for/main")
-	n := regexp.MustCompile(`/\+/(\d+) `).FindStringSubmatch(out)[1]
+	n := pushedChange(t, "ctx", out)
 	expect(t, s.admin(t, "POST", "/a/changes/"+n+"/revisions/current/review", map[string]any{
 		"comments": map[string]any{
 			"main.go": []map[string]any{
@@ -57,6 +56,9 @@ func TestCommentContext(t *testing.T) {
 		"two and three":  "1:line 1|2:line 2|3:line 3|4:line 4",
 		"the whole file": "",
 	}
+	if len(got["main.go"]) != len(want) {
+		t.Fatalf("comments on main.go: %+v", got["main.go"])
+	}
 	for _, c := range got["main.go"] {
 		if w, ok := want[c.Message]; !ok || context(c) != w || (w != "") != (c.SourceContentType != "") {
 			t.Errorf("%q: context %q (%s), want %q", c.Message, context(c), c.SourceContentType, w)
@@ -69,6 +71,9 @@ func TestCommentContext(t *testing.T) {
 
 	// Without the option there is no context; a bad padding is refused.
 	wantJSON(t, s.admin(t, "GET", "/a/changes/"+n+"/comments", nil), 200, &got)
+	if len(got["main.go"]) != len(want) {
+		t.Fatalf("comments on main.go without context: %+v", got["main.go"])
+	}
 	for _, c := range got["main.go"] {
 		if len(c.ContextLines) != 0 {
 			t.Errorf("context without enable-context: %+v", c)

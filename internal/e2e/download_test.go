@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -70,7 +69,7 @@ func TestRevisionDownloads(t *testing.T) {
 	if r := archive("tar"); r.status != 200 || !slices.Contains(files([]byte(r.body)), "main.c") {
 		t.Fatalf("tar: %d", r.status)
 	}
-	for format, magic := range map[string]string{"tbz2": "BZh", "tar.xz": "\xfd7zXZ"} {
+	for format, magic := range map[string]string{"tbz2": "BZh", "txz": "\xfd7zXZ", "tar.xz": "\xfd7zXZ"} {
 		if r := archive(format); r.status != 200 || !strings.HasPrefix(r.body, magic) {
 			t.Errorf("%s: %d %q", format, r.status, r.body[:min(len(r.body), 8)])
 		}
@@ -100,11 +99,8 @@ func TestRevisionDownloads(t *testing.T) {
 	s.mustGit(t, work, "", "push", "-q", url, "main:refs/heads/main")
 	s.mustGit(t, work, "", "merge", "-q", "--no-ff", "side", "-m", "Merge side\n\nChange-Id: "+changeID(982))
 	out := s.mustGit(t, work, "", "push", url, "HEAD:refs/for/main")
-	m := regexp.MustCompile(`/\+/(\d+) `).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("push of the merge:\n%s", out)
-	}
-	wantJSON(t, s.admin(t, "GET", "/a/changes/"+m[1]+"/revisions/current/mergelist", nil), 200, &merged)
+	merge := pushedChange(t, "dl", out)
+	wantJSON(t, s.admin(t, "GET", "/a/changes/"+merge+"/revisions/current/mergelist", nil), 200, &merged)
 	if len(merged) != 1 || merged[0].Commit != side || merged[0].Subject != "change side.txt" {
 		t.Fatalf("mergelist of the merge: %+v", merged)
 	}
@@ -128,13 +124,9 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mustGit(t, work, "", "rm", "-q", "old.txt")
-	n := regexp.MustCompile(`/\+/(\d+) `)
 	sha := withChangeIDAs(t, s, work, "new.txt", "new\n", "Modes", changeID(983))
 	newNew := strings.TrimSpace(s.mustGit(t, work, "", "rev-parse", sha+":new.txt"))
-	m := n.FindStringSubmatch(s.mustGit(t, work, "", "push", url, "HEAD:refs/for/main"))
-	if m == nil {
-		t.Fatal("no change URL")
-	}
+	n := pushedChange(t, "modes", s.mustGit(t, work, "", "push", url, "HEAD:refs/for/main"))
 	var files map[string]struct {
 		Status  string `json:"status"`
 		OldMode int    `json:"old_mode"`
@@ -142,7 +134,7 @@ func TestFileModes(t *testing.T) {
 		OldSHA  string `json:"old_sha"`
 		NewSHA  string `json:"new_sha"`
 	}
-	wantJSON(t, s.admin(t, "GET", "/a/changes/"+m[1]+"/revisions/current/files/", nil), 200, &files)
+	wantJSON(t, s.admin(t, "GET", "/a/changes/"+n+"/revisions/current/files/", nil), 200, &files)
 	if f := files["run.sh"]; f.OldMode != 0o100644 || f.NewMode != 0o100755 || f.OldSHA != oldRun || f.NewSHA != oldRun {
 		t.Errorf("run.sh: %+v", f)
 	}

@@ -244,7 +244,7 @@ func TestPushPublishComments(t *testing.T) {
 	alice := s.httpURL("alice", "alice-pw", "pc")
 	withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(1))
 	out := s.mustGit(t, dir, "", "push", alice, "HEAD:refs/for/main")
-	n := regexp.MustCompile(`c/pc/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	n := pushedChange(t, "pc", out)
 	for _, msg := range []string{"One?", "Two?"} {
 		expect(t, s.call(t, "PUT", "/a/changes/"+n+"/revisions/1/drafts", "alice", "alice-pw",
 			map[string]any{"path": "a.txt", "line": 1, "message": msg}, ""), 201, "draft "+msg)
@@ -329,7 +329,7 @@ func TestPushPreferences(t *testing.T) {
 	}
 	withChangeIDAs(t, s, dir, "a.txt", "a\n", "Add a", changeID(1))
 	out := s.mustGit(t, dir, "", "push", alice, "HEAD:refs/for/main")
-	n := regexp.MustCompile(`c/pp/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	n := pushedChange(t, "pp", out)
 	if !wip(n) {
 		t.Fatal("a new change of alice's is not work in progress")
 	}

@@ -166,7 +166,7 @@ func TestPushClosesAndSubmits(t *testing.T) {
 
 	commitWithID(t, s, dir, "a.txt", "Add a", changeID(900))
 	out := s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main")
-	n := regexp.MustCompile(`c/cl/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	n := pushedChange(t, "cl", out)
 	s.mustGit(t, dir, "", "push", "-q", admin, "HEAD:refs/heads/main")
 	if got := status(n); got != "MERGED" {
 		t.Fatalf("after a direct push the change is %s, want MERGED", got)
@@ -233,7 +233,7 @@ func TestPatchSetLock(t *testing.T) {
 	admin := s.httpURL("admin", adminPassword, "lk")
 	commitWithID(t, s, dir, "a.txt", "Add a", changeID(950))
 	out := s.mustGit(t, dir, "", "push", admin, "HEAD:refs/for/main")
-	n := regexp.MustCompile(`c/lk/\+/(\d+) Add a`).FindStringSubmatch(out)[1]
+	n := pushedChange(t, "lk", out)
 	// The branch moves on, so that a rebase has something to do.
 	other := filepath.Join(t.TempDir(), "other")
 	s.mustGit(t, "", "", "clone", "-q", s.httpURL("", "", "lk"), other)

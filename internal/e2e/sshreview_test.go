@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -131,13 +130,7 @@ func srGerrit(t testing.TB, s *server, user, key string, wantCode int, stdin str
 func srPush(t testing.TB, s *server, dir string) int {
 	t.Helper()
 	out := s.mustGit(t, dir, "", "push", s.httpURL("alice", "alice-pw", "sr"), "HEAD:refs/for/main")
-	m := regexp.MustCompile(`c/sr/\+/(\d+) `).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("push output:\n%s", out)
-	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	return n
+	return pushedChanges(t, "sr", out)[0]
 }
 
 func srHasApproval(ps sshPatchSet, label, value, by string) bool {

@@ -70,6 +70,7 @@ func (c *Commands) setProjectParent(ctx context.Context, s *sshd.Session) error 
 	}
 	author := cl.author()
 	var failed []string
+	slices.Sort(names) // a project named twice is reparented once
 	for _, name := range slices.Compact(names) {
 		_, err := c.projects.SetParent(ctx, name, parent, author, "")
 		if err != nil && fail.KindOf(err) == fail.Internal {

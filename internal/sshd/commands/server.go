@@ -181,14 +181,13 @@ func (c *Commands) closeConnection(ctx context.Context, s *sshd.Session) error {
 		c.log.Info("ssh connection closed by an administrator", "conn", id, "by", cl.account.Username)
 		closing = append(closing, done)
 	}
-	for _, done := range closing {
-		if !wait {
-			break
-		}
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
+	if wait {
+		for _, done := range closing {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 	}
 	if missing {
