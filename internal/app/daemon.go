@@ -119,15 +119,16 @@ func runDaemon(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return checks, ok
 	}
 	api := restapi.New(restapi.Options{
-		Accounts: c.accounts,
-		Projects: c.projects,
-		Access:   c.access,
-		Auth:     authn,
-		Logger:   log,
-		Health:   health,
-		Caches:   c.caches,
-		Changes:  c.changes,
-		DB:       c.db,
+		Accounts:    c.accounts,
+		Projects:    c.projects,
+		Access:      c.access,
+		Auth:        authn,
+		Logger:      log,
+		Health:      health,
+		Caches:      c.caches,
+		Housekeeper: housekeeper,
+		Changes:     c.changes,
+		DB:          c.db,
 		// The change API's domain services (restwiring.go).
 		Query:        restQuery{c},
 		Labeler:      restLabels{c: c},

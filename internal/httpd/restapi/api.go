@@ -32,6 +32,7 @@ import (
 	"tandem/internal/change"
 	"tandem/internal/db"
 	"tandem/internal/fail"
+	"tandem/internal/git/repo"
 	"tandem/internal/httpd/auth"
 	"tandem/internal/project"
 )
@@ -50,6 +51,9 @@ type Options struct {
 	// Caches are the caches /config/server/caches/ lists and flushes;
 	// nil is none.
 	Caches *cache.Registry
+	// Housekeeper runs the garbage collections asked for with async;
+	// nil runs them at once instead.
+	Housekeeper *repo.Housekeeper
 	// Health runs the health checks; nil means always healthy.
 	Health func(r *http.Request) (map[string]any, bool)
 	// The change API (changes*.go). Without Changes and DB, /changes/ is
@@ -89,6 +93,7 @@ type API struct {
 	info     ServerInfo
 	caches   *cache.Registry
 	health   func(r *http.Request) (map[string]any, bool)
+	gcQueue  *repo.Housekeeper
 
 	changes      *change.Store
 	db           *db.DB
@@ -123,6 +128,7 @@ func New(o Options) *API {
 		info:     o.Server,
 		caches:   o.Caches,
 		health:   o.Health,
+		gcQueue:  o.Housekeeper,
 
 		changes:      o.Changes,
 		db:           o.DB,

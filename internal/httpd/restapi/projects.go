@@ -3,7 +3,6 @@ package restapi
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -542,14 +541,10 @@ func (a *API) runGC(q *request, st *project.State) error {
 	if err != nil {
 		return err
 	}
-	if in.Async {
+	if in.Async && a.gcQueue != nil {
 		// A gc is housekeeping, not state: a master that stops before it
-		// ends leaves the repository as it was.
-		go func() {
-			if err := r.GC(context.WithoutCancel(q.r.Context()), in.Aggressive, nil); err != nil {
-				a.log.Warn("garbage collection failed", "project", st.Name, "err", err)
-			}
-		}()
+		// runs leaves the repository as it was.
+		a.gcQueue.ScheduleGC(r.Path, in.Aggressive)
 		q.w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
