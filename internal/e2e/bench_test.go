@@ -247,7 +247,8 @@ func BenchmarkClone(b *testing.B) {
 
 // BenchmarkFetchOneCommit fetches one new commit over each transport and
 // each transport's floor, and through git http-backend and OpenSSH as the
-// peer HTTP and SSH servers.
+// peer HTTP and SSH servers. It also times the start-up of each
+// transport's client program, which every fetch over it pays.
 func BenchmarkFetchOneCommit(b *testing.B) {
 	s := startServer(b, "sqlite")
 	disk := benchRepo(b, s, "fetch")
@@ -274,6 +275,24 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 	fetch := func(side, dir string) time.Duration {
 		return timeGit(b, s, dir, s.adminKey, "fetch", "-q", urls[side], "+refs/heads/main:refs/heads/main")
 	}
+	// The client programs of the transports start before a byte is sent:
+	// git's HTTP helper, with libcurl and its libraries, and ssh. Their
+	// start-up alone is part of every fetch over them, from any server.
+	execPath := strings.TrimSpace(s.mustGit(b, "", "", "--exec-path"))
+	starts := map[string][]string{
+		"http-client-start": {filepath.Join(execPath, "git-remote-http"), "origin", "http://127.0.0.1:1/"},
+		"ssh-client-start":  {"ssh", "-V"},
+	}
+	start := func(argv []string) time.Duration {
+		t0 := time.Now()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = s.gitEnv("")
+		cmd.Stdin = strings.NewReader("\n") // a remote helper's end of commands
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v\n%s", argv[0], err, out)
+		}
+		return time.Since(t0)
+	}
 	rehearsal := filepath.Join(b.TempDir(), "rehearsal")
 	samples := map[string][]time.Duration{}
 	b.ResetTimer()
@@ -295,6 +314,9 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 		b.StartTimer()
 		for side := range urls {
 			samples[side] = append(samples[side], fetch(side, clients[side]))
+		}
+		for side, argv := range starts {
+			samples[side] = append(samples[side], start(argv))
 		}
 	}
 	b.StopTimer()
