@@ -49,6 +49,8 @@ func TestCheckAccess(t *testing.T) {
 			"user alice lacks permission push for refs/heads/main in project ca-app"}},
 		{"ca-empty", map[string]string{"account": "alice"}, info{403, "user alice cannot see project ca-empty"}},
 		{"ca-empty", map[string]string{"account": "bob"}, info{200, "access is OK, but repository has no branches under refs/heads/"}},
+		{"ca-app", map[string]string{"account": "self", "ref": "refs/heads/secret/x"}, info{403, // the caller
+			"user admin lacks permission read for refs/heads/secret/x in project ca-app"}},
 	} {
 		var got info
 		wantJSON(t, s.admin(t, "POST", "/a/projects/"+c.project+"/check.access", c.input), 200, &got)

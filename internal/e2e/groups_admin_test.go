@@ -108,6 +108,10 @@ func TestGroupAdministration(t *testing.T) {
 	// until Administrators take over.
 	wantJSON(t, s.call(t, "GET", "/a/groups/developers/log.audit", "alice", "alice-pw", nil, ""), 200, nil)
 	wantText(t, s.admin(t, "PUT", "/a/groups/developers/owner", map[string]any{"owner": "nope"}), 422, "Group Not Found: nope")
+	// A group alice may not see is as unknown to her as a missing one.
+	wantJSON(t, s.admin(t, "PUT", "/a/groups/hidden", map[string]any{}), 201, nil)
+	wantText(t, s.call(t, "PUT", "/a/groups/developers/owner", "alice", "alice-pw", map[string]any{"owner": "hidden"}, ""), 422,
+		"Group Not Found: hidden")
 	var owner groupInfo
 	wantJSON(t, s.admin(t, "PUT", "/a/groups/developers/owner", map[string]any{"owner": "Administrators"}), 200, &owner)
 	if owner.Name != "Administrators" {
@@ -162,6 +166,37 @@ func TestGroupAdministration(t *testing.T) {
 	want := []string{"REMOVE_GROUP qa", "ADD_GROUP qa", "REMOVE_GROUP qa", "ADD_GROUP qa", "ADD_USER Alice", "ADD_USER Administrator"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("audit log = %q, want %q", got, want)
+	}
+
+	// An included group is listed to those who may see it, and to the
+	// including group's owners.
+	wantJSON(t, s.admin(t, "POST", "/a/groups/developers/groups.add", map[string]any{"groups": []string{"qa", "hidden"}}), 200, nil)
+	names := func(user, password string) []string {
+		t.Helper()
+		var gs []groupInfo
+		wantJSON(t, s.call(t, "GET", "/a/groups/developers/groups/", user, password, nil, ""), 200, &gs)
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return out
+	}
+	if got := names("admin", adminPassword); !slices.Equal(got, []string{"hidden", "qa"}) {
+		t.Fatalf("included groups for the owner: %v", got)
+	}
+	if got := names("bob", "bob-pw"); !slices.Equal(got, []string{"qa"}) {
+		t.Fatalf("included groups for bob: %v", got)
+	}
+
+	// Members of a system group are not stored; text/plain names the one
+	// member or group to add.
+	expect(t, s.admin(t, "PUT", "/a/groups/Registered%20Users/members/bob", nil), 405, "add to a system group")
+	wantJSON(t, s.call(t, "POST", "/a/groups/qa/members.add", "admin", adminPassword, "bob", "text/plain"), 200, nil)
+	wantJSON(t, s.call(t, "POST", "/a/groups/qa/groups.add", "admin", adminPassword, "hidden", "text/plain"), 200, nil)
+	var members []accountInfo
+	wantJSON(t, s.admin(t, "GET", "/a/groups/qa/members/", nil), 200, &members)
+	if len(members) != 2 || members[1].Username != "bob" && members[0].Username != "bob" {
+		t.Fatalf("members of qa after a text/plain members.add: %+v", members)
 	}
 
 	// gerrit rename-group: owners only, and the projects follow again.

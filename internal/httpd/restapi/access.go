@@ -391,12 +391,12 @@ func (a *API) checkAccess(q *request, st *project.State) error {
 		perm = p
 	}
 	ctx := q.r.Context()
-	acct, err := a.accounts.Resolve(ctx, in.Account)
-	if err != nil {
-		if fail.KindOf(err) == fail.Internal {
-			return err
-		}
+	acct, err := a.resolveAccount(q, in.Account)
+	if fail.Is(err, fail.NotFound) {
 		return fail.Errorf(fail.Unprocessable, "Account '%s' not found", in.Account)
+	}
+	if err != nil {
+		return err
 	}
 	subj, err := a.subjectOf(ctx, acct)
 	if err != nil {

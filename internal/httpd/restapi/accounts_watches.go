@@ -48,11 +48,12 @@ func (a *API) serveWatchedProjects(q *request, acct *account.Account, deleting b
 			if w.Project == "" {
 				continue // SetWatches names the problem
 			}
-			if _, _, err := a.visibleProject(q, w.Project); err != nil {
-				if fail.KindOf(err) == fail.Internal {
-					return err
-				}
+			_, _, err := a.visibleProject(q, w.Project)
+			if fail.Is(err, fail.NotFound) || fail.Is(err, fail.Invalid) {
 				return fail.Errorf(fail.Unprocessable, "Not found: %s", w.Project)
+			}
+			if err != nil {
+				return err
 			}
 		}
 		if err := a.accounts.SetWatches(ctx, acct.ID, watchesOf(in)); err != nil {

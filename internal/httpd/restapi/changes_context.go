@@ -1,10 +1,10 @@
 package restapi
 
 import (
-	"errors"
 	"strconv"
 
 	"tandem/internal/change"
+	"tandem/internal/fail"
 	"tandem/internal/git/repo"
 )
 
@@ -27,7 +27,7 @@ type commentContext struct {
 	rc      *resolvedChange
 	b       *pageBuilder // the change's project and repository, opened when needed
 	padding int
-	files   map[[3]string][]string // patch set commit, side commit, path → lines; nil: none
+	files   map[[2]string][]string // commit, path → lines; nil: none
 }
 
 // newCommentContext reads the options of q; it returns nil when context
@@ -44,7 +44,7 @@ func (a *API) newCommentContext(q *request, rc *resolvedChange) (*commentContext
 		}
 		padding = n
 	}
-	return &commentContext{rc: rc, b: a.builderFor(q, rc, 0), padding: padding, files: map[[3]string][]string{}}, nil
+	return &commentContext{rc: rc, b: a.builderFor(q, rc, 0), padding: padding, files: map[[2]string][]string{}}, nil
 }
 
 // fill adds the context of c to ci.
@@ -91,7 +91,8 @@ func (cc *commentContext) lines(c change.Comment) ([]string, bool, error) {
 		}
 		commit = ps.Parents[c.Side-1]
 	}
-	key := [3]string{ps.Commit, commit, c.Path}
+	// Magic files are only on side 0, where commit is the patch set's.
+	key := [2]string{commit, c.Path}
 	if lines, ok := cc.files[key]; ok {
 		return lines, lines != nil, nil
 	}
@@ -103,8 +104,8 @@ func (cc *commentContext) lines(c change.Comment) ([]string, bool, error) {
 			return nil, false, err
 		}
 		var data []byte
-		data, err = r.ReadFile(b.ctx, commit, c.Path)
-		if errors.Is(err, repo.ErrNotFound) {
+		data, err = readBlob(b.ctx, r, commit, c.Path)
+		if fail.Is(err, fail.NotFound) {
 			cc.files[key] = nil
 			return nil, false, nil
 		}

@@ -44,9 +44,16 @@ func (a *API) getArchive(q *request, rc *resolvedChange, ps *change.PatchSet) er
 	}
 	t := archiveTypes[format]
 	// The headers go out with the first bytes: a failure before then is
-	// answered as an error, after them it can only cut the download short.
+	// answered as an error; after them the connection is cut, so that the
+	// client sees a broken download rather than a tarball with an error
+	// message appended to it.
 	w := &attachment{w: q.w, mediaType: t.mediaType, name: change.AbbrevCommit(ps.Commit) + t.suffix}
-	return r.Archive(q.r.Context(), ps.Commit, format, w)
+	err = r.Archive(q.r.Context(), ps.Commit, format, w)
+	if err != nil && w.started {
+		a.log.Warn("archive download cut short", "change", rc.change.Number, "format", format, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return err
 }
 
 // attachment writes a download, setting its headers at the first write.

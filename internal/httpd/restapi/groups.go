@@ -107,6 +107,20 @@ func (a *API) canSeeGroup(q *request, g *account.Group) bool {
 	return a.isAdmin(q)
 }
 
+// requireGroupOwner refuses a change to g by anyone but its owners and
+// administrators, with the message format makes. System groups have no
+// stored members or settings: every change to one is 405, as Gerrit
+// answers for groups that are not internal.
+func (a *API) requireGroupOwner(q *request, g *account.Group, format string, args ...any) error {
+	if g.System() {
+		return methodNotAllowed()
+	}
+	if !a.canManageGroup(q, g) {
+		return fail.Errorf(fail.Forbidden, format, args...)
+	}
+	return nil
+}
+
 func (a *API) canManageGroup(q *request, g *account.Group) bool {
 	if q.caller.Anonymous() || g.System() {
 		return false
@@ -243,8 +257,8 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 		}
 		return fail.Errorf(fail.NotFound, "Not found: %s", rest[1])
 	case http.MethodPut, http.MethodPost:
-		if !a.canManageGroup(q, g) {
-			return fail.Errorf(fail.Forbidden, "Cannot add members to group %s", g.Name)
+		if err := a.requireGroupOwner(q, g, "Cannot add members to group %s", g.Name); err != nil {
+			return err
 		}
 		added, err := a.accounts.AddMember(ctx, g, acct.ID, q.caller.ID())
 		if err != nil {
@@ -256,8 +270,8 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 		}
 		return writeJSON(q, status, accountInfo(acct, false))
 	case http.MethodDelete:
-		if !a.canManageGroup(q, g) {
-			return fail.Errorf(fail.Forbidden, "Cannot delete members from group %s", g.Name)
+		if err := a.requireGroupOwner(q, g, "Cannot delete members from group %s", g.Name); err != nil {
+			return err
 		}
 		removed, err := a.accounts.RemoveMember(ctx, g, acct.ID, q.caller.ID())
 		if err != nil {
@@ -272,8 +286,8 @@ func (a *API) serveMembers(q *request, g *account.Group, rest []string) error {
 }
 
 func (a *API) bulkMembers(q *request, g *account.Group, add bool) error {
-	if !a.canManageGroup(q, g) {
-		return fail.Errorf(fail.Forbidden, "Cannot modify members of group %s", g.Name)
+	if err := a.requireGroupOwner(q, g, "Cannot modify members of group %s", g.Name); err != nil {
+		return err
 	}
 	var in MembersInput
 	if err := readJSON(q, &in); err != nil {

@@ -27,7 +27,7 @@ type OwnerInput struct {
 
 // GroupsInput is Gerrit's GroupsInput: groups to include or exclude.
 type GroupsInput struct {
-	OneGroup string   `json:"_one_group"`
+	OneGroup string   `json:"_one_group" rest:"default"`
 	Groups   []string `json:"groups"`
 }
 
@@ -62,11 +62,8 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 	if q.method() != http.MethodPut && !(q.method() == http.MethodDelete && prop == "description") {
 		return methodNotAllowed()
 	}
-	if g.System() {
-		return methodNotAllowed()
-	}
-	if !a.canManageGroup(q, g) {
-		return fail.Errorf(fail.Forbidden, "Changing group %s not permitted", prop)
+	if err := a.requireGroupOwner(q, g, "Changing group %s not permitted", prop); err != nil {
+		return err
 	}
 	u := account.GroupUpdate{By: q.caller.ID()}
 	switch prop {
@@ -100,11 +97,14 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		owner := strings.TrimSpace(in.Owner)
-		if owner == "" {
+		if strings.TrimSpace(in.Owner) == "" {
 			return fail.Errorf(fail.Invalid, "owner is required")
 		}
-		u.Owner = &owner
+		owner, err := a.visibleGroup(q, strings.TrimSpace(in.Owner))
+		if err != nil {
+			return err
+		}
+		u.Owner = &owner.UUID
 	}
 	updated, err := a.accounts.UpdateGroup(ctx, g, u)
 	if err != nil {
@@ -170,13 +170,11 @@ func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
 		}
 		return writeJSON(q, http.StatusOK, a.groupInfo(q, sub))
 	case http.MethodDelete:
-		switch {
-		case !visible:
+		if !visible {
 			return notFound(rest[1])
-		case g.System():
-			return methodNotAllowed()
-		case !a.canManageGroup(q, g):
-			return fail.Errorf(fail.Forbidden, "Cannot delete groups from group %s", g.Name)
+		}
+		if err := a.requireGroupOwner(q, g, "Cannot delete groups from group %s", g.Name); err != nil {
+			return err
 		}
 		removed, err := a.accounts.RemoveInclude(ctx, g, sub.UUID, q.caller.ID())
 		if err != nil {
@@ -190,11 +188,8 @@ func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
 		if !visible {
 			return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", rest[1])
 		}
-		if g.System() {
-			return methodNotAllowed()
-		}
-		if !a.canManageGroup(q, g) {
-			return fail.Errorf(fail.Forbidden, "Cannot add groups to group %s", g.Name)
+		if err := a.requireGroupOwner(q, g, "Cannot add groups to group %s", g.Name); err != nil {
+			return err
 		}
 		added, err := a.accounts.AddInclude(ctx, g, sub.UUID, q.caller.ID())
 		if err != nil {
@@ -213,14 +208,12 @@ func (a *API) serveIncludes(q *request, g *account.Group, rest []string) error {
 // every id is resolved before anything changes.
 func (a *API) bulkIncludes(q *request, g *account.Group, add bool) error {
 	ctx := q.r.Context()
-	if g.System() {
-		return methodNotAllowed()
+	verb := "delete groups from"
+	if add {
+		verb = "add groups to"
 	}
-	if !a.canManageGroup(q, g) {
-		if add {
-			return fail.Errorf(fail.Forbidden, "Cannot add groups to group %s", g.Name)
-		}
-		return fail.Errorf(fail.Forbidden, "Cannot delete groups from group %s", g.Name)
+	if err := a.requireGroupOwner(q, g, "Cannot %s group %s", verb, g.Name); err != nil {
+		return err
 	}
 	var in GroupsInput
 	if err := readJSON(q, &in); err != nil {
@@ -232,12 +225,9 @@ func (a *API) bulkIncludes(q *request, g *account.Group, add bool) error {
 	}
 	var subs []*account.Group
 	for _, id := range ids {
-		sub, err := a.accounts.ResolveGroup(ctx, id)
-		if err != nil && !fail.Is(err, fail.NotFound) {
+		sub, err := a.visibleGroup(q, id)
+		if err != nil {
 			return err
-		}
-		if err != nil || !a.canSeeGroup(q, sub) {
-			return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", id)
 		}
 		subs = append(subs, sub)
 	}
@@ -260,13 +250,29 @@ func (a *API) bulkIncludes(q *request, g *account.Group, add bool) error {
 	return writeJSON(q, http.StatusOK, out)
 }
 
+// visibleGroup resolves a group named in a request body, answering 422
+// for one that is missing or that the caller may not see alike, so that
+// the answer tells nothing of groups hidden from the caller.
+func (a *API) visibleGroup(q *request, id string) (*account.Group, error) {
+	g, err := a.accounts.ResolveGroup(q.r.Context(), id)
+	if err != nil && !fail.Is(err, fail.NotFound) {
+		return nil, err
+	}
+	if err != nil || !a.canSeeGroup(q, g) {
+		return nil, fail.Errorf(fail.Unprocessable, "Group Not Found: %s", id)
+	}
+	return g, nil
+}
+
 // includedGroups returns the groups g includes that still exist, sorted
-// by name and UUID as Gerrit lists them.
+// by name and UUID as Gerrit lists them: to its owners all of them, to
+// others those they may see.
 func (a *API) includedGroups(q *request, g *account.Group) ([]*account.Group, error) {
 	uuids, err := a.accounts.Includes(q.r.Context(), g)
 	if err != nil {
 		return nil, err
 	}
+	owner := a.canManageGroup(q, g)
 	var out []*account.Group
 	for _, u := range uuids {
 		ig, err := a.accounts.ResolveGroup(q.r.Context(), u)
@@ -276,7 +282,9 @@ func (a *API) includedGroups(q *request, g *account.Group) ([]*account.Group, er
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ig)
+		if owner || a.canSeeGroup(q, ig) {
+			out = append(out, ig)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {
@@ -293,11 +301,8 @@ func (a *API) auditLog(q *request, g *account.Group) error {
 	if q.method() != http.MethodGet {
 		return methodNotAllowed()
 	}
-	if g.System() {
-		return methodNotAllowed()
-	}
-	if !a.canManageGroup(q, g) {
-		return fail.Errorf(fail.Forbidden, "Not group owner")
+	if err := a.requireGroupOwner(q, g, "Not group owner"); err != nil {
+		return err
 	}
 	events, err := a.accounts.AuditLog(ctx, g)
 	if err != nil {

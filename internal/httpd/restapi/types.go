@@ -108,7 +108,7 @@ type GroupInput struct {
 
 // MembersInput is Gerrit's MembersInput.
 type MembersInput struct {
-	OneMember string   `json:"_one_member"`
+	OneMember string   `json:"_one_member" rest:"default"`
 	Members   []string `json:"members"`
 }
 
