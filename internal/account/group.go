@@ -334,8 +334,11 @@ func (s *Service) GroupsOf(ctx context.Context, accountID int64) (map[string]boo
 // rules leave out. Without that group nobody is one.
 func (s *Service) ServiceUsers(ctx context.Context, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
 	g, err := s.ResolveGroup(ctx, ServiceUsers)
-	if fail.Is(err, fail.NotFound) || err == nil && len(ids) == 0 {
+	if fail.Is(err, fail.NotFound) {
 		return out, nil
 	}
 	if err != nil {

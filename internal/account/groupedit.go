@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"tandem/internal/db"
@@ -28,7 +30,7 @@ type AuditEvent struct {
 
 // GroupUpdate changes some properties of a group; nil fields stay.
 type GroupUpdate struct {
-	Name         *string
+	Name         *string // trimmed; empty is refused
 	Description  *string
 	Owner        *string // group id in any form
 	VisibleToAll *bool
@@ -45,60 +47,72 @@ func (s *Service) UpdateGroup(ctx context.Context, g *Group, u GroupUpdate) (*Gr
 	}
 	var name string
 	if u.Name != nil {
-		if err := checkGroupName(*u.Name); err != nil {
+		name = strings.TrimSpace(*u.Name)
+		if name == "" {
+			return nil, fail.Errorf(fail.Invalid, "name is required")
+		}
+		if err := checkGroupName(name); err != nil {
 			return nil, err
 		}
-		if *u.Name != g.Name && systemGroupName(*u.Name) {
-			return nil, fail.Errorf(fail.Conflict, "group with name %s already exists", *u.Name)
+		if name != g.Name && systemGroupName(name) {
+			return nil, fail.Errorf(fail.Conflict, "group with name %s already exists", name)
 		}
-		name = *u.Name
+	}
+	renamed := u.Name != nil && name != g.Name && s.renamed != nil
+	var by *Account
+	if renamed {
+		// Looked up first: once the rename is stored, nothing may fail it.
+		var err error
+		if by, err = s.Get(ctx, u.By); err != nil {
+			return nil, err
+		}
 	}
 	err := s.db.Tx(ctx, func(tx *db.Tx) error {
+		var sets []string
+		var args []any
+		set := func(column string, v any) {
+			args = append(args, v)
+			sets = append(sets, fmt.Sprintf("%s = $%d", column, len(args)))
+		}
 		if u.Name != nil {
-			_, err := tx.Exec(ctx, `UPDATE groups SET name = $1 WHERE id = $2`, name, g.ID)
-			if errors.Is(err, db.ErrConflict) {
-				return fail.Errorf(fail.Conflict, "group with name %s already exists", name)
-			}
-			if err != nil {
-				return err
-			}
+			set("name", name)
 		}
 		if u.Description != nil {
-			if _, err := tx.Exec(ctx, `UPDATE groups SET description = $1 WHERE id = $2`, *u.Description, g.ID); err != nil {
-				return err
-			}
+			set("description", *u.Description)
 		}
 		if u.Owner != nil {
 			owner, err := s.resolveGroup(ctx, tx, *u.Owner)
+			if fail.Is(err, fail.NotFound) {
+				return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", *u.Owner)
+			}
 			if err != nil {
-				if fail.Is(err, fail.NotFound) {
-					return fail.Errorf(fail.Unprocessable, "Group Not Found: %s", *u.Owner)
-				}
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE groups SET owner_uuid = $1 WHERE id = $2`, owner.UUID, g.ID); err != nil {
-				return err
-			}
+			set("owner_uuid", owner.UUID)
 		}
 		if u.VisibleToAll != nil {
-			if _, err := tx.Exec(ctx, `UPDATE groups SET visible_to_all = $1 WHERE id = $2`, *u.VisibleToAll, g.ID); err != nil {
-				return err
-			}
+			set("visible_to_all", *u.VisibleToAll)
 		}
-		return nil
+		if len(sets) == 0 {
+			return nil
+		}
+		args = append(args, g.ID)
+		_, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE groups SET %s WHERE id = $%d`, strings.Join(sets, ", "), len(args)), args...)
+		if errors.Is(err, db.ErrConflict) {
+			return fail.Errorf(fail.Conflict, "group with name %s already exists", name)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if u.Name != nil && name != g.Name {
 		s.log.Info("group renamed", "uuid", g.UUID, "from", g.Name, "to", name)
-		if s.renamed != nil {
-			by, err := s.Get(ctx, u.By)
-			if err != nil {
-				return nil, err
-			}
-			s.renamed(ctx, g.UUID, g.Name, name, by)
-		}
+	}
+	if renamed {
+		// The projects naming the group follow whether or not the caller
+		// waits for them.
+		s.renamed(context.WithoutCancel(ctx), g.UUID, g.Name, name, by)
 	}
 	return s.groupBy(ctx, s.db, `id = $1`, g.ID)
 }

@@ -103,13 +103,20 @@ func (s *Store) ClearAttention(ctx context.Context, q db.Querier, n int64, reaso
 // themselves, a Service User (in service), or the change is work in
 // progress.
 func ReviewerAddedAttention(c *Change, added []int64, by int64, service map[int64]bool) []AttentionUpdate {
+	return AutoAttention(c, added, AttentionReviewerAdded, by, service)
+}
+
+// AutoAttention returns the additions to the attention set of c that an
+// action by by, for reason, makes for the accounts ids: none while c is
+// work in progress, and never by itself or a Service User (service).
+func AutoAttention(c *Change, ids []int64, reason string, by int64, service map[int64]bool) []AttentionUpdate {
 	if c.WIP {
 		return nil
 	}
 	var out []AttentionUpdate
-	for _, id := range added {
+	for _, id := range ids {
 		if id != by && !service[id] {
-			out = append(out, AttentionUpdate{AccountID: id, Add: true, Reason: AttentionReviewerAdded, ReasonAccount: by})
+			out = append(out, AttentionUpdate{AccountID: id, Add: true, Reason: reason, ReasonAccount: by})
 		}
 	}
 	return out

@@ -55,14 +55,10 @@ func TestBanCommit(t *testing.T) {
 
 	// Over SSH, with what it did on standard output.
 	next := s.commit(t, work, "next.txt", "next\n")
-	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "ban-commit", "ban-app", next); code != 1 ||
-		stderr != "fatal: ban commit not permitted\n" {
-		t.Fatalf("alice's ban-commit: %d %q", code, stderr)
-	}
-	stdout, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "ban-commit", "--reason", "'Not wanted'", "ban-app", next, leak)
-	if code != 0 || stdout != "The following commits were banned:\n"+next+"\n\nThe following commits were already banned:\n"+leak+"\n\n" {
-		t.Fatalf("gerrit ban-commit: %d %q %q", code, stdout, stderr)
-	}
+	want(t, "alice's ban-commit", s.run(t, "alice", aliceKey, "", "gerrit ban-commit ban-app "+next), 1, "",
+		"fatal: ban commit not permitted\n")
+	want(t, "gerrit ban-commit", s.run(t, "admin", s.adminKey, "", "gerrit ban-commit --reason 'Not wanted' ban-app "+next+" "+leak), 0,
+		"The following commits were banned:\n"+next+"\n\nThe following commits were already banned:\n"+leak+"\n\n", "")
 	if out, err := s.git(t, work, "", "push", url, "HEAD:refs/heads/main"); err == nil || !strings.Contains(out, "contains banned commit "+next) {
 		t.Fatalf("push of a commit banned over SSH: err=%v\n%s", err, out)
 	}

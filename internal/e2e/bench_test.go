@@ -315,6 +315,7 @@ func BenchmarkFetchOneCommit(b *testing.B) {
 		for side := range urls {
 			samples[side] = append(samples[side], fetch(side, clients[side]))
 		}
+		b.StopTimer()
 		for side, argv := range starts {
 			samples[side] = append(samples[side], start(argv))
 		}

@@ -54,6 +54,8 @@ func numberedLines(n int, fifteen string) string {
 	return b.String()
 }
 
+// pushForReview pushes HEAD to refs/for/<ref> of project chg as user and
+// returns the change numbers the output names.
 func (s *server) pushForReview(t testing.TB, dir, user, password, ref string) []int {
 	t.Helper()
 	out := s.mustGit(t, dir, "", "push", s.httpURL(user, password, "chg"), "HEAD:refs/for/"+ref)

@@ -21,7 +21,7 @@ func TestCloseConnection(t *testing.T) {
 	row := regexp.MustCompile(`(?m)^([0-9a-f]{8}) .* admin `)
 	ids := func() []string {
 		t.Helper()
-		out, _, _ := s.ssh(t, "admin", s.adminKey, "", "gerrit", "show-connections")
+		out := ok(t, "show-connections", s.run(t, "admin", s.adminKey, "", "gerrit show-connections"))
 		var ids []string
 		for _, m := range row.FindAllStringSubmatch(out, -1) {
 			ids = append(ids, m[1])
@@ -42,13 +42,9 @@ func TestCloseConnection(t *testing.T) {
 		}
 	}
 
-	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "close-connection", id); code != 1 ||
-		stderr != "fatal: not permitted: administrate server\n" {
-		t.Fatalf("alice's close-connection: %d %q", code, stderr)
-	}
-	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "close-connection", "--wait", id); code != 0 || stderr != "" {
-		t.Fatalf("close-connection: %d %q", code, stderr)
-	}
+	want(t, "alice's close-connection", s.run(t, "alice", aliceKey, "", "gerrit close-connection "+id), 1, "",
+		"fatal: not permitted: administrate server\n")
+	want(t, "close-connection", s.run(t, "admin", s.adminKey, "", "gerrit close-connection --wait "+id), 0, "", "")
 	for open, deadline := true, time.After(eventWait); open; {
 		select {
 		case _, open = <-stream.lines:
@@ -59,10 +55,8 @@ func TestCloseConnection(t *testing.T) {
 	if slices.Contains(ids(), id) {
 		t.Fatal("the closed connection is still listed")
 	}
-	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "close-connection", id); code != 1 ||
-		stderr != "close connection error: no connection with id "+id+"\n" {
-		t.Fatalf("closing it again: %d %q", code, stderr)
-	}
+	want(t, "closing it again", s.run(t, "admin", s.adminKey, "", "gerrit close-connection "+id), 1, "",
+		"close connection error: no connection with id "+id+"\n")
 }
 
 // TestLoggingLevels turns on debug logging for one component of a running
@@ -71,41 +65,27 @@ func TestCloseConnection(t *testing.T) {
 func TestLoggingLevels(t *testing.T) {
 	s := startServer(t, "sqlite")
 	aliceKey := s.createUser(t, "alice")
-	run := func(args ...string) (string, string, int) {
+	logging := func(args string) result {
 		t.Helper()
-		return s.ssh(t, "admin", s.adminKey, "", append([]string{"gerrit", "logging"}, args...)...)
+		return s.run(t, "admin", s.adminKey, "", "gerrit logging "+args)
 	}
-	if out, _, code := run("ls-level", "sshd"); code != 0 || out != "sshd: INFO\n" {
-		t.Fatalf("ls-level sshd: %d %q", code, out)
-	}
-	if _, stderr, code := run("set-level", "debug", "sshd"); code != 0 || stderr != "" {
-		t.Fatalf("set-level: %d %q", code, stderr)
-	}
-	if out, _, _ := run("ls"); !strings.Contains(out, "sshd: DEBUG\n") || !strings.Contains(out, "root: INFO\n") {
+	want(t, "ls-level sshd", logging("ls-level sshd"), 0, "sshd: INFO\n", "")
+	want(t, "set-level", logging("set-level debug sshd"), 0, "", "")
+	if out := ok(t, "ls", logging("ls")); !strings.Contains(out, "sshd: DEBUG\n") || !strings.Contains(out, "root: INFO\n") {
 		t.Fatalf("ls after set-level:\n%s", out)
 	}
-	s.ssh(t, "alice", aliceKey, "", "gerrit", "version") // logs "ssh login" at debug
-	for _, c := range []struct {
-		args   []string
-		stderr string
-	}{
-		{[]string{"set-level", "loud"}, "fatal: invalid log level \"loud\": use debug, info, warn, error, off or reset\n"},
-		{[]string{"set-level", "debug", "nope"}, "fatal: no logger matches \"nope\"\n"},
-		{[]string{"fly"}, "fatal: gerrit logging: fly: not found\n"},
+	ok(t, "alice's version", s.run(t, "alice", aliceKey, "", "gerrit version")) // logs "ssh login" at debug
+	for args, stderr := range map[string]string{
+		"set-level loud":       "fatal: invalid log level \"loud\": use debug, info, warn, error, off or reset\n",
+		"set-level debug nope": "fatal: no logger matches \"nope\"\n",
+		"fly":                  "fatal: gerrit logging: fly: not found\n",
 	} {
-		if _, stderr, code := run(c.args...); code != 1 || stderr != c.stderr {
-			t.Errorf("logging %v: %d %q", c.args, code, stderr)
-		}
+		want(t, "logging "+args, logging(args), 1, "", stderr)
 	}
-	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "logging", "ls"); code != 1 || stderr != "fatal: not permitted: administrate server\n" {
-		t.Errorf("alice's logging ls: %d %q", code, stderr)
-	}
-	if _, _, code := run("set-level", "reset"); code != 0 {
-		t.Fatal("reset failed")
-	}
-	if out, _, _ := run("ls-level", "sshd"); out != "sshd: INFO\n" {
-		t.Fatalf("after reset: %q", out)
-	}
+	want(t, "alice's logging ls", s.run(t, "alice", aliceKey, "", "gerrit logging ls"), 1, "",
+		"fatal: not permitted: administrate server\n")
+	want(t, "reset", logging("set-level reset"), 0, "", "")
+	want(t, "after reset", logging("ls-level sshd"), 0, "sshd: INFO\n", "")
 	s.stop()
 	if !regexp.MustCompile(`level=DEBUG msg="ssh login" .*component=sshd.* user=alice`).MatchString(s.log.String()) {
 		t.Fatalf("no debug line of sshd in the log:\n%s", s.log.String())

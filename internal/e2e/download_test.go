@@ -34,6 +34,9 @@ func TestRevisionDownloads(t *testing.T) {
 		Commit string `json:"commit"`
 	}
 	wantJSON(t, s.call(t, "GET", "/a/changes/"+n+"/revisions/current/commit", "alice", "alice-pw", nil, ""), 200, &commit)
+	if len(commit.Commit) != 40 {
+		t.Fatalf("commit of the revision: %q", commit.Commit)
+	}
 	archive := func(format string) response {
 		t.Helper()
 		return s.call(t, "GET", "/a/changes/"+n+"/revisions/current/archive?format="+format, "alice", "alice-pw", nil, "")

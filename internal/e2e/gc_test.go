@@ -62,15 +62,13 @@ func TestGarbageCollection(t *testing.T) {
 		{"admin", s.adminKey, []string{"nope"}, 1, "", "fatal: project nope not found\n"},
 		{"admin", s.adminKey, []string{"gc-app"}, 0, "collecting garbage for \"gc-app\":\ndone.\n\n", ""},
 	} {
-		stdout, stderr, code := s.ssh(t, c.user, c.key, "", append([]string{"gerrit", "gc"}, c.args...)...)
-		if code != c.code || stdout != c.stdout || stderr != c.stderr {
-			t.Errorf("gerrit gc %v as %s: %d %q %q", c.args, c.user, code, stdout, stderr)
-		}
+		line := strings.Join(append([]string{"gerrit gc"}, c.args...), " ")
+		want(t, line+" as "+c.user, s.run(t, c.user, c.key, "", line), c.code, c.stdout, c.stderr)
 	}
-	stdout, _, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "gc", "--all")
+	stdout := ok(t, "gerrit gc --all", s.run(t, "admin", s.adminKey, "", "gerrit gc --all"))
 	for _, p := range []string{"All-Projects", "All-Users", "gc-app"} {
-		if code != 0 || !strings.Contains(stdout, "collecting garbage for \""+p+"\":\ndone.\n") {
-			t.Fatalf("gerrit gc --all: %d\n%s", code, stdout)
+		if !strings.Contains(stdout, "collecting garbage for \""+p+"\":\ndone.\n") {
+			t.Fatalf("gerrit gc --all:\n%s", stdout)
 		}
 	}
 
@@ -86,10 +84,8 @@ func TestGarbageCollection(t *testing.T) {
 	}
 	wantText(t, s.admin(t, "POST", "/a/projects/gc-app/gc", map[string]any{}), 409,
 		"garbage collection of \"gc-app\" is already running")
-	stdout, _, code = s.ssh(t, "admin", s.adminKey, "", "gerrit", "gc", "gc-app")
-	if code != 1 || stdout != "collecting garbage for \"gc-app\":\nerror: garbage collection for project \"gc-app\" is already running\n\n" {
-		t.Fatalf("gerrit gc during a gc: %d %q", code, stdout)
-	}
+	want(t, "gerrit gc during a gc", s.run(t, "admin", s.adminKey, "", "gerrit gc gc-app gc-app"), 1,
+		"collecting garbage for \"gc-app\":\nerror: garbage collection for project \"gc-app\" is already running\n\n", "")
 	if err := os.Remove(pidFile); err != nil {
 		t.Fatal(err)
 	}

@@ -163,9 +163,9 @@ func TestGroupAdministration(t *testing.T) {
 		}
 		got = append(got, e.Type+" "+member)
 	}
-	want := []string{"REMOVE_GROUP qa", "ADD_GROUP qa", "REMOVE_GROUP qa", "ADD_GROUP qa", "ADD_USER Alice", "ADD_USER Administrator"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("audit log = %q, want %q", got, want)
+	wantLog := []string{"REMOVE_GROUP qa", "ADD_GROUP qa", "REMOVE_GROUP qa", "ADD_GROUP qa", "ADD_USER Alice", "ADD_USER Administrator"}
+	if !slices.Equal(got, wantLog) {
+		t.Fatalf("audit log = %q, want %q", got, wantLog)
 	}
 
 	// An included group is listed to those who may see it, and to the
@@ -200,22 +200,16 @@ func TestGroupAdministration(t *testing.T) {
 	}
 
 	// gerrit rename-group: owners only, and the projects follow again.
-	if _, stderr, code := s.ssh(t, "alice", aliceKey, "", "gerrit", "rename-group", "developers", "devs2"); code != 1 ||
-		stderr != "fatal: Changing group name not permitted\n" {
-		t.Fatalf("alice's rename-group: %d %q", code, stderr)
-	}
-	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "rename-group", "nope", "x"); code != 1 ||
-		stderr != "fatal: Group \"nope\" does not exist\n" {
-		t.Fatalf("rename-group of an unknown group: %d %q", code, stderr)
-	}
-	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "rename-group", "developers", "qa"); code != 1 ||
-		stderr != "fatal: group with name qa already exists\n" {
-		t.Fatalf("rename-group to a taken name: %d %q", code, stderr)
-	}
-	if _, stderr, code := s.ssh(t, "admin", s.adminKey, "", "gerrit", "rename-group", "developers", "'core devs'"); code != 0 {
-		t.Fatalf("rename-group: %d %q", code, stderr)
-	}
-	out, _, _ := s.ssh(t, "admin", s.adminKey, "", "gerrit", "ls-groups")
+	want(t, "alice's rename-group", s.run(t, "alice", aliceKey, "", "gerrit rename-group developers devs2"), 1, "",
+		"fatal: Changing group name not permitted\n")
+	want(t, "rename-group of an unknown group", s.run(t, "admin", s.adminKey, "", "gerrit rename-group nope x"), 1, "",
+		"fatal: Group \"nope\" does not exist\n")
+	want(t, "rename-group to a taken name", s.run(t, "admin", s.adminKey, "", "gerrit rename-group developers qa"), 1, "",
+		"fatal: group with name qa already exists\n")
+	want(t, "rename-group to a blank name", s.run(t, "admin", s.adminKey, "", "gerrit rename-group developers ' '"), 1, "",
+		"fatal: name is required\n")
+	want(t, "rename-group", s.run(t, "admin", s.adminKey, "", "gerrit rename-group developers 'core devs'"), 0, "", "")
+	out := ok(t, "ls-groups", s.run(t, "admin", s.adminKey, "", "gerrit ls-groups"))
 	if !strings.Contains(out, "core devs\n") || strings.Contains(out, "developers") {
 		t.Fatalf("ls-groups after rename-group:\n%s", out)
 	}

@@ -77,8 +77,11 @@ func (s *Service) BanCommits(ctx context.Context, name string, commits []string,
 		}
 		_, err = r.AddNotes(ctx, RejectCommitsRef, tip, add, message, s.person(author), s.serverPerson())
 		var mm *refupdate.MismatchError
-		if errors.As(err, &mm) && attempt < 3 {
-			continue
+		if errors.As(err, &mm) {
+			if attempt < 3 {
+				continue
+			}
+			return res, fail.Errorf(fail.Conflict, "banned commits of %s changed concurrently; try again", name)
 		}
 		if err == nil {
 			s.log.Info("commits banned", "project", name, "commits", res.NewlyBanned)

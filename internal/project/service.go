@@ -507,9 +507,18 @@ func (s *Service) Save(ctx context.Context, name, oldRev string, cfg *Config, me
 
 // Update changes project name's own configuration: edit changes a copy of
 // it, which is saved as a new commit of refs/meta/config by author with
-// message, unless edit left it as it was. A concurrent change of
-// refs/meta/config makes it fail as a conflict (Save's expected old value).
+// message, unless edit left it as it was. If refs/meta/config moves
+// between the read and the save, edit is applied once more to the new
+// version; a second move fails as a conflict (Save's expected old value).
 func (s *Service) Update(ctx context.Context, name string, author Ident, message string, edit func(*Config) error) error {
+	err := s.update(ctx, name, author, message, edit)
+	if fail.Is(err, fail.Conflict) {
+		err = s.update(ctx, name, author, message, edit)
+	}
+	return err
+}
+
+func (s *Service) update(ctx context.Context, name string, author Ident, message string, edit func(*Config) error) error {
 	st, err := s.Load(ctx, name)
 	if err != nil {
 		return err
@@ -550,10 +559,6 @@ func (s *Service) RenameGroup(ctx context.Context, uuid, oldName, newName string
 			return nil
 		}
 		err := s.Update(ctx, name, author, message, edit)
-		if fail.Is(err, fail.Conflict) {
-			// refs/meta/config moved under us: edit the new version.
-			err = s.Update(ctx, name, author, message, edit)
-		}
 		switch {
 		case err != nil:
 			s.log.Warn("group rename not written to project", "project", name, "group", uuid, "err", err)

@@ -184,9 +184,7 @@ type replyFacts struct {
 func (s *Service) attentionUpdates(ctx context.Context, q db.Querier, p *attentionPlan, c *change.Change, uploader, me int64, f replyFacts) ([]change.AttentionUpdate, error) {
 	var auto []change.AttentionUpdate
 	add := func(id int64, reason string) {
-		if id != me && !p.service[id] && !c.WIP {
-			auto = append(auto, change.AttentionUpdate{AccountID: id, Add: true, Reason: reason, ReasonAccount: me})
-		}
+		auto = append(auto, change.AutoAttention(c, []int64{id}, reason, me, p.service)...)
 	}
 	if p.auto {
 		auto = append(auto, change.ReviewerAddedAttention(c, f.added, me, p.service)...)

@@ -54,8 +54,10 @@ func (r *Repo) Archive(ctx context.Context, commit, format string, w io.Writer) 
 		}
 		return zw.Close()
 	}
+	// ArchiveFormats found the filter at start; if it went since, git
+	// fails before anything is written.
 	filter, ok := archiveFilters[format]
-	if _, err := exec.LookPath(filter); !ok || err != nil {
+	if !ok {
 		return fmt.Errorf("archive in %q: format %q is not available", r.Name, format)
 	}
 	cmd.Config = []git.ConfigPair{{Key: "tar." + format + ".command", Value: filter + " -c"}}

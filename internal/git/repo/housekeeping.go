@@ -125,7 +125,10 @@ func (r *Repo) GC(ctx context.Context, aggressive bool, out io.Writer) error {
 }
 
 func gc(ctx context.Context, runner *git.Runner, path string, aggressive bool, out io.Writer) error {
-	flags := []string{"--quiet"}
+	var flags []string
+	if out == nil {
+		flags = append(flags, "--quiet")
+	}
 	if aggressive {
 		flags = append(flags, "--aggressive")
 	}

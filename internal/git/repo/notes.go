@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"tandem/internal/git"
@@ -71,28 +70,41 @@ func (r *Repo) AddNotes(ctx context.Context, ref, tip string, add map[string]str
 		}
 		tree, parents = c.Tree, []string{tip}
 	}
-	oids := make([]string, 0, len(add))
-	for oid := range add {
-		oids = append(oids, oid)
+	// The root tree is rewritten once, with one blob per distinct text:
+	// a ban writes the same reason for every commit.
+	entries, err := r.readTree(ctx, tree)
+	if err != nil {
+		return "", err
 	}
-	sort.Strings(oids)
-	for _, oid := range oids {
+	at := make(map[string]int, len(entries))
+	for i, e := range entries {
+		at[e.name] = i
+	}
+	blobs := map[string]string{} // note text → blob id
+	for oid, text := range add {
 		if !git.IsOID(oid) {
 			return "", fmt.Errorf("note in %q: %q is not an object id", r.Name, oid)
 		}
-		blob, err := r.WriteBlob(ctx, []byte(add[oid]))
-		if err != nil {
-			return "", err
+		blob, ok := blobs[text]
+		if !ok {
+			if blob, err = r.WriteBlob(ctx, []byte(text)); err != nil {
+				return "", err
+			}
+			blobs[text] = blob
 		}
-		if tree, err = r.EditTree(ctx, tree, oid, blob); err != nil {
-			return "", err
+		name := strings.ToLower(oid)
+		switch i, ok := at[name]; {
+		case !ok:
+			at[name] = len(entries)
+			entries = append(entries, treeEntry{mode: "100644", name: name, oid: blob})
+		case entries[i].isTree():
+			return "", fmt.Errorf("note in %q: %s is a directory", r.Name, name)
+		default:
+			entries[i] = treeEntry{mode: "100644", name: name, oid: blob}
 		}
 	}
-	if tree == "" {
-		var err error
-		if tree, err = r.writeTree(ctx, nil); err != nil {
-			return "", err
-		}
+	if tree, err = r.writeTree(ctx, entries); err != nil {
+		return "", err
 	}
 	commit, err := r.WriteCommit(ctx, tree, parents, message, author, committer)
 	if err != nil {

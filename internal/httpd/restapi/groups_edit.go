@@ -72,11 +72,7 @@ func (a *API) serveGroupProperty(q *request, g *account.Group, prop string) erro
 		if err := readJSON(q, &in); err != nil {
 			return err
 		}
-		name := strings.TrimSpace(in.Name)
-		if name == "" {
-			return fail.Errorf(fail.Invalid, "name is required")
-		}
-		u.Name = &name
+		u.Name = &in.Name
 	case "description":
 		var in DescriptionInput
 		if q.method() == http.MethodPut {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -548,18 +549,18 @@ func (a *API) runGC(q *request, st *project.State) error {
 		q.w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
-	var out bytes.Buffer
-	if err := r.GC(q.r.Context(), in.Aggressive, &out); err != nil {
+	var messages bytes.Buffer
+	var out io.Writer // git's messages, when asked for
+	if in.ShowProgress {
+		out = &messages
+	}
+	if err := r.GC(q.r.Context(), in.Aggressive, out); err != nil {
 		if errors.Is(err, repo.ErrGCRunning) {
 			return fail.Errorf(fail.Conflict, "garbage collection of \"%s\" is already running", st.Name)
 		}
 		return err
 	}
-	text := fmt.Sprintf("collecting garbage for \"%s\":\n", st.Name)
-	if in.ShowProgress {
-		text += out.String()
-	}
-	return writeText(q, text+"done.\n\n")
+	return writeText(q, fmt.Sprintf("collecting garbage for \"%s\":\n%sdone.\n\n", st.Name, messages.String()))
 }
 
 // repositoryStatistics answers GET /projects/NAME/statistics.git for

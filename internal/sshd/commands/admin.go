@@ -588,11 +588,7 @@ func (c *Commands) renameGroup(ctx context.Context, s *sshd.Session) error {
 	if !admin && !account.OwnsGroup(cl.groups, g) {
 		return die("Changing group name not permitted")
 	}
-	name := strings.TrimSpace(args[1])
-	if name == g.Name {
-		return nil
-	}
-	_, err = c.accounts.UpdateGroup(ctx, g, account.GroupUpdate{Name: &name, By: cl.account.ID})
+	_, err = c.accounts.UpdateGroup(ctx, g, account.GroupUpdate{Name: &args[1], By: cl.account.ID})
 	return userError(err)
 }
 

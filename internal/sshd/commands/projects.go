@@ -153,13 +153,14 @@ func (c *Commands) gc(ctx context.Context, s *sshd.Session) error {
 		}
 		names = append(names, name)
 	}
+	var out io.Writer
+	if progress {
+		out = s.Stdout
+	}
+	slices.Sort(names) // a project named twice is collected once
 	failed := false
-	for _, name := range names {
+	for _, name := range slices.Compact(names) {
 		fmt.Fprintf(s.Stdout, "collecting garbage for \"%s\":\n", name)
-		var out io.Writer
-		if progress {
-			out = s.Stdout
-		}
 		r, err := c.projects.Open(ctx, name)
 		if err == nil {
 			err = r.GC(ctx, aggressive, out)

@@ -207,8 +207,10 @@ func (c *Commands) logging(ctx context.Context, s *sshd.Session) error {
 	}
 	sub := s.Args[0]
 	fs := cmdflag.New("gerrit logging " + sub)
+	list := false
 	switch sub {
 	case "ls-level", "ls":
+		list = true
 		fs.Args("NAME", 0, 1)
 	case "set-level", "set":
 		fs.Args("LEVEL [LOGGER]", 1, 2)
@@ -229,7 +231,7 @@ func (c *Commands) logging(ctx context.Context, s *sshd.Session) error {
 	if c.levels == nil {
 		return die("log levels cannot be changed on this server")
 	}
-	if sub == "ls-level" || sub == "ls" {
+	if list {
 		filter := ""
 		if len(args) > 0 {
 			filter = args[0]
